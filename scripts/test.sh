@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs the whole suite: formatting, lints, the UI checks and build, the
+# core/shell split, unit and integration tests (real keychain, real Dovecot/Postfix, the identity-platform
+# emulator), the real app under Xvfb through WebDriver, the UI in Chromium, the bindings drift check, and a check
+# that no test touched the user's real config dir or keychain. Artifacts (screenshots) go to ./artifacts.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+export MAILGRANT_ARTIFACTS="$root/artifacts"
+started=$(date +%s)
+step() { printf '\n==> [%ss] %s\n' "$(($(date +%s) - started))" "$*"; }
+
+step "install what is missing"
+bash scripts/install-deps.sh test
+
+# What a test must never touch: the user's real Mailgrant config and webview data, and their keyrings.
+real_dirs=("${XDG_CONFIG_HOME:-$HOME/.config}/mailgrant" "${XDG_DATA_HOME:-$HOME/.local/share}/app.mailgrant.desktop"
+  "${XDG_DATA_HOME:-$HOME/.local/share}/keyrings" "${XDG_DATA_HOME:-$HOME/.local/share}/applications/mailgrant-handler.desktop")
+snapshot() { for d in "${real_dirs[@]}"; do find "$d" -printf '%p %s %T@\n' 2>/dev/null || echo "absent $d"; done | sort; }
+before=$(snapshot)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "UI: svelte-check, unit tests, build"
+(cd ui && npm run --silent check && npm run --silent test:unit && npm run --silent build && npm run --silent build:mocks -- --logLevel warn)
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "mailgrant-core has no tauri dependency"
+if cargo tree -p mailgrant-core -e normal --prefix none | grep -E '^tauri'; then
+  echo "mailgrant-core depends on tauri (above): domain logic must stay free of the shell" >&2
+  exit 1
+fi
+
+step "Rust tests (unit, integration, real keychain, real mail servers, WebDriver on the real app under Xvfb)"
+rm -rf "$MAILGRANT_ARTIFACTS" && mkdir -p "$MAILGRANT_ARTIFACTS"
+export MAILGRANT_HOME="$root/target/test-home"
+rm -rf "$MAILGRANT_HOME"
+dbus-run-session -- bash scripts/with-keyring.sh \
+  xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace -- --include-ignored
+unset MAILGRANT_HOME
+
+step "generated TypeScript bindings are committed and current"
+if ! git diff --exit-code -- ui/src/lib/ipc/bindings || [ -n "$(git status --porcelain -- ui/src/lib/ipc/bindings)" ]; then
+  echo "ui/src/lib/ipc/bindings differs from what the Rust types generate: commit the regenerated files" >&2
+  exit 1
+fi
+
+step "the UI in Chromium (playwright-core, mockIPC)"
+(cd ui && npm run --silent test:e2e)
+
+step "no test touched the real config dir or keychain"
+after=$(snapshot)
+if [ "$before" != "$after" ]; then
+  diff <(echo "$before") <(echo "$after") >&2 || true
+  echo "a test wrote to the user's real config dir or keyring (above): tests must use MAILGRANT_HOME" >&2
+  exit 1
+fi
+
+step "all passed; screenshots in $MAILGRANT_ARTIFACTS"
+ls "$MAILGRANT_ARTIFACTS"

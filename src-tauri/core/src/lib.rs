@@ -1,0 +1,13 @@
+//! `mailgrant-core`: everything Mailgrant knows about Microsoft identity, tokens, the keychain vault and the
+//! mailbox probes. It has no Tauri dependency: the desktop shell and the CLI in `src-tauri` are thin adapters
+//! over this crate, and CI checks `cargo tree -p mailgrant-core -e normal` to keep it that way.
+
+pub mod home;
+
+pub use home::{DataHome, HomeError, HomeSource};
+
+/// The product's name as users see it.
+pub const PRODUCT_NAME: &str = "Mailgrant";
+
+/// The version of this build (the workspace version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

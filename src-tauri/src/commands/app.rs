@@ -1,0 +1,57 @@
+use mailgrant_core::{HomeSource, PRODUCT_NAME, VERSION};
+use tauri::State;
+
+use crate::dto::AppInfo;
+use crate::AppState;
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        name: PRODUCT_NAME.to_owned(),
+        version: VERSION.to_owned(),
+        data_dir: state.home.dir().display().to_string(),
+        data_dir_overridden: state.home.source() == HomeSource::Environment,
+        platform: std::env::consts::OS.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mailgrant_core::DataHome;
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+
+    use crate::{configure, AppState};
+
+    #[test]
+    fn app_info_reports_version_and_redirected_home_over_ipc() {
+        let home = DataHome::resolve(Some("/tmp/mailgrant-ipc-test".into()), None).unwrap();
+        let app = configure(mock_builder(), AppState::new(home))
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+
+        let response = get_ipc_response(
+            &webview,
+            InvokeRequest {
+                cmd: "app_info".into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::default(),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .expect("app_info answers");
+        let info: serde_json::Value = response.deserialize().unwrap();
+        assert_eq!(info["name"], "Mailgrant");
+        assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(info["dataDir"], "/tmp/mailgrant-ipc-test");
+        assert_eq!(info["dataDirOverridden"], true);
+        assert_eq!(info["platform"], std::env::consts::OS);
+    }
+}

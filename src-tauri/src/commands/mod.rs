@@ -1,0 +1,4 @@
+//! IPC commands: a few lines each over `mailgrant-core`.
+
+pub mod app;
+pub mod links;

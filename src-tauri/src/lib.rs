@@ -1,0 +1,103 @@
+//! The Mailgrant desktop shell and CLI: thin adapters over `mailgrant-core`.
+//!
+//! `mailgrant` with no subcommand opens the window; with one it runs headless (see [`cli`]).
+
+use std::process::ExitCode;
+
+use tauri::{Manager, Runtime};
+
+pub mod cli;
+pub mod commands;
+pub mod dto;
+pub mod state;
+
+pub use state::AppState;
+
+/// The label of the one main window.
+pub const MAIN_WINDOW: &str = "main";
+
+/// Entry point of the `mailgrant` binary.
+pub fn run() -> ExitCode {
+    let args = cli::Cli::parse_args();
+    match args.command {
+        Some(command) => cli::execute(command),
+        None => run_desktop(args.open_url),
+    }
+}
+
+/// Wires state and IPC commands into a builder of any runtime, so tests can drive the command layer through
+/// `tauri::test::mock_builder()` without a window.
+pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![commands::app::app_info])
+}
+
+fn run_desktop(open_url: Option<String>) -> ExitCode {
+    let state = match AppState::from_env() {
+        Ok(state) => state,
+        Err(err) => {
+            eprintln!("mailgrant: {err}");
+            return ExitCode::from(cli::EXIT_USAGE);
+        }
+    };
+    let webview_dir = state.home.webview_dir();
+
+    let builder = tauri::Builder::default()
+        // First: a second launch (e.g. the browser handing back a mailgrant:// link) reaches this instance.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            focus_main_window(app)
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init());
+
+    let result = configure(builder, state)
+        .setup(move |app| {
+            tauri::WebviewWindowBuilder::new(app, MAIN_WINDOW, tauri::WebviewUrl::App("index.html".into()))
+                .title("Mailgrant")
+                .inner_size(1000.0, 720.0)
+                .min_inner_size(800.0, 600.0)
+                .data_directory(webview_dir.clone())
+                .build()?;
+            register_deep_links(app.handle());
+            if let Some(url) = &open_url {
+                commands::links::forward(app.handle(), url);
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("mailgrant: cannot start the desktop app: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Makes `mailgrant://` links open this app and hands each link to the UI.
+fn register_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+
+    // macOS reads the scheme from the bundle's Info.plist; Linux and Windows register it at run time.
+    #[cfg(any(target_os = "linux", target_os = "windows"))]
+    if let Err(err) = app.deep_link().register_all() {
+        eprintln!("mailgrant: cannot register the mailgrant:// link handler: {err}");
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            commands::links::forward(&handle, url.as_str());
+        }
+        focus_main_window(&handle);
+    });
+}

@@ -1,0 +1,2 @@
+//! Mailgrant's test bed.
+pub mod workspace;

@@ -1,0 +1,144 @@
+//! The real `mailgrant` binary in WebKitGTK under Xvfb, driven through tauri-driver and WebKitWebDriver.
+//!
+//! Needs a display (`xvfb-run`), a D-Bus session (`dbus-run-session`), `tauri-driver` and `WebKitWebDriver` on
+//! PATH, and the binary built by the same `cargo test` run (src-tauri's own integration tests make cargo build
+//! it). The README's test command provides all of that and runs it with `--include-ignored`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use mailgrant_tests::workspace;
+
+const NEEDS: &str = "needs Xvfb, a D-Bus session and tauri-driver: run the README's test command";
+
+/// tauri-driver, killed (with the app it started) when the test ends, pass or fail.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn app_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace::root().join("target"));
+    let bin = target.join("debug").join(format!("mailgrant{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p mailgrant` (or run the README's test command)",
+        bin.display()
+    );
+    bin
+}
+
+fn start_driver(home: &Path) -> Driver {
+    assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: {NEEDS}");
+    assert!(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(), "no D-Bus session: {NEEDS}");
+    let (port, native_port) = (free_port(), free_port());
+    let child = Command::new("tauri-driver")
+        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        // Everything the app writes goes under the test's own home.
+        .env("MAILGRANT_HOME", home.join("mailgrant"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start tauri-driver ({e}): {NEEDS}"));
+    Driver { child, port }
+}
+
+async fn connect(driver: &Driver, app: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::rustls().expect("rustls").capabilities(caps.clone()).connect(&url).await {
+            Ok(client) => return client,
+            Err(err) if Instant::now() < deadline => {
+                let _ = err;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            Err(err) => panic!("cannot open a WebDriver session on tauri-driver: {err}"),
+        }
+    }
+}
+
+/// A screenshot of the whole X screen: WebKitWebDriver's own can be stale.
+fn screenshot(name: &str) -> PathBuf {
+    let dir = workspace::artifacts_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let status = Command::new("import").args(["-window", "root"]).arg(&path).status().expect("ImageMagick import");
+    assert!(status.success(), "import -window root failed");
+    path
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: run the README's test command"]
+async fn welcome_screen_shows_the_version_from_rust_and_opens_connect() {
+    let app = app_binary();
+    let home = tempfile::tempdir().unwrap();
+    let driver = start_driver(home.path());
+    let client = connect(&driver, &app).await;
+
+    // The version is read from Rust over IPC (`app_info`), not baked into the UI.
+    let version = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid='app-version']"))
+        .await
+        .expect("the footer shows the version from Rust");
+    assert_eq!(version.text().await.unwrap(), format!("Version {}", mailgrant_core::VERSION));
+    let shown_home = client.find(Locator::Css("footer code")).await.unwrap().text().await.unwrap();
+    assert_eq!(Path::new(&shown_home), home.path().join("mailgrant"), "MAILGRANT_HOME reaches the app");
+
+    let title = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(title, "Mailgrant");
+    let shot = screenshot("app-welcome.png");
+    eprintln!("screenshot: {}", shot.display());
+
+    client
+        .find(Locator::XPath("//button[normalize-space()='Connect a mailbox']"))
+        .await
+        .expect("the primary action")
+        .click()
+        .await
+        .unwrap();
+    let heading = client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//h1[normalize-space()='Connect a mailbox']"))
+        .await
+        .expect("clicking the primary action opens the connect screen");
+    assert!(heading.is_displayed().await.unwrap());
+    screenshot("app-connect.png");
+
+    client.find(Locator::XPath("//button[normalize-space()='Back']")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//h1[normalize-space()='Mailgrant']"))
+        .await
+        .expect("Back returns to the welcome screen");
+
+    client.close().await.unwrap();
+    drop(driver);
+    assert!(!home.path().join("config").join("mailgrant").exists(), "nothing bypassed MAILGRANT_HOME");
+}
