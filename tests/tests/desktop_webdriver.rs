@@ -5,16 +5,19 @@
 //! it). The README's test command provides all of that and runs it with `--include-ignored`.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use mailgrant_tests::workspace;
 
 const NEEDS: &str = "needs Xvfb, a D-Bus session and tauri-driver: run the README's test command";
 
-/// tauri-driver, killed (with the app it started) when the test ends, pass or fail.
+/// tauri-driver in a process group of its own, so that WebKitWebDriver and the app it starts are stopped with
+/// it when the test ends, pass or fail (killing tauri-driver alone leaves WebKitWebDriver running).
 struct Driver {
     child: Child,
     port: u16,
@@ -22,20 +25,27 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn app_binary() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace::root().join("target"));
-    let bin = target.join("debug").join(format!("mailgrant{}", std::env::consts::EXE_SUFFIX));
+    let bin = target
+        .join("debug")
+        .join(format!("mailgrant{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
         "{} is missing: build it with `cargo build -p mailgrant` (or run the README's test command)",
@@ -46,10 +56,19 @@ fn app_binary() -> PathBuf {
 
 fn start_driver(home: &Path) -> Driver {
     assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: {NEEDS}");
-    assert!(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(), "no D-Bus session: {NEEDS}");
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "no D-Bus session: {NEEDS}"
+    );
     let (port, native_port) = (free_port(), free_port());
     let child = Command::new("tauri-driver")
-        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .process_group(0)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
         // Everything the app writes goes under the test's own home.
         .env("MAILGRANT_HOME", home.join("mailgrant"))
         .env("XDG_DATA_HOME", home.join("data"))
@@ -69,7 +88,11 @@ async fn connect(driver: &Driver, app: &Path) -> Client {
     let url = format!("http://127.0.0.1:{}", driver.port);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match ClientBuilder::rustls().expect("rustls").capabilities(caps.clone()).connect(&url).await {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
             Ok(client) => return client,
             Err(err) if Instant::now() < deadline => {
                 let _ = err;
@@ -80,14 +103,71 @@ async fn connect(driver: &Driver, app: &Path) -> Client {
     }
 }
 
-/// A screenshot of the whole X screen: WebKitWebDriver's own can be stale.
-fn screenshot(name: &str) -> PathBuf {
+/// A screenshot of the app's window taken at X level: WebKitWebDriver's own can be stale, and the DOM is ready
+/// before WebKitGTK has painted, so retry until the picture has more than a handful of colours and differs from
+/// the `previous` screen's.
+async fn screenshot(name: &str, previous: Option<&Path>) -> PathBuf {
     let dir = workspace::artifacts_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
-    let status = Command::new("import").args(["-window", "root"]).arg(&path).status().expect("ImageMagick import");
-    assert!(status.success(), "import -window root failed");
-    path
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut last, mut stable) = (Vec::new(), 0);
+    loop {
+        let window = app_window_id().unwrap_or_else(|| "root".to_owned());
+        let status = Command::new("import")
+            .args(["-window", &window])
+            .arg(&path)
+            .status()
+            .expect("ImageMagick import");
+        assert!(status.success(), "import -window {window} failed");
+        let colours = Command::new("identify")
+            .args(["-format", "%k"])
+            .arg(&path)
+            .output()
+            .expect("identify");
+        let colours: u32 = String::from_utf8_lossy(&colours.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        let current = std::fs::read(&path).unwrap();
+        let changed = previous.is_none_or(|p| std::fs::read(p).ok().as_ref() != Some(&current));
+        stable = if current == last { stable + 1 } else { 0 };
+        if colours > 16 && changed && stable >= 2 {
+            return path;
+        }
+        last = current;
+        assert!(
+            Instant::now() < deadline,
+            "the window never settled ({colours} colours, changed: {changed})"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The X id of the largest visible window named Mailgrant.
+fn app_window_id() -> Option<String> {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", "^Mailgrant$"])
+        .output()
+        .ok()?;
+    String::from_utf8(out.stdout)
+        .ok()?
+        .lines()
+        .filter_map(|id| {
+            let geometry = Command::new("xdotool")
+                .args(["getwindowgeometry", "--shell", id])
+                .output()
+                .ok()?;
+            let text = String::from_utf8(geometry.stdout).ok()?;
+            let field = |key: &str| -> Option<u64> {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .and_then(|v| v.parse().ok())
+            };
+            Some((field("WIDTH=")? * field("HEIGHT=")?, id.to_owned()))
+        })
+        .max()
+        .map(|(_, id)| id)
 }
 
 #[tokio::test]
@@ -105,13 +185,32 @@ async fn welcome_screen_shows_the_version_from_rust_and_opens_connect() {
         .for_element(Locator::Css("[data-testid='app-version']"))
         .await
         .expect("the footer shows the version from Rust");
-    assert_eq!(version.text().await.unwrap(), format!("Version {}", mailgrant_core::VERSION));
-    let shown_home = client.find(Locator::Css("footer code")).await.unwrap().text().await.unwrap();
-    assert_eq!(Path::new(&shown_home), home.path().join("mailgrant"), "MAILGRANT_HOME reaches the app");
+    assert_eq!(
+        version.text().await.unwrap(),
+        format!("Version {}", mailgrant_core::VERSION)
+    );
+    let shown_home = client
+        .find(Locator::Css("footer code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        Path::new(&shown_home),
+        home.path().join("mailgrant"),
+        "MAILGRANT_HOME reaches the app"
+    );
 
-    let title = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let title = client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(title, "Mailgrant");
-    let shot = screenshot("app-welcome.png");
+    let shot = screenshot("app-welcome.png", None).await;
     eprintln!("screenshot: {}", shot.display());
 
     client
@@ -128,9 +227,15 @@ async fn welcome_screen_shows_the_version_from_rust_and_opens_connect() {
         .await
         .expect("clicking the primary action opens the connect screen");
     assert!(heading.is_displayed().await.unwrap());
-    screenshot("app-connect.png");
+    screenshot("app-connect.png", Some(&shot)).await;
 
-    client.find(Locator::XPath("//button[normalize-space()='Back']")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::XPath("//button[normalize-space()='Back']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     client
         .wait()
         .at_most(Duration::from_secs(5))
@@ -140,5 +245,8 @@ async fn welcome_screen_shows_the_version_from_rust_and_opens_connect() {
 
     client.close().await.unwrap();
     drop(driver);
-    assert!(!home.path().join("config").join("mailgrant").exists(), "nothing bypassed MAILGRANT_HOME");
+    assert!(
+        !home.path().join("config").join("mailgrant").exists(),
+        "nothing bypassed MAILGRANT_HOME"
+    );
 }
