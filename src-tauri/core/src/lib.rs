@@ -3,8 +3,11 @@
 //! over this crate, and CI checks `cargo tree -p mailgrant-core -e normal` to keep it that way.
 
 pub mod home;
+pub mod model;
+pub mod sensitive;
 
 pub use home::{DataHome, HomeError, HomeSource};
+pub use sensitive::{SecretString, Sensitive};
 
 /// The product's name as users see it.
 pub const PRODUCT_NAME: &str = "Mailgrant";
