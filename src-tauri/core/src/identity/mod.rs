@@ -1,0 +1,8 @@
+//! Microsoft's identity platform as Mailgrant uses it: where each cloud's endpoints are, which permissions each
+//! service needs, and what the user must register in Entra.
+
+pub mod endpoints;
+pub mod permissions;
+
+pub use endpoints::Endpoints;
+pub use permissions::{Permission, PermissionKind};
