@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Prints the desktop app's start-to-first-paint time and its memory (RSS) at idle under Xvfb.
+#   bench/startup.sh [BINARY] [RUNS]    default: target/release/mailgrant if built, else target/debug/mailgrant; 5 runs
+# First paint = the first moment the X window shows the rendered welcome screen (not just a blank window).
+# Run it inside a display and a D-Bus session, e.g.:
+#   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bench/startup.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:-}
+if [ -z "$bin" ]; then
+  bin="$root/target/release/mailgrant"
+  [ -x "$bin" ] || bin="$root/target/debug/mailgrant"
+fi
+runs=${2:-5}
+[ -x "$bin" ] || { echo "no binary at $bin: build it first" >&2; exit 2; }
+[ -n "${DISPLAY:-}" ] || { echo "no DISPLAY: run under xvfb-run" >&2; exit 2; }
+
+tree_rss_kib() { # RSS of a process and all its descendants, in KiB
+  local total=0 pid
+  for pid in $(pstree -p -T "$1" | grep -o '([0-9]*)' | tr -d '()'); do
+    total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+echo "binary: $bin ($(du -h "$bin" | cut -f1))"
+times=()
+for i in $(seq "$runs"); do
+  home=$(mktemp -d)
+  start=$(date +%s%N)
+  MAILGRANT_HOME="$home/mg" XDG_DATA_HOME="$home/data" XDG_CACHE_HOME="$home/cache" XDG_CONFIG_HOME="$home/config" \
+    "$bin" >/dev/null 2>&1 &
+  pid=$!
+  painted=""
+  for _ in $(seq 600); do
+    win=$(xdotool search --onlyvisible --name '^Mailgrant$' 2>/dev/null | head -1 || true)
+    if [ -n "$win" ] && [ "$(import -window "$win" png:- 2>/dev/null | identify -format '%k' - 2>/dev/null || echo 0)" -gt 64 ]; then
+      painted=$(date +%s%N)
+      break
+    fi
+    sleep 0.02
+  done
+  [ -n "$painted" ] || { echo "run $i: never painted" >&2; kill "$pid"; exit 1; }
+  ms=$(((painted - start) / 1000000))
+  times+=("$ms")
+  if [ "$i" = "$runs" ]; then
+    sleep 5
+    echo "RSS at idle, 5 s after first paint: app + WebKit processes $(( $(tree_rss_kib "$pid") / 1024 )) MiB"
+    for p in $(pstree -p -T "$pid" | grep -o '([0-9]*)' | tr -d '()'); do
+      [ -r "/proc/$p/status" ] && printf "  %-24s %6s MiB\n" "$(cat /proc/$p/comm)" "$(( $(awk "/^VmRSS/ {print \$2}" /proc/$p/status) / 1024 ))"
+    done
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  # The next run must not find this one still holding the single-instance name.
+  while pgrep -f "^$bin" >/dev/null; do sleep 0.1; done
+  sleep 0.3; rm -rf "$home" 2>/dev/null || true
+done
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+echo "start to first paint over $runs runs (ms): $(echo $sorted | tr '\n' ' ')  median $(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")"

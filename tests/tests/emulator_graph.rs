@@ -1,0 +1,466 @@
+//! The Microsoft Graph subset: /me, mail folders, messages, sendMail (own and shared mailboxes), applications,
+//! and Graph's error shapes.
+
+use base64::Engine;
+use mailgrant_tests::emulator::demo::{
+    ADELE, CONFIDENTIAL_CLIENT_ID, MEGAN, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, SHARED_MAILBOX,
+    TENANT_ID,
+};
+use mailgrant_tests::emulator::{
+    AppRegistration, ClientKind, Emulator, MintRequest, Seed, SignInAudience, TestCertificate,
+};
+use serde_json::{json, Value};
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
+}
+
+async fn get(emulator: &Emulator, path: &str, token: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = http()
+        .get(format!("{}{path}", emulator.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("Graph answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn send(emulator: &Emulator, path: &str, token: &str, body: Value) -> (u16, String) {
+    let response = http()
+        .post(format!("{}{path}", emulator.base_url()))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("Graph answers");
+    (response.status().as_u16(), response.text().await.expect("a body"))
+}
+
+fn assert_graph_error(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].is_string());
+    let inner = &body["error"]["innerError"];
+    for key in ["date", "request-id", "client-request-id"] {
+        assert!(inner[key].is_string(), "innerError.{key} in {body}");
+    }
+}
+
+fn mail(to: &str, subject: &str) -> Value {
+    json!({
+        "message": {
+            "subject": subject,
+            "body": {"contentType": "Text", "content": "Hello from the test."},
+            "toRecipients": [{"emailAddress": {"address": to}}],
+        },
+        "saveToSentItems": true,
+    })
+}
+
+#[tokio::test]
+async fn me_returns_the_profile_and_errors_are_graph_shaped() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let token = emulator.mint_access_token(ADELE, "graph", &["User.Read"], 3600);
+    let (status, _, me) = get(&emulator, "/v1.0/me", &token).await;
+    assert_eq!(status, 200);
+    for key in [
+        "businessPhones",
+        "displayName",
+        "givenName",
+        "id",
+        "jobTitle",
+        "mail",
+        "mobilePhone",
+        "officeLocation",
+        "preferredLanguage",
+        "surname",
+        "userPrincipalName",
+    ] {
+        assert!(me.get(key).is_some(), "{key} missing from {me}");
+    }
+    assert_eq!(me["displayName"], "Adele Vance");
+    assert_eq!(me["userPrincipalName"], ADELE);
+    assert_eq!(me["surname"], "Vance");
+
+    // No token: 401 with a Bearer challenge.
+    let response = http()
+        .get(format!("{}/v1.0/me", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""),
+        "{challenge}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_graph_error(&body, "InvalidAuthenticationToken");
+    assert_eq!(body["error"]["message"], "Access token is empty.");
+
+    // An Outlook token at Graph: invalid audience.
+    let outlook = emulator.mint_access_token(ADELE, "outlook", &["IMAP.AccessAsUser.All"], 3600);
+    let (status, headers, body) = get(&emulator, "/v1.0/me", &outlook).await;
+    assert_eq!(status, 401);
+    assert!(headers.contains_key("www-authenticate"));
+    assert_eq!(
+        body["error"]["message"],
+        "Access token validation failure. Invalid audience."
+    );
+
+    // Expired, revoked, garbage.
+    let expired = emulator.mint_access_token(ADELE, "graph", &["User.Read"], -1);
+    let (status, _, body) = get(&emulator, "/v1.0/me", &expired).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        body["error"]["message"],
+        "Lifetime validation failed, the token is expired."
+    );
+    let (status, _, body) = get(&emulator, "/v1.0/me", "garbage").await;
+    assert_eq!(status, 401);
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("IDX14100"));
+    emulator.revoke(ADELE, "password");
+    let (status, _, _) = get(&emulator, "/v1.0/me", &token).await;
+    assert_eq!(status, 401);
+
+    // Wrong permission: 403; app-only: /me is delegated only.
+    let mail_only = emulator.mint_access_token(MEGAN, "graph", &["Mail.Read"], 3600);
+    let (status, _, body) = get(&emulator, "/v1.0/me", &mail_only).await;
+    assert_eq!(status, 403);
+    assert_graph_error(&body, "Authorization_RequestDenied");
+    let app_only = emulator
+        .mint(&MintRequest {
+            user: None,
+            client_id: Some(CONFIDENTIAL_CLIENT_ID.into()),
+            resource: "graph".into(),
+            scopes: vec![],
+            roles: vec!["Mail.Read".into()],
+            expires_in: 600,
+        })
+        .unwrap()
+        .access_token;
+    let (status, _, body) = get(&emulator, "/v1.0/me", &app_only).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["message"],
+        "/me request is only valid with delegated authentication flow."
+    );
+}
+
+#[tokio::test]
+async fn inbox_and_messages() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let token = emulator.mint_access_token(ADELE, "graph", &["Mail.ReadWrite"], 3600);
+    let (status, _, inbox) = get(&emulator, "/v1.0/me/mailFolders/inbox", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(inbox["displayName"], "Inbox");
+    assert_eq!(inbox["totalItemCount"], 2);
+    assert_eq!(inbox["unreadItemCount"], 1);
+    for key in [
+        "id",
+        "parentFolderId",
+        "childFolderCount",
+        "sizeInBytes",
+        "isHidden",
+    ] {
+        assert!(inbox.get(key).is_some(), "{key}");
+    }
+
+    let (status, _, page) = get(&emulator, "/v1.0/me/messages?$top=1", &token).await;
+    assert_eq!(status, 200);
+    assert!(page["@odata.context"].is_string());
+    let value = page["value"].as_array().unwrap();
+    assert_eq!(value.len(), 1);
+    let first = &value[0];
+    assert!(first["@odata.etag"].is_string() && first["id"].is_string());
+    assert!(first["subject"].is_string());
+    assert!(first["sender"]["emailAddress"]["address"].is_string());
+    assert!(first["sender"]["emailAddress"]["name"].is_string());
+    let next = page["@odata.nextLink"].as_str().expect("more than one message");
+    assert_eq!(
+        next,
+        format!("{}/v1.0/me/messages?%24top=1&%24skip=1", emulator.base_url())
+    );
+    let second = http()
+        .get(next)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(second["value"].as_array().unwrap().len(), 1);
+    assert_ne!(second["value"][0]["id"], first["id"]);
+    assert!(second.get("@odata.nextLink").is_none());
+
+    let (_, _, selected) = get(&emulator, "/v1.0/me/messages?$select=subject", &token).await;
+    let keys: Vec<&String> = selected["value"][0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["@odata.etag", "subject"]);
+
+    let (status, _, body) = get(&emulator, "/v1.0/me/messages?$top=0", &token).await;
+    assert_eq!(status, 400);
+    assert_graph_error(&body, "ErrorInvalidUrlQuery");
+
+    // Without a mail permission: ErrorAccessDenied.
+    let profile_only = emulator.mint_access_token(ADELE, "graph", &["User.Read"], 3600);
+    let (status, _, body) = get(&emulator, "/v1.0/me/messages", &profile_only).await;
+    assert_eq!(status, 403);
+    assert_graph_error(&body, "ErrorAccessDenied");
+    assert_eq!(
+        body["error"]["message"],
+        "Access is denied. Check credentials and try again."
+    );
+}
+
+#[tokio::test]
+async fn send_mail_delivers_to_seeded_mailboxes() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let adele = emulator.mint_access_token(ADELE, "graph", &["Mail.Send", "Mail.Read"], 3600);
+    let megan = emulator.mint_access_token(MEGAN, "graph", &["Mail.Read"], 3600);
+    let (_, _, before) = get(&emulator, "/v1.0/me/mailFolders/inbox", &megan).await;
+    assert_eq!(before["totalItemCount"], 0);
+
+    let (status, body) = send(&emulator, "/v1.0/me/sendMail", &adele, mail(MEGAN, "Lunch?")).await;
+    assert_eq!(status, 202);
+    assert!(body.is_empty());
+    let delivered = emulator.messages(MEGAN);
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].subject, "Lunch?");
+    assert_eq!(delivered[0].from, ADELE);
+    let (_, _, after) = get(&emulator, "/v1.0/me/mailFolders/inbox", &megan).await;
+    assert_eq!(after["totalItemCount"], 1);
+    assert_eq!(after["unreadItemCount"], 1);
+    let (_, _, sent) = get(&emulator, "/v1.0/me/mailFolders/sentitems", &adele).await;
+    assert_eq!(sent["totalItemCount"], 1, "saved to Sent Items");
+
+    // Mail to an outside address is accepted and goes nowhere.
+    let (status, _) = send(
+        &emulator,
+        "/v1.0/me/sendMail",
+        &adele,
+        mail("someone@fabrikam.example", "Hi"),
+    )
+    .await;
+    assert_eq!(status, 202);
+    // No recipients; no Mail.Send.
+    let (status, body) = send(
+        &emulator,
+        "/v1.0/me/sendMail",
+        &adele,
+        json!({"message": {"subject": "x"}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_graph_error(&serde_json::from_str(&body).unwrap(), "ErrorInvalidRecipients");
+    let (status, body) = send(&emulator, "/v1.0/me/sendMail", &megan, mail(ADELE, "x")).await;
+    assert_eq!(status, 403);
+    assert_graph_error(&serde_json::from_str(&body).unwrap(), "ErrorAccessDenied");
+}
+
+#[tokio::test]
+async fn send_mail_as_mime() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let adele = emulator.mint_access_token(ADELE, "graph", &["Mail.Send"], 3600);
+    let mime =
+        format!("From: {ADELE}\r\nTo: Megan Bowen <{MEGAN}>\r\nSubject: MIME hello\r\n\r\nBody text\r\n");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(mime);
+    let response = http()
+        .post(format!("{}/v1.0/me/sendMail", emulator.base_url()))
+        .bearer_auth(&adele)
+        .header("content-type", "text/plain")
+        .body(encoded)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(emulator.messages(MEGAN)[0].subject, "MIME hello");
+    let broken = http()
+        .post(format!("{}/v1.0/me/sendMail", emulator.base_url()))
+        .bearer_auth(&adele)
+        .header("content-type", "text/plain")
+        .body("not base64 at all!")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    assert_graph_error(
+        &broken.json().await.unwrap(),
+        "ErrorMimeContentInvalidBase64String",
+    );
+}
+
+#[tokio::test]
+async fn shared_mailboxes_under_users() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let adele = emulator.mint_access_token(ADELE, "graph", &["Mail.Read.Shared", "Mail.Send.Shared"], 3600);
+    let megan = emulator.mint_access_token(MEGAN, "graph", &["Mail.Read.Shared", "Mail.Send.Shared"], 3600);
+    let (status, _, messages) = get(
+        &emulator,
+        &format!("/v1.0/users/{SHARED_MAILBOX}/messages"),
+        &adele,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(messages["value"][0]["subject"], "Order 1042");
+    let (status, _, folder) = get(
+        &emulator,
+        &format!("/v1.0/users/{SHARED_MAILBOX}/mailFolders/Inbox"),
+        &adele,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(folder["totalItemCount"], 1);
+
+    let (status, _, body) = get(
+        &emulator,
+        &format!("/v1.0/users/{SHARED_MAILBOX}/messages"),
+        &megan,
+    )
+    .await;
+    assert_eq!(status, 403, "Megan has no rights on the shared mailbox");
+    assert_graph_error(&body, "ErrorAccessDenied");
+    let (status, _, body) = get(&emulator, "/v1.0/users/nobody@contoso.example/messages", &adele).await;
+    assert_eq!(status, 404);
+    assert_graph_error(&body, "ErrorInvalidUser");
+
+    let (status, _) = send(
+        &emulator,
+        &format!("/v1.0/users/{SHARED_MAILBOX}/sendMail"),
+        &adele,
+        mail(MEGAN, "From sales"),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(emulator.messages(MEGAN)[0].from, SHARED_MAILBOX);
+    let (status, _) = send(
+        &emulator,
+        &format!("/v1.0/users/{SHARED_MAILBOX}/sendMail"),
+        &megan,
+        mail(ADELE, "Not allowed"),
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn applications_with_their_credentials() {
+    let certificate = TestCertificate::generate("graph").unwrap();
+    let mut seed = Seed::demo();
+    let cert_app = "6e6e6e6e-aaaa-4bbb-8ccc-dddddddddddd";
+    seed.apps.push(AppRegistration {
+        certificates: vec![certificate.credential("signing cert")],
+        sign_in_audience: SignInAudience::AzureAdMyOrg,
+        ..AppRegistration::new(cert_app, "Cert App", "contoso.example", ClientKind::Confidential)
+    });
+    let emulator = Emulator::start(seed).await.unwrap();
+    // An app-only Graph token through client credentials (the confidential app has Application.Read.All).
+    let response = http()
+        .post(format!("{}/{TENANT_ID}/oauth2/v2.0/token", emulator.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CONFIDENTIAL_CLIENT_ID),
+            ("client_secret", SECRET_VALUE),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token: Value = response.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+
+    let (status, _, list) = get(&emulator, "/v1.0/applications", &token).await;
+    assert_eq!(status, 200);
+    let apps = list["value"].as_array().unwrap();
+    assert_eq!(apps.len(), 3);
+    let service = apps
+        .iter()
+        .find(|app| app["appId"] == CONFIDENTIAL_CLIENT_ID)
+        .unwrap();
+    let secrets = service["passwordCredentials"].as_array().unwrap();
+    assert_eq!(secrets.len(), 2);
+    let valid = secrets
+        .iter()
+        .find(|secret| secret["keyId"] == SECRET_ID.to_string())
+        .unwrap();
+    let mut keys: Vec<&String> = valid.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "customKeyIdentifier",
+            "displayName",
+            "endDateTime",
+            "hint",
+            "keyId",
+            "secretText",
+            "startDateTime"
+        ]
+    );
+    assert_eq!(valid["hint"], &SECRET_VALUE[..3]);
+    assert_eq!(valid["secretText"], Value::Null);
+    assert_eq!(valid["customKeyIdentifier"], Value::Null);
+    let end = time::OffsetDateTime::parse(
+        valid["endDateTime"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(end > time::OffsetDateTime::now_utc());
+
+    let (status, _, single) = get(
+        &emulator,
+        &format!("/v1.0/applications(appId='{cert_app}')"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let credential = &single["keyCredentials"][0];
+    assert_eq!(credential["customKeyIdentifier"], certificate.thumbprint());
+    assert_eq!(credential["type"], "AsymmetricX509Cert");
+    assert_eq!(credential["usage"], "Verify");
+    assert_eq!(credential["displayName"], "signing cert");
+    assert_eq!(credential["key"], Value::Null, "key only with $select");
+    let (_, _, selected) = get(
+        &emulator,
+        &format!("/v1.0/applications(appId='{cert_app}')?$select=id,appId,displayName,keyCredentials"),
+        &token,
+    )
+    .await;
+    assert!(selected["keyCredentials"][0]["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("MII"));
+    assert!(selected.get("passwordCredentials").is_none());
+    let by_object_id = single["id"].as_str().unwrap();
+    let (status, _, again) = get(&emulator, &format!("/v1.0/applications/{by_object_id}"), &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["appId"], cert_app);
+
+    let (status, _, body) = get(
+        &emulator,
+        "/v1.0/applications(appId='99999999-9999-4999-8999-999999999999')",
+        &token,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_graph_error(&body, "Request_ResourceNotFound");
+    let delegated = emulator.mint_access_token(ADELE, "graph", &["User.Read"], 3600);
+    let (status, _, body) = get(&emulator, "/v1.0/applications", &delegated).await;
+    assert_eq!(status, 403);
+    assert_graph_error(&body, "Authorization_RequestDenied");
+    let reader = emulator.mint_access_token(ADELE, "graph", &["Application.Read.All"], 3600);
+    let (status, _, _) = get(
+        &emulator,
+        &format!("/v1.0/applications(appId='{PUBLIC_CLIENT_ID}')"),
+        &reader,
+    )
+    .await;
+    assert_eq!(status, 200, "delegated Application.Read.All works too");
+}
