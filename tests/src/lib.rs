@@ -1,2 +1,3 @@
 //! Mailgrant's test bed.
+pub mod emulator;
 pub mod workspace;
