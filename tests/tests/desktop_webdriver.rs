@@ -4,6 +4,8 @@
 //! PATH, and the binary built by the same `cargo test` run (src-tauri's own integration tests make cargo build
 //! it). The README's test command provides all of that and runs it with `--include-ignored`.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
