@@ -46,7 +46,7 @@ fn run_desktop(open_url: Option<String>) -> ExitCode {
     let builder = tauri::Builder::default()
         // First: a second launch (e.g. the browser handing back a mailgrant:// link) reaches this instance.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            focus_main_window(app)
+            focus_main_window(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init());

@@ -226,6 +226,10 @@ pub struct CustomCloud {
     pub authority: String,
     /// Graph's base URL, e.g. `https://graph.microsoft.com`.
     pub graph: String,
+    /// The resource URI Graph tokens are for, when it differs from `graph` (a test bed or proxy serving Graph
+    /// under another address); `None` means `graph`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_resource: Option<String>,
     /// The resource URI Outlook tokens are for, e.g. `https://outlook.office.com`.
     pub outlook_resource: String,
     pub imap: HostPort,

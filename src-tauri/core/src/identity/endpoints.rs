@@ -10,6 +10,8 @@ pub struct Endpoints {
     pub authority: String,
     /// Graph base URL without a trailing slash.
     pub graph: String,
+    /// The resource Graph scopes are named under (the same as `graph` in every Microsoft cloud).
+    pub graph_resource: String,
     /// The resource delegated mail scopes are named under, e.g. `https://outlook.office.com`.
     pub outlook_resource: String,
     /// The resource app-only mail tokens are for (`{this}/.default`).
@@ -22,7 +24,10 @@ pub struct Endpoints {
 }
 
 fn hp(host: &str, port: u16) -> HostPort {
-    HostPort { host: host.to_owned(), port }
+    HostPort {
+        host: host.to_owned(),
+        port,
+    }
 }
 
 impl Endpoints {
@@ -31,6 +36,7 @@ impl Endpoints {
             Cloud::Global => Self {
                 authority: "https://login.microsoftonline.com".into(),
                 graph: "https://graph.microsoft.com".into(),
+                graph_resource: "https://graph.microsoft.com".into(),
                 outlook_resource: "https://outlook.office.com".into(),
                 outlook_app_resource: "https://outlook.office365.com".into(),
                 imap: hp("outlook.office365.com", 993),
@@ -41,6 +47,7 @@ impl Endpoints {
             Cloud::UsGov => Self {
                 authority: "https://login.microsoftonline.us".into(),
                 graph: "https://graph.microsoft.us".into(),
+                graph_resource: "https://graph.microsoft.us".into(),
                 outlook_resource: "https://outlook.office365.us".into(),
                 outlook_app_resource: "https://outlook.office365.us".into(),
                 imap: hp("outlook.office365.us", 993),
@@ -51,6 +58,7 @@ impl Endpoints {
             Cloud::UsGovDod => Self {
                 authority: "https://login.microsoftonline.us".into(),
                 graph: "https://dod-graph.microsoft.us".into(),
+                graph_resource: "https://dod-graph.microsoft.us".into(),
                 outlook_resource: "https://outlook-dod.office365.us".into(),
                 outlook_app_resource: "https://outlook-dod.office365.us".into(),
                 imap: hp("outlook-dod.office365.us", 993),
@@ -61,6 +69,7 @@ impl Endpoints {
             Cloud::China => Self {
                 authority: "https://login.partner.microsoftonline.cn".into(),
                 graph: "https://microsoftgraph.chinacloudapi.cn".into(),
+                graph_resource: "https://microsoftgraph.chinacloudapi.cn".into(),
                 outlook_resource: "https://partner.outlook.cn".into(),
                 outlook_app_resource: "https://partner.outlook.cn".into(),
                 imap: hp("partner.outlook.cn", 993),
@@ -71,6 +80,12 @@ impl Endpoints {
             Cloud::Custom(c) => Self {
                 authority: c.authority.trim_end_matches('/').to_owned(),
                 graph: c.graph.trim_end_matches('/').to_owned(),
+                graph_resource: c
+                    .graph_resource
+                    .as_deref()
+                    .unwrap_or(&c.graph)
+                    .trim_end_matches('/')
+                    .to_owned(),
                 outlook_resource: c.outlook_resource.trim_end_matches('/').to_owned(),
                 outlook_app_resource: c.outlook_resource.trim_end_matches('/').to_owned(),
                 imap: c.imap.clone(),
@@ -94,7 +109,10 @@ impl Endpoints {
     }
 
     pub fn openid_configuration_url(&self, tenant: &Tenant) -> String {
-        format!("{}/{}/v2.0/.well-known/openid-configuration", self.authority, tenant)
+        format!(
+            "{}/{}/v2.0/.well-known/openid-configuration",
+            self.authority, tenant
+        )
     }
 
     pub fn admin_consent_url(&self, tenant: &Tenant) -> String {
@@ -121,7 +139,10 @@ mod tests {
     fn global_endpoints_match_microsofts() {
         let e = Endpoints::for_cloud(&Cloud::Global);
         let t: Tenant = "contoso.onmicrosoft.com".parse().unwrap();
-        assert_eq!(e.token_url(&t), "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        assert_eq!(
+            e.token_url(&t),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
         assert_eq!(
             e.openid_configuration_url(&Tenant::Common),
             "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
@@ -132,14 +153,26 @@ mod tests {
             e.redirect_uri_to_register(RedirectMode::Paste),
             "https://login.microsoftonline.com/common/oauth2/nativeclient"
         );
-        assert_eq!(e.redirect_uri_to_register(RedirectMode::Loopback), "http://localhost");
+        assert_eq!(
+            e.redirect_uri_to_register(RedirectMode::Loopback),
+            "http://localhost"
+        );
     }
 
     #[test]
     fn sovereign_clouds_use_their_own_hosts() {
-        assert_eq!(Endpoints::for_cloud(&Cloud::UsGov).graph, "https://graph.microsoft.us");
-        assert_eq!(Endpoints::for_cloud(&Cloud::UsGovDod).graph, "https://dod-graph.microsoft.us");
-        assert_eq!(Endpoints::for_cloud(&Cloud::China).authority, "https://login.partner.microsoftonline.cn");
+        assert_eq!(
+            Endpoints::for_cloud(&Cloud::UsGov).graph,
+            "https://graph.microsoft.us"
+        );
+        assert_eq!(
+            Endpoints::for_cloud(&Cloud::UsGovDod).graph,
+            "https://dod-graph.microsoft.us"
+        );
+        assert_eq!(
+            Endpoints::for_cloud(&Cloud::China).authority,
+            "https://login.partner.microsoftonline.cn"
+        );
     }
 
     #[test]
@@ -147,12 +180,16 @@ mod tests {
         let c = Cloud::Custom(CustomCloud {
             authority: "http://127.0.0.1:8080/".into(),
             graph: "http://127.0.0.1:8080".into(),
+            graph_resource: None,
             outlook_resource: "https://outlook.office.com".into(),
             imap: "127.0.0.1:1993".parse().unwrap(),
             pop: "127.0.0.1:1995".parse().unwrap(),
             smtp: "127.0.0.1:1587".parse().unwrap(),
         });
         let e = Endpoints::for_cloud(&c);
-        assert_eq!(e.device_code_url(&Tenant::Organizations), "http://127.0.0.1:8080/organizations/oauth2/v2.0/devicecode");
+        assert_eq!(
+            e.device_code_url(&Tenant::Organizations),
+            "http://127.0.0.1:8080/organizations/oauth2/v2.0/devicecode"
+        );
     }
 }

@@ -35,16 +35,32 @@ const GRAPH: &str = "Microsoft Graph";
 const EXCHANGE: &str = "Office 365 Exchange Online";
 
 const fn delegated(api: &'static str, name: &'static str, plain: &'static str) -> Permission {
-    Permission { api, name, kind: PermissionKind::Delegated, admin_consent_required: false, plain }
+    Permission {
+        api,
+        name,
+        kind: PermissionKind::Delegated,
+        admin_consent_required: false,
+        plain,
+    }
 }
 
 const fn application(name: &'static str, plain: &'static str) -> Permission {
-    Permission { api: EXCHANGE, name, kind: PermissionKind::Application, admin_consent_required: true, plain }
+    Permission {
+        api: EXCHANGE,
+        name,
+        kind: PermissionKind::Application,
+        admin_consent_required: true,
+        plain,
+    }
 }
 
 /// The sign-in scopes every delegated account needs.
 const SIGN_IN: [Permission; 5] = [
-    delegated(GRAPH, "offline_access", "Stay signed in, so you don't have to sign in again every hour"),
+    delegated(
+        GRAPH,
+        "offline_access",
+        "Stay signed in, so you don't have to sign in again every hour",
+    ),
     delegated(GRAPH, "openid", "Sign you in"),
     delegated(GRAPH, "profile", "See your name"),
     delegated(GRAPH, "email", "See your email address"),
@@ -53,18 +69,32 @@ const SIGN_IN: [Permission; 5] = [
 
 fn delegated_for(service: Service) -> Permission {
     match service {
-        Service::Imap => delegated(GRAPH, "IMAP.AccessAsUser.All", "Read and manage your mail over IMAP"),
+        Service::Imap => delegated(
+            GRAPH,
+            "IMAP.AccessAsUser.All",
+            "Read and manage your mail over IMAP",
+        ),
         Service::Pop => delegated(GRAPH, "POP.AccessAsUser.All", "Read your mail over POP"),
         Service::Smtp => delegated(GRAPH, "SMTP.Send", "Send mail as you over SMTP"),
-        Service::GraphRead => delegated(GRAPH, "Mail.ReadWrite", "Read and manage your mail through Microsoft Graph"),
+        Service::GraphRead => delegated(
+            GRAPH,
+            "Mail.ReadWrite",
+            "Read and manage your mail through Microsoft Graph",
+        ),
         Service::GraphSend => delegated(GRAPH, "Mail.Send", "Send mail as you through Microsoft Graph"),
     }
 }
 
 fn application_for(service: Service) -> Option<Permission> {
     match service {
-        Service::Imap => Some(application("IMAP.AccessAsApp", "Read and manage mailboxes over IMAP as the app")),
-        Service::Pop => Some(application("POP.AccessAsApp", "Read mailboxes over POP as the app")),
+        Service::Imap => Some(application(
+            "IMAP.AccessAsApp",
+            "Read and manage mailboxes over IMAP as the app",
+        )),
+        Service::Pop => Some(application(
+            "POP.AccessAsApp",
+            "Read mailboxes over POP as the app",
+        )),
         Service::Smtp => Some(application("SMTP.SendAsApp", "Send mail over SMTP as the app")),
         Service::GraphRead | Service::GraphSend => None,
     }
@@ -74,9 +104,11 @@ fn application_for(service: Service) -> Option<Permission> {
 pub fn required(services: &BTreeSet<Service>, flow: Flow) -> Vec<Permission> {
     match flow {
         Flow::ClientCredentials => services.iter().filter_map(|s| application_for(*s)).collect(),
-        Flow::AuthCode | Flow::DeviceCode => {
-            SIGN_IN.iter().cloned().chain(services.iter().map(|s| delegated_for(*s))).collect()
-        }
+        Flow::AuthCode | Flow::DeviceCode => SIGN_IN
+            .iter()
+            .cloned()
+            .chain(services.iter().map(|s| delegated_for(*s)))
+            .collect(),
     }
 }
 
@@ -99,11 +131,16 @@ pub const OIDC_SCOPES: [&str; 4] = ["offline_access", "openid", "profile", "emai
 
 /// The scopes of ONE token request for `resource` (Microsoft issues a token for one resource at a time; mixing
 /// Outlook and Graph scopes in a token request fails with AADSTS28000).
-pub fn token_scopes(endpoints: &Endpoints, services: &BTreeSet<Service>, flow: Flow, resource: Resource) -> Vec<String> {
+pub fn token_scopes(
+    endpoints: &Endpoints,
+    services: &BTreeSet<Service>,
+    flow: Flow,
+    resource: Resource,
+) -> Vec<String> {
     let base = match resource {
         Resource::Outlook if flow == Flow::ClientCredentials => endpoints.outlook_app_resource.as_str(),
         Resource::Outlook => endpoints.outlook_resource.as_str(),
-        Resource::Graph => endpoints.graph.as_str(),
+        Resource::Graph => endpoints.graph_resource.as_str(),
     };
     if flow == Flow::ClientCredentials {
         return vec![format!("{base}/.default")];
@@ -143,17 +180,35 @@ mod tests {
 
     #[test]
     fn delegated_mail_needs_sign_in_scopes_plus_one_per_service() {
-        let names: Vec<&str> =
-            required(&set(&[Service::Imap, Service::Smtp]), Flow::AuthCode).iter().map(|p| p.name).collect();
-        assert_eq!(names, ["offline_access", "openid", "profile", "email", "User.Read", "IMAP.AccessAsUser.All", "SMTP.Send"]);
+        let names: Vec<&str> = required(&set(&[Service::Imap, Service::Smtp]), Flow::AuthCode)
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "offline_access",
+                "openid",
+                "profile",
+                "email",
+                "User.Read",
+                "IMAP.AccessAsUser.All",
+                "SMTP.Send"
+            ]
+        );
     }
 
     #[test]
     fn app_only_uses_exchange_application_roles_that_need_admin_consent() {
-        let perms = required(&set(&[Service::Imap, Service::Pop, Service::Smtp]), Flow::ClientCredentials);
+        let perms = required(
+            &set(&[Service::Imap, Service::Pop, Service::Smtp]),
+            Flow::ClientCredentials,
+        );
         let names: Vec<&str> = perms.iter().map(|p| p.name).collect();
         assert_eq!(names, ["IMAP.AccessAsApp", "POP.AccessAsApp", "SMTP.SendAsApp"]);
-        assert!(perms.iter().all(|p| p.admin_consent_required && p.api == "Office 365 Exchange Online"));
+        assert!(perms
+            .iter()
+            .all(|p| p.admin_consent_required && p.api == "Office 365 Exchange Online"));
     }
 
     #[test]
