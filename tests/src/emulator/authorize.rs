@@ -29,6 +29,12 @@ pub(crate) fn routes() -> Router<App> {
         .route("/{tenant}/login", post(login))
         .route("/{tenant}/v2.0/adminconsent", get(admin_consent))
         .route("/{tenant}/adminconsent", get(legacy_admin_consent))
+        .route("/common/oauth2/nativeclient", get(native_client))
+}
+
+/// `GET /common/oauth2/nativeclient`: the blank page Microsoft shows; the code is in the address bar.
+async fn native_client() -> axum::response::Html<&'static str> {
+    axum::response::Html("<!DOCTYPE html><html><head><title>nativeclient</title></head><body></body></html>")
 }
 
 type Params = HashMap<String, String>;
@@ -77,10 +83,17 @@ fn send_error(target: &Target<'_>, error: &AadError, trace: &Trace, state: Optio
     send_back(target, &error.redirect_params(trace, state))
 }
 
-/// Exact match, except that the port is ignored for `http://localhost` and `http://127.0.0.1`.
-pub(crate) fn redirect_registered(registered: &[String], requested: &str) -> bool {
+/// Microsoft's "paste the address" redirect; the emulator serves it under its own base URL too.
+const NATIVE_CLIENT: &str = "https://login.microsoftonline.com/common/oauth2/nativeclient";
+
+/// Exact match, except that the port is ignored for `http://localhost` and `http://127.0.0.1`, and that the
+/// emulator's own `{base}/common/oauth2/nativeclient` stands for Microsoft's (the emulator plays that host).
+pub(crate) fn redirect_registered(registered: &[String], requested: &str, base: &str) -> bool {
     if registered.iter().any(|uri| uri == requested) {
         return true;
+    }
+    if requested.strip_prefix(base.trim_end_matches('/')) == Some("/common/oauth2/nativeclient") {
+        return registered.iter().any(|uri| uri == NATIVE_CLIENT);
     }
     let Ok(wanted) = Url::parse(requested) else {
         return false;
@@ -154,7 +167,7 @@ async fn authorize(
         .get("redirect_uri")
         .cloned()
         .unwrap_or_else(|| first_uri.clone());
-    if !redirect_registered(&registration.redirect_uris, &redirect_uri) {
+    if !redirect_registered(&registration.redirect_uris, &redirect_uri, &app.base) {
         return html::error_page(
             &AadError::new(50011, &[&redirect_uri, &registration.client_id]),
             &trace,
@@ -534,7 +547,7 @@ fn admin_consent_request(
         .get("redirect_uri")
         .cloned()
         .unwrap_or_else(|| first_uri.clone());
-    if !redirect_registered(&registration.redirect_uris, &redirect_uri) {
+    if !redirect_registered(&registration.redirect_uris, &redirect_uri, &app.base) {
         return html::error_page(
             &AadError::new(50011, &[&redirect_uri, &registration.client_id]),
             &trace,
@@ -663,25 +676,49 @@ fn admin_consent_refused(target: &Target<'_>, legacy: bool, trace: &Trace, state
 mod tests {
     use super::*;
 
+    const BASE: &str = "http://127.0.0.1:7000";
+
+    #[test]
+    fn the_emulators_nativeclient_stands_for_microsofts() {
+        let registered = vec![NATIVE_CLIENT.to_string()];
+        assert!(redirect_registered(&registered, NATIVE_CLIENT, BASE));
+        assert!(redirect_registered(
+            &registered,
+            "http://127.0.0.1:7000/common/oauth2/nativeclient",
+            BASE
+        ));
+        assert!(!redirect_registered(
+            &registered,
+            "http://127.0.0.1:7001/common/oauth2/nativeclient",
+            BASE
+        ));
+        assert!(!redirect_registered(
+            &[],
+            "http://127.0.0.1:7000/common/oauth2/nativeclient",
+            BASE
+        ));
+    }
+
     #[test]
     fn loopback_redirects_ignore_the_port_only() {
         let registered = vec!["http://localhost".to_string(), "mailgrant://auth".to_string()];
-        assert!(redirect_registered(&registered, "http://localhost"));
-        assert!(redirect_registered(&registered, "http://localhost:53123"));
-        assert!(redirect_registered(&registered, "http://localhost:53123/"));
+        assert!(redirect_registered(&registered, "http://localhost", BASE));
+        assert!(redirect_registered(&registered, "http://localhost:53123", BASE));
+        assert!(redirect_registered(&registered, "http://localhost:53123/", BASE));
         assert!(!redirect_registered(
             &registered,
-            "http://localhost:53123/callback"
+            "http://localhost:53123/callback",
+            BASE
         ));
         assert!(
-            !redirect_registered(&registered, "http://127.0.0.1:53123"),
+            !redirect_registered(&registered, "http://127.0.0.1:53123", BASE),
             "localhost ≠ 127.0.0.1"
         );
-        assert!(redirect_registered(&registered, "mailgrant://auth"));
+        assert!(redirect_registered(&registered, "mailgrant://auth", BASE));
         assert!(
-            !redirect_registered(&registered, "mailgrant://Auth"),
+            !redirect_registered(&registered, "mailgrant://Auth", BASE),
             "case-sensitive"
         );
-        assert!(!redirect_registered(&registered, "https://localhost:8443"));
+        assert!(!redirect_registered(&registered, "https://localhost:8443", BASE));
     }
 }

@@ -1,0 +1,487 @@
+//! Every sign-in flow of mailgrant-core, end to end against the identity-platform emulator: the test plays the
+//! browser (follows the authorize URL, submits the emulator's page, follows the redirect into the listener).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use base64::Engine as _;
+use mailgrant_core::identity::{permissions, Endpoints};
+use mailgrant_core::model::{Cloud, CustomCloud, Flow, Resource, Service, Tenant};
+use mailgrant_core::signin::authcode::{parse_callback, AuthParams, AuthRequest};
+use mailgrant_core::signin::loopback::LoopbackRedirect;
+use mailgrant_core::signin::token::{refresh, ClientAuth};
+use mailgrant_core::signin::{client_credentials, device, discovery, http, SignInError, TokenEndpoint};
+use mailgrant_core::SecretString;
+use mailgrant_tests::emulator::browser::{Browser, Decision};
+use mailgrant_tests::emulator::demo::{
+    ADELE, CONFIDENTIAL_CLIENT_ID, EXPIRED_SECRET_VALUE, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE,
+    TENANT_DOMAIN, TENANT_ID,
+};
+use mailgrant_tests::emulator::{decode_claims, Emulator, Fault, Seed, TestCertificate};
+use tokio_util::sync::CancellationToken;
+
+fn endpoints(emulator: &Emulator) -> Endpoints {
+    Endpoints::for_cloud(&Cloud::Custom(CustomCloud {
+        authority: emulator.base_url().into(),
+        graph: emulator.base_url().into(),
+        graph_resource: Some("https://graph.microsoft.com".into()),
+        outlook_resource: "https://outlook.office.com".into(),
+        imap: "127.0.0.1:993".parse().unwrap(),
+        pop: "127.0.0.1:995".parse().unwrap(),
+        smtp: "127.0.0.1:587".parse().unwrap(),
+    }))
+}
+
+fn tenant() -> Tenant {
+    TENANT_DOMAIN.parse().unwrap()
+}
+
+fn services(list: &[Service]) -> BTreeSet<Service> {
+    list.iter().copied().collect()
+}
+
+fn client() -> reqwest::Client {
+    http::client(&http::HttpOptions {
+        ca_file: None,
+        request_timeout: Some(Duration::from_secs(3)),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn loopback_sign_in_then_refresh_rotates_and_reaches_the_second_resource() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let e = endpoints(&emulator);
+    let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
+    let services = services(&[Service::Imap, Service::Smtp, Service::GraphRead]);
+    let loopback = LoopbackRedirect::bind().await.unwrap();
+    let redirect_uri = loopback.redirect_uri();
+    let consent = permissions::consent_scopes(&e, &services);
+    let request = AuthRequest::new(&AuthParams {
+        authorize_url: &e.authorize_url(&tenant()),
+        client_id: &client_id,
+        redirect_uri: &redirect_uri,
+        scopes: &consent,
+        login_hint: None,
+        prompt: Some("select_account"),
+    });
+    let state = request.state().to_owned();
+    let waiting = tokio::spawn(loopback.wait(state, Duration::from_secs(20), CancellationToken::new()));
+
+    // The browser: the emulator's sign-in page, then the redirect into Mailgrant's listener.
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    let landing = browser
+        .sign_in(&request.url, ADELE, Decision::Approve)
+        .await
+        .unwrap();
+    assert!(
+        landing.location.starts_with(&redirect_uri),
+        "{}",
+        landing.location
+    );
+    let page = reqwest::get(&landing.location).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("close this tab"), "{text}");
+    let code = waiting.await.unwrap().unwrap();
+
+    let endpoint = TokenEndpoint::new(client(), e.token_url(&tenant()));
+    let nonce = request.nonce().to_owned();
+    let outlook_scopes = permissions::token_scopes(&e, &services, Flow::AuthCode, Resource::Outlook);
+    let tokens = request
+        .redeem(&endpoint, &client_id, &code, &outlook_scopes, &ClientAuth::None)
+        .await
+        .unwrap();
+    assert!(
+        tokens
+            .scope
+            .contains("https://outlook.office.com/IMAP.AccessAsUser.All"),
+        "{}",
+        tokens.scope
+    );
+    let id_claims = decode_claims(tokens.id_token.as_ref().unwrap().expose()).unwrap();
+    assert_eq!(id_claims["nonce"], nonce.as_str());
+    assert_eq!(id_claims["preferred_username"], ADELE);
+    let first_refresh = tokens
+        .refresh_token
+        .clone()
+        .expect("offline_access gives a refresh token");
+
+    // A code is single-use.
+    let again = AuthRequest::new(&AuthParams {
+        authorize_url: &e.authorize_url(&tenant()),
+        client_id: &client_id,
+        redirect_uri: &redirect_uri,
+        scopes: &consent,
+        login_hint: None,
+        prompt: None,
+    });
+    let reused = again
+        .redeem(&endpoint, &client_id, &code, &outlook_scopes, &ClientAuth::None)
+        .await
+        .unwrap_err();
+    assert!(
+        reused.diagnosis().and_then(|d| d.raw.aadsts).is_some(),
+        "{reused}"
+    );
+
+    // Refresh for Graph: a token for the other resource and a NEW refresh token (rotation).
+    let graph_scopes = permissions::token_scopes(&e, &services, Flow::AuthCode, Resource::Graph);
+    let graph = refresh(
+        &endpoint,
+        &client_id,
+        &first_refresh,
+        &graph_scopes,
+        &ClientAuth::None,
+    )
+    .await
+    .unwrap();
+    let rotated = graph.refresh_token.clone().unwrap();
+    assert_ne!(
+        rotated.expose(),
+        first_refresh.expose(),
+        "refresh tokens rotate on every use"
+    );
+    assert_eq!(
+        decode_claims(graph.access_token.expose()).unwrap()["aud"],
+        "https://graph.microsoft.com"
+    );
+
+    // Outlook and Graph in one token request is refused with AADSTS28000.
+    let mixed: Vec<String> = outlook_scopes.iter().chain(&graph_scopes).cloned().collect();
+    let err = refresh(&endpoint, &client_id, &rotated, &mixed, &ClientAuth::None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.diagnosis().and_then(|d| d.raw.aadsts), Some(28000), "{err}");
+}
+
+#[tokio::test]
+async fn deep_link_and_pasted_address_callbacks_complete_the_sign_in() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let e = endpoints(&emulator);
+    let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
+    let services = services(&[Service::Imap]);
+    let scopes = permissions::token_scopes(&e, &services, Flow::AuthCode, Resource::Outlook);
+    let endpoint = TokenEndpoint::new(client(), e.token_url(&tenant()));
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    for redirect in [
+        "mailgrant://auth",
+        &e.redirect_uri_to_register(mailgrant_core::model::RedirectMode::Paste),
+    ] {
+        let request = AuthRequest::new(&AuthParams {
+            authorize_url: &e.authorize_url(&tenant()),
+            client_id: &client_id,
+            redirect_uri: redirect,
+            scopes: &scopes,
+            login_hint: Some(ADELE),
+            prompt: None,
+        });
+        let landing = browser
+            .sign_in(&request.url, ADELE, Decision::Approve)
+            .await
+            .unwrap();
+        assert!(landing.location.starts_with(redirect), "{}", landing.location);
+        let code = request.code_from_callback(&landing.location).unwrap();
+        let tokens = request
+            .redeem(&endpoint, &client_id, &code, &scopes, &ClientAuth::None)
+            .await
+            .unwrap();
+        assert!(tokens.refresh_token.is_some());
+    }
+}
+
+#[tokio::test]
+async fn declining_consent_comes_back_as_a_diagnosis() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let e = endpoints(&emulator);
+    let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
+    let scopes =
+        permissions::token_scopes(&e, &services(&[Service::Imap]), Flow::AuthCode, Resource::Outlook);
+    let request = AuthRequest::new(&AuthParams {
+        authorize_url: &e.authorize_url(&tenant()),
+        client_id: &client_id,
+        redirect_uri: "mailgrant://auth",
+        scopes: &scopes,
+        login_hint: None,
+        prompt: Some("select_account"),
+    });
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    let landing = browser
+        .sign_in(&request.url, ADELE, Decision::Deny)
+        .await
+        .unwrap();
+    let err = parse_callback(&landing.location, request.state()).unwrap_err();
+    let d = err.diagnosis().expect("a diagnosis");
+    assert_eq!(d.raw.error.as_deref(), Some("access_denied"));
+}
+
+#[tokio::test]
+async fn device_code_flow_polls_until_the_user_approves() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    emulator.update_seed(|seed| seed.device_code_interval_secs = 1);
+    let e = endpoints(&emulator);
+    let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
+    let scopes = permissions::token_scopes(
+        &e,
+        &services(&[Service::Pop]),
+        Flow::DeviceCode,
+        Resource::Outlook,
+    );
+    let http = client();
+    let authorization = device::start(&http, &e.device_code_url(&tenant()), &client_id, &scopes)
+        .await
+        .unwrap();
+    assert_eq!(authorization.prompt.user_code.len(), 9);
+    assert!(authorization
+        .prompt
+        .message
+        .contains(&authorization.prompt.user_code));
+
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    let code = authorization.prompt.user_code.clone();
+    let approve = async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        browser
+            .enter_device_code(&code, ADELE, Decision::Approve)
+            .await
+            .unwrap()
+    };
+    let endpoint = TokenEndpoint::new(http, e.token_url(&tenant()));
+    let cancel = CancellationToken::new();
+    let (tokens, (status, _)) = tokio::join!(authorization.poll(&endpoint, &client_id, &cancel), approve);
+    assert_eq!(status, 200);
+    let tokens = tokens.unwrap();
+    assert!(tokens.scope.contains("POP.AccessAsUser.All"), "{}", tokens.scope);
+}
+
+#[tokio::test]
+async fn device_code_flow_stops_when_declined_or_cancelled() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    emulator.update_seed(|seed| seed.device_code_interval_secs = 1);
+    let e = endpoints(&emulator);
+    let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
+    let scopes = permissions::token_scopes(
+        &e,
+        &services(&[Service::Imap]),
+        Flow::DeviceCode,
+        Resource::Outlook,
+    );
+    let http = client();
+    let endpoint = TokenEndpoint::new(http.clone(), e.token_url(&tenant()));
+
+    let declined = device::start(&http, &e.device_code_url(&tenant()), &client_id, &scopes)
+        .await
+        .unwrap();
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    browser
+        .enter_device_code(&declined.prompt.user_code, ADELE, Decision::Deny)
+        .await
+        .unwrap();
+    let err = declined
+        .poll(&endpoint, &client_id, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.diagnosis().and_then(|d| d.raw.error.clone()).as_deref(),
+        Some("authorization_declined")
+    );
+
+    let cancelled = device::start(&http, &e.device_code_url(&tenant()), &client_id, &scopes)
+        .await
+        .unwrap();
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    assert!(matches!(
+        cancelled.poll(&endpoint, &client_id, &cancel).await,
+        Err(SignInError::Cancelled)
+    ));
+}
+
+#[tokio::test]
+async fn client_credentials_with_a_secret_and_its_mistakes() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let e = endpoints(&emulator);
+    let client_id = CONFIDENTIAL_CLIENT_ID.parse().unwrap();
+    let scope = permissions::token_scopes(
+        &e,
+        &services(&[Service::Imap]),
+        Flow::ClientCredentials,
+        Resource::Outlook,
+    );
+    let endpoint = TokenEndpoint::new(client(), e.token_url(&tenant()));
+    let secret = |s: &str| ClientAuth::Secret(SecretString::new(s.to_owned()));
+
+    let ok = client_credentials::fetch(&endpoint, &client_id, &scope[0], &secret(SECRET_VALUE))
+        .await
+        .unwrap();
+    assert!(
+        ok.refresh_token.is_none(),
+        "client credentials never issue a refresh token"
+    );
+
+    let cases = [
+        (secret("wrong-value"), 7000215),
+        (secret(&SECRET_ID.to_string()), 7000215),
+        (secret(EXPIRED_SECRET_VALUE), 7000222),
+        (ClientAuth::None, 7000218),
+    ];
+    for (auth, expected) in cases {
+        let err = client_credentials::fetch(&endpoint, &client_id, &scope[0], &auth)
+            .await
+            .unwrap_err();
+        let d = err.diagnosis().expect("a diagnosis");
+        assert_eq!(d.raw.aadsts, Some(expected), "{auth:?}: {d:?}");
+        assert!(d.raw.trace_id.is_some() && d.raw.correlation_id.is_some());
+    }
+}
+
+#[tokio::test]
+async fn client_credentials_with_a_certificate_assertion() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let cert = TestCertificate::generate("mailgrant-test").unwrap();
+    let credential = cert.credential("mailgrant");
+    let pem = credential.pem.clone();
+    emulator.update_seed(|seed| {
+        let app = seed
+            .apps
+            .iter_mut()
+            .find(|a| a.client_id == CONFIDENTIAL_CLIENT_ID)
+            .unwrap();
+        app.certificates.push(credential);
+    });
+    let e = endpoints(&emulator);
+    let client_id = CONFIDENTIAL_CLIENT_ID.parse().unwrap();
+    let token_url = e.token_url(&Tenant::Id(TENANT_ID.to_string().parse().unwrap()));
+    let der = pem_to_der(&pem);
+    let key = SecretString::new(cert.private_key_pem().unwrap());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let assertion = client_credentials::client_assertion(
+        &client_credentials::CertificateCredential {
+            certificate_der: &der,
+            private_key_pem: &key,
+        },
+        &client_id,
+        &token_url,
+        now,
+    )
+    .unwrap();
+    let endpoint = TokenEndpoint::new(client(), token_url.clone());
+    let scope = "https://outlook.office365.com/.default";
+    let ok = client_credentials::fetch(&endpoint, &client_id, scope, &ClientAuth::Assertion(assertion))
+        .await
+        .unwrap();
+    let claims = decode_claims(ok.access_token.expose()).unwrap();
+    assert_eq!(claims["azpacr"], "2", "a certificate-authenticated client");
+
+    // Signed by a key Entra doesn't know: AADSTS700027.
+    let stranger = TestCertificate::generate("stranger").unwrap();
+    let stranger_key = SecretString::new(stranger.private_key_pem().unwrap());
+    let bad = client_credentials::client_assertion(
+        &client_credentials::CertificateCredential {
+            certificate_der: &der,
+            private_key_pem: &stranger_key,
+        },
+        &client_id,
+        &token_url,
+        now,
+    )
+    .unwrap();
+    let err = client_credentials::fetch(&endpoint, &client_id, scope, &ClientAuth::Assertion(bad))
+        .await
+        .unwrap_err();
+    assert_eq!(err.diagnosis().and_then(|d| d.raw.aadsts), Some(700027));
+}
+
+fn pem_to_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+}
+
+#[tokio::test]
+async fn each_emulator_fault_yields_the_right_diagnosis() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let e = endpoints(&emulator);
+    let client_id = CONFIDENTIAL_CLIENT_ID.parse().unwrap();
+    let path = format!("/{TENANT_DOMAIN}/oauth2/v2.0/token");
+    let endpoint = TokenEndpoint::new(client(), e.token_url(&tenant()));
+    let auth = ClientAuth::Secret(SecretString::new(SECRET_VALUE.to_owned()));
+    let fetch = || {
+        client_credentials::fetch(
+            &endpoint,
+            &client_id,
+            "https://outlook.office365.com/.default",
+            &auth,
+        )
+    };
+
+    for code in [50011, 700016, 50194, 65001, 700082, 50076, 53003, 90002] {
+        emulator.inject(Fault {
+            aadsts: Some(code),
+            ..Fault::at(&path)
+        });
+        let d = fetch()
+            .await
+            .unwrap_err()
+            .diagnosis()
+            .cloned()
+            .expect("a diagnosis");
+        assert_eq!(d.raw.aadsts, Some(code));
+        assert_eq!(d.code, format!("AADSTS{code}"));
+        assert!(!d.steps.is_empty(), "AADSTS{code} has steps");
+    }
+
+    emulator.inject(Fault {
+        html: Some("<html><title>Captive portal</title></html>".into()),
+        ..Fault::at(&path)
+    });
+    assert_eq!(
+        fetch()
+            .await
+            .unwrap_err()
+            .diagnosis()
+            .map(|d| d.code.clone())
+            .as_deref(),
+        Some("HTML_INSTEAD_OF_JSON")
+    );
+
+    emulator.inject(Fault {
+        status: Some(503),
+        body: Some(serde_json::json!({"error": "temporarily_unavailable"})),
+        ..Fault::at(&path)
+    });
+    let d = fetch().await.unwrap_err().diagnosis().cloned().unwrap();
+    assert!(d.retryable, "{d:?}");
+
+    emulator.inject(Fault {
+        delay_ms: 5_000,
+        ..Fault::at(&path)
+    });
+    let d = fetch().await.unwrap_err().diagnosis().cloned().unwrap();
+    assert_eq!(d.code, "TIMEOUT", "{d:?}");
+
+    emulator.inject(Fault {
+        drop: true,
+        ..Fault::at(&path)
+    });
+    let d = fetch().await.unwrap_err().diagnosis().cloned().unwrap();
+    assert!(d.retryable, "a dropped connection may work next time: {d:?}");
+
+    // And the next request, with no fault left, works.
+    assert!(fetch().await.is_ok());
+}
+
+#[tokio::test]
+async fn tenant_discovery_validates_before_sign_in() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let e = endpoints(&emulator);
+    let http = client();
+    let info = discovery::discover(&http, &e, &tenant()).await.unwrap();
+    assert_eq!(info.tenant_id.as_deref(), Some(TENANT_ID.to_string().as_str()));
+    let common = discovery::discover(&http, &e, &Tenant::Common).await.unwrap();
+    assert_eq!(common.tenant_id, None);
+    let unknown = discovery::discover(&http, &e, &"nosuchtenant.example".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.diagnosis().and_then(|d| d.raw.aadsts), Some(90002));
+}
