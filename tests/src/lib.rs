@@ -1,4 +1,5 @@
 //! Mailgrant's test bed.
 pub mod emulator;
 pub mod peers;
+pub mod responder;
 pub mod workspace;
