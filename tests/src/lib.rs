@@ -1,5 +1,6 @@
 //! Mailgrant's test bed.
 pub mod emulator;
+pub mod fixtures;
 pub mod peers;
 pub mod responder;
 pub mod workspace;

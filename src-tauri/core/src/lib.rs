@@ -2,6 +2,7 @@
 //! mailbox probes. It has no Tauri dependency: the desktop shell and the CLI in `src-tauri` are thin adapters
 //! over this crate, and CI checks `cargo tree -p mailgrant-core -e normal` to keep it that way.
 
+pub mod accounts;
 pub mod diagnosis;
 pub mod home;
 pub mod identity;
@@ -10,6 +11,7 @@ pub mod probe;
 pub mod sensitive;
 pub mod signin;
 pub mod store;
+pub mod tokens;
 pub mod vault;
 
 pub use home::{DataHome, HomeError, HomeSource};

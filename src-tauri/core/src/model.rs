@@ -343,6 +343,21 @@ pub struct TokenMetadata {
     pub refresh_issued_at: Option<i64>,
     /// When a refresh token was last redeemed: Microsoft revokes one unused for 90 days.
     pub refresh_last_used_at: Option<i64>,
+    /// The last refresh that failed, until one succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<RefreshFailure>,
+}
+
+/// Why the last token refresh failed (non-secret: the diagnosis code and title).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFailure {
+    /// The diagnosis code (`AADSTS70008`, `TIMEOUT`, …).
+    pub code: String,
+    pub title: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// True when only a new sign-in can fix it (the refresh token is expired, revoked or needs interaction).
+    pub sign_in_again: bool,
 }
 
 /// One mailbox connection.

@@ -47,7 +47,7 @@ pub use seed::{
     AppRegistration, ClientCertificate, ClientKind, ClientSecret, Lifetimes, Mailbox, Message, Seed,
     SeedError, SignInAudience, Tenant, Timestamp, User,
 };
-pub use state::RevokeReason;
+pub use state::{RevokeReason, TokenRequestRecord};
 
 use state::{App, Shared};
 
@@ -190,6 +190,46 @@ impl Emulator {
     }
 
     /// The messages in a mailbox (all folders); empty when there is no such mailbox.
+    /// Every token-endpoint request so far, in order (grant type, client, AADSTS code if refused).
+    pub fn token_requests(&self) -> Vec<TokenRequestRecord> {
+        self.shared.lock().token_log.clone()
+    }
+
+    /// Whether `token` is an access token the emulator issued that is still live (unexpired, unrevoked).
+    pub fn access_token_is_live(&self, token: &str) -> bool {
+        self.shared.lock().live_access_token(token).is_ok()
+    }
+
+    /// Every secret the emulator has handed out so far (authorization codes, refresh and access tokens, device
+    /// codes) plus the seed's client-secret values: what a leak scan looks for.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let state = self.shared.lock();
+        let mut out: Vec<String> = state
+            .codes
+            .keys()
+            .chain(state.refresh_tokens.keys())
+            .chain(state.access_tokens.keys())
+            .chain(state.device_codes.keys())
+            .cloned()
+            .collect();
+        out.extend(
+            state
+                .seed
+                .apps
+                .iter()
+                .flat_map(|app| app.secrets.iter().map(|s| s.value.clone())),
+        );
+        out
+    }
+
+    /// How many `refresh_token` grants succeeded so far.
+    pub fn refreshes(&self) -> usize {
+        self.token_requests()
+            .iter()
+            .filter(|r| r.grant_type == "refresh_token" && r.error.is_none())
+            .count()
+    }
+
     pub fn messages(&self, address: &str) -> Vec<Message> {
         self.shared
             .lock()

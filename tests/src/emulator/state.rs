@@ -64,6 +64,17 @@ pub(crate) struct State {
     pub device_codes: HashMap<String, DeviceGrant>,
     pub revocations: Vec<Revocation>,
     pub faults: Vec<Fault>,
+    /// Every token-endpoint request, in order: what tests count ("exactly one refresh").
+    pub token_log: Vec<TokenRequestRecord>,
+}
+
+/// One request to `/{tenant}/oauth2/v2.0/token`: its grant type, client and outcome (`None` on success, else
+/// the AADSTS code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequestRecord {
+    pub grant_type: String,
+    pub client_id: Option<String>,
+    pub error: Option<u32>,
 }
 
 impl State {
@@ -79,6 +90,7 @@ impl State {
             device_codes: HashMap::new(),
             revocations: Vec::new(),
             faults: Vec::new(),
+            token_log: Vec::new(),
         }
     }
 

@@ -19,7 +19,10 @@ use super::errors::{AadError, Trace};
 use super::issue::{self, access_token, AccessSpec, UserTokenRequest};
 use super::scopes::{self, Scope};
 use super::seed::AppRegistration;
-use super::state::{account_block, App, Authority, Revocation, RevokeReason, Shared, State as EmulatorState};
+use super::state::{
+    account_block, App, Authority, Revocation, RevokeReason, Shared, State as EmulatorState,
+    TokenRequestRecord,
+};
 
 pub(crate) fn routes() -> Router<App> {
     Router::new().route("/{tenant}/oauth2/v2.0/token", post(token))
@@ -36,7 +39,13 @@ async fn token(
     let form: Form = url::form_urlencoded::parse(&body).into_owned().collect();
     let mut state = app.lock();
     let trace = Trace::new(state.now(), Some(&headers));
-    match handle(&app, &mut state, &tenant, &headers, &form) {
+    let outcome = handle(&app, &mut state, &tenant, &headers, &form);
+    state.token_log.push(TokenRequestRecord {
+        grant_type: form.get("grant_type").cloned().unwrap_or_default(),
+        client_id: form.get("client_id").cloned(),
+        error: outcome.as_ref().err().map(|e| e.code),
+    });
+    match outcome {
         Ok(body) => issue::success(body),
         Err(error) => error.token_response(&app.base, &trace),
     }

@@ -87,7 +87,11 @@ impl Endpoints {
                     .trim_end_matches('/')
                     .to_owned(),
                 outlook_resource: c.outlook_resource.trim_end_matches('/').to_owned(),
-                outlook_app_resource: c.outlook_resource.trim_end_matches('/').to_owned(),
+                // As in the global cloud, app-only mail tokens are for outlook.office365.com.
+                outlook_app_resource: match c.outlook_resource.trim_end_matches('/') {
+                    "https://outlook.office.com" => "https://outlook.office365.com".to_owned(),
+                    other => other.to_owned(),
+                },
                 imap: c.imap.clone(),
                 pop: c.pop.clone(),
                 smtp: c.smtp.clone(),

@@ -11,7 +11,7 @@ use super::StoreError;
 
 /// Creates `dir` (and missing parents) readable by the user only (0700 on unix). An existing directory is left
 /// as it is.
-pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -43,13 +43,13 @@ fn private_options() -> OpenOptions {
 /// An exclusive lock on the lock file, held until dropped. The lock is the operating system's (`flock` on unix,
 /// `LockFileEx` on Windows): it is released when the process dies, so a crashed Mailgrant never leaves the config
 /// locked. The lock file itself stays: deleting it would let two processes lock two different files.
-pub(super) struct LockGuard {
+pub(crate) struct LockGuard {
     file: File,
 }
 
 impl LockGuard {
     /// Waits up to `timeout` for the lock, polling with a growing pause (the platform has no timed lock).
-    pub(super) fn acquire(path: &Path, timeout: Duration) -> Result<Self, StoreError> {
+    pub(crate) fn acquire(path: &Path, timeout: Duration) -> Result<Self, StoreError> {
         let lock_error = |source| StoreError::Lock {
             path: path.to_path_buf(),
             source,

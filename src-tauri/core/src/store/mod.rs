@@ -15,6 +15,7 @@
 //! by a newer Mailgrant at the same schema version survives an update made by this one.
 
 mod file;
+pub(crate) use file::{create_private_dir, LockGuard};
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -385,9 +386,9 @@ impl Store {
         E: Into<StoreError>,
     {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            file::create_private_dir(dir)?;
+            create_private_dir(dir)?;
         }
-        let _lock = file::LockGuard::acquire(&self.lock_path, self.lock_timeout)?;
+        let _lock = LockGuard::acquire(&self.lock_path, self.lock_timeout)?;
         let (mut config, _) = self.read()?;
         let before = config.to_bytes()?;
         let out = change(&mut config).map_err(Into::into)?;
@@ -761,7 +762,7 @@ mod tests {
     fn a_held_lock_times_out_with_a_clear_error() {
         let (_tmp, store) = store();
         store.add_registration(registration("r1")).unwrap();
-        let held = file::LockGuard::acquire(store.lock_path(), Duration::from_secs(1)).unwrap();
+        let held = LockGuard::acquire(store.lock_path(), Duration::from_secs(1)).unwrap();
         let impatient = store.clone().with_lock_timeout(Duration::from_millis(100));
         let err = impatient.add_registration(registration("r2")).unwrap_err();
         assert!(matches!(err, StoreError::LockTimeout { .. }), "{err:?}");

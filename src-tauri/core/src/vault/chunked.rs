@@ -6,16 +6,18 @@
 //! what Windows needs).
 //!
 //! A value that fits is stored as it is under `key`. A larger one is split on character boundaries into parts:
-//! `key` holds a header and the first part, `key#1`, `key#2`, … the rest. The header names the number of parts
-//! and a digest of the whole value:
+//! `key` holds a header and the first part; the rest go to one of two slots, `key#a1`, `key#a2`, … or `key#b1`,
+//! `key#b2`, …. The header names the slot, the number of parts and a digest of the whole value:
 //!
 //! ```text
-//! mailgrant-chunked:v1:006:0123456789abcdef\n<first part>
+//! mailgrant-chunked:v1:a:006:0123456789abcdef\n<first part>
 //! ```
 //!
-//! Writes store the new parts first and the head last, then delete parts the new value no longer uses. A read
-//! checks the digest, so it never returns parts of two different writes: a mismatch or a missing part (a
-//! concurrent writer) is retried, and then reported as [`VaultError::Corrupt`].
+//! A write puts the new parts in the slot the current head does NOT use, then replaces the head (one keychain
+//! write, atomic), then deletes the old slot's parts. A process killed at any point leaves the head pointing at
+//! a complete set of parts — the old value or the new one — which is what keeps a rotated refresh token from
+//! ever being lost half-written. A read checks the digest, so it never returns parts of two different writes: a
+//! mismatch or a missing part (a concurrent writer) is retried, and then reported as [`VaultError::Corrupt`].
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -33,8 +35,9 @@ pub const MAX_ENTRY_UTF16_BYTES: usize = 2_560;
 pub const MAX_PARTS: usize = 64;
 
 const MAGIC: &str = "mailgrant-chunked:v1:";
-/// `MAGIC` + `NNN:` + 16 hex digits + `\n`, all ASCII.
-const HEADER_LEN: usize = MAGIC.len() + 4 + 16 + 1;
+/// `MAGIC` + `s:` + `NNN:` + 16 hex digits + `\n`, all ASCII.
+const HEADER_LEN: usize = MAGIC.len() + 2 + 4 + 16 + 1;
+const SLOTS: [char; 2] = ['a', 'b'];
 const READ_ATTEMPTS: u32 = 4;
 
 /// A [`SecretStore`] that splits large values across entries of `inner`.
@@ -57,18 +60,31 @@ impl<S: SecretStore> ChunkedStore<S> {
         &self.inner
     }
 
-    /// Deletes `key#from`, `key#(from+1)`, … up to the first that does not exist.
-    fn delete_parts_from(&self, key: &str, from: usize) -> Result<(), VaultError> {
-        let mut i = from;
-        while i <= MAX_PARTS && self.inner.delete(&part_key(key, i))? {
-            i += 1;
+    /// Deletes the parts of `slot` from `from` on. A slot always holds parts `1..=m` without gaps: writes go
+    /// upwards and deletes downwards, so a write or delete cut off at any point keeps it that way, and the
+    /// next write or delete finds every leftover.
+    fn delete_parts_from(&self, key: &str, slot: char, from: usize) -> Result<(), VaultError> {
+        let mut last = from;
+        while last <= MAX_PARTS && self.inner.get(&part_key(key, slot, last))?.is_some() {
+            last += 1;
+        }
+        for i in (from..last).rev() {
+            self.inner.delete(&part_key(key, slot, i))?;
         }
         Ok(())
     }
+
+    /// The slot and part count the current head declares, if it is a split value's head.
+    fn current_layout(&self, key: &str) -> Result<Option<(char, usize)>, VaultError> {
+        Ok(self.inner.get(key)?.and_then(|head| {
+            let rest = head.expose().strip_prefix(MAGIC)?;
+            parse_header(rest).map(|(slot, parts, _, _)| (slot, parts))
+        }))
+    }
 }
 
-fn part_key(key: &str, i: usize) -> String {
-    format!("{key}#{i}")
+fn part_key(key: &str, slot: char, i: usize) -> String {
+    format!("{key}#{slot}{i}")
 }
 
 /// The first 8 bytes of the value's SHA-256, in hex.
@@ -110,15 +126,19 @@ fn fits_one_entry(value: &str) -> bool {
     value.len() <= MAX_ENTRY_UTF8_BYTES && value.encode_utf16().count() * 2 <= MAX_ENTRY_UTF16_BYTES
 }
 
-/// `NNN:digest\n<first part>` (after the magic) → (parts, digest, first part).
-fn parse_header(rest: &str) -> Option<(usize, &str, &str)> {
+/// `s:NNN:digest\n<first part>` (after the magic) → (slot, parts, digest, first part).
+fn parse_header(rest: &str) -> Option<(char, usize, &str, &str)> {
+    let (slot, rest) = rest.split_once(':')?;
+    let slot = SLOTS
+        .into_iter()
+        .find(|s| slot.len() == 1 && slot.starts_with(*s))?;
     let (count, rest) = rest.split_once(':')?;
     let (digest, first) = rest.split_once('\n')?;
     let parts: usize = count.parse().ok()?;
     let valid = (1..=MAX_PARTS).contains(&parts)
         && digest.len() == 16
         && digest.bytes().all(|b| b.is_ascii_hexdigit());
-    valid.then_some((parts, digest, first))
+    valid.then_some((slot, parts, digest, first))
 }
 
 impl<S: SecretStore> SecretStore for ChunkedStore<S> {
@@ -134,13 +154,13 @@ impl<S: SecretStore> SecretStore for ChunkedStore<S> {
             let Some(rest) = head.expose().strip_prefix(MAGIC) else {
                 return Ok(Some(head));
             };
-            let (parts, expected, first) = parse_header(rest).ok_or_else(|| VaultError::Corrupt {
+            let (slot, parts, expected, first) = parse_header(rest).ok_or_else(|| VaultError::Corrupt {
                 key: key.to_owned(),
                 detail: "the header of its split value is unreadable".into(),
             })?;
             let mut value = SecretString::new(first.to_owned());
             for i in 1..parts {
-                match self.inner.get(&part_key(key, i))? {
+                match self.inner.get(&part_key(key, slot, i))? {
                     Some(part) => {
                         let mut joined = value.into_inner();
                         joined.push_str(part.expose());
@@ -166,9 +186,9 @@ impl<S: SecretStore> SecretStore for ChunkedStore<S> {
     fn set(&self, key: &str, value: &SecretString) -> Result<(), VaultError> {
         let _turn = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
         let text = value.expose();
-        let used_parts = if fits_one_entry(text) && !text.starts_with(MAGIC) {
+        let old = self.current_layout(key)?;
+        if fits_one_entry(text) && !text.starts_with(MAGIC) {
             self.inner.set(key, value)?;
-            1
         } else {
             let pieces = split(text);
             if pieces.len() > MAX_PARTS {
@@ -180,39 +200,48 @@ impl<S: SecretStore> SecretStore for ChunkedStore<S> {
                     ),
                 });
             }
+            let slot = match old {
+                Some(('a', _)) => 'b',
+                _ => 'a',
+            };
             for (i, piece) in pieces.iter().enumerate().skip(1) {
                 self.inner
-                    .set(&part_key(key, i), &SecretString::new((*piece).to_owned()))?;
+                    .set(&part_key(key, slot, i), &SecretString::new((*piece).to_owned()))?;
             }
             let head = format!(
-                "{MAGIC}{:03}:{}\n{}",
+                "{MAGIC}{slot}:{:03}:{}\n{}",
                 pieces.len(),
                 digest(text),
                 pieces.first().copied().unwrap_or_default()
             );
+            // The one write that switches from the old value to the new.
             self.inner.set(key, &SecretString::new(head))?;
-            pieces.len()
-        };
-        self.delete_parts_from(key, used_parts)
+            // Leftovers beyond the new value's parts (from an earlier, interrupted write) go too.
+            self.delete_parts_from(key, slot, pieces.len())?;
+            if let Some((old_slot, _)) = old.filter(|(old_slot, _)| *old_slot != slot) {
+                self.delete_parts_from(key, old_slot, 1)?;
+            }
+            return Ok(());
+        }
+        if let Some((old_slot, _)) = old {
+            self.delete_parts_from(key, old_slot, 1)?;
+        }
+        Ok(())
     }
 
     fn delete(&self, key: &str) -> Result<bool, VaultError> {
         let _turn = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
-        // The parts the head declares are deleted even if one in the middle is already gone (a damaged value).
-        let declared = self
-            .inner
-            .get(key)?
-            .and_then(|head| {
-                let rest = head.expose().strip_prefix(MAGIC)?;
-                parse_header(rest).map(|(parts, _, _)| parts)
-            })
-            .unwrap_or(1);
-        // The head first: from then on readers see no value rather than a broken one.
+        // The head first: from then on readers see no value rather than a broken one. Then both slots, past any
+        // gap (a damaged value), so no part of any write outlives the value.
+        let declared = self.current_layout(key)?;
         let existed = self.inner.delete(key)?;
-        for i in 1..declared {
-            self.inner.delete(&part_key(key, i))?;
+        for slot in SLOTS {
+            let parts = declared.filter(|(s, _)| *s == slot).map_or(1, |(_, parts)| parts);
+            self.delete_parts_from(key, slot, parts.max(1))?;
+            for i in (1..parts).rev() {
+                self.inner.delete(&part_key(key, slot, i))?;
+            }
         }
-        self.delete_parts_from(key, declared)?;
         Ok(existed)
     }
 }
@@ -265,11 +294,11 @@ mod tests {
             keys,
             vec![
                 "account/adele/refresh-token",
-                "account/adele/refresh-token#1",
-                "account/adele/refresh-token#2",
-                "account/adele/refresh-token#3",
-                "account/adele/refresh-token#4",
-                "account/adele/refresh-token#5",
+                "account/adele/refresh-token#a1",
+                "account/adele/refresh-token#a2",
+                "account/adele/refresh-token#a3",
+                "account/adele/refresh-token#a4",
+                "account/adele/refresh-token#a5",
             ]
         );
         for key in &keys {
@@ -278,7 +307,7 @@ mod tests {
             assert!(entry.expose().len() <= MAX_ENTRY_UTF8_BYTES, "{key}");
         }
         let head = store.inner().get("account/adele/refresh-token").unwrap().unwrap();
-        assert!(head.expose().starts_with("mailgrant-chunked:v1:006:"));
+        assert!(head.expose().starts_with("mailgrant-chunked:v1:a:006:"));
     }
 
     #[test]
@@ -308,7 +337,7 @@ mod tests {
     #[test]
     fn a_value_that_looks_like_a_header_is_stored_unambiguously() {
         let store = windows_like();
-        let tricky = format!("{MAGIC}002:0123456789abcdef\nnot really");
+        let tricky = format!("{MAGIC}a:002:0123456789abcdef\nnot really");
         store.set("k", &secret(&tricky)).unwrap();
         assert_eq!(store.get("k").unwrap().unwrap().expose(), &tricky);
     }
@@ -318,7 +347,7 @@ mod tests {
         let store = windows_like();
         store.set("k", &secret(&token(7_000, 1))).unwrap();
         store.set("k", &secret(&token(3_000, 2))).unwrap();
-        assert_eq!(store.inner().keys(), vec!["k", "k#1", "k#2"]);
+        assert_eq!(store.inner().keys(), vec!["k", "k#b1", "k#b2"]);
         assert_eq!(store.get("k").unwrap().unwrap().expose(), &token(3_000, 2));
         store.set("k", &secret("tiny")).unwrap();
         assert_eq!(store.inner().keys(), vec!["k"]);
@@ -332,7 +361,7 @@ mod tests {
     fn a_missing_part_is_corrupt() {
         let store = windows_like();
         store.set("k", &secret(&token(7_000, 1))).unwrap();
-        store.inner().delete("k#3").unwrap();
+        store.inner().delete("k#a3").unwrap();
         let err = store.get("k").unwrap_err();
         assert!(
             matches!(&err, VaultError::Corrupt { key, .. } if key == "k"),
@@ -349,10 +378,10 @@ mod tests {
         let store = windows_like();
         let old = token(7_000, 1);
         store.set("k", &secret(&old)).unwrap();
-        let stale = store.inner().get("k#2").unwrap().unwrap();
+        let stale = store.inner().get("k#a2").unwrap().unwrap();
         store.set("k", &secret(&token(7_000, 2))).unwrap();
         // A writer in another process got as far as one part of its value.
-        store.inner().set("k#2", &stale).unwrap();
+        store.inner().set("k#b2", &stale).unwrap();
         let err = store.get("k").unwrap_err();
         assert!(matches!(err, VaultError::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains("do not belong together"), "{err}");
@@ -375,6 +404,83 @@ mod tests {
         let err = store.set("k", &secret(&token(200_000, 1))).unwrap_err();
         assert!(matches!(err, VaultError::TooLong { .. }), "{err:?}");
         assert!(store.inner().keys().is_empty());
+    }
+
+    /// A keychain whose process dies after `budget` more writes: every later write fails.
+    struct Crashing {
+        inner: Arc<MemoryStore>,
+        budget: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SecretStore for Crashing {
+        fn get(&self, key: &str) -> Result<Option<SecretString>, VaultError> {
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, value: &SecretString) -> Result<(), VaultError> {
+            self.spend()?;
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<bool, VaultError> {
+            self.spend()?;
+            self.inner.delete(key)
+        }
+    }
+
+    impl Crashing {
+        fn spend(&self) -> Result<(), VaultError> {
+            use std::sync::atomic::Ordering;
+            self.budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+                .map(|_| ())
+                .map_err(|_| VaultError::KeychainUnavailable {
+                    detail: "the process died".into(),
+                    fix: "",
+                })
+        }
+    }
+
+    #[test]
+    fn a_write_cut_off_at_any_point_leaves_the_old_value_or_the_new_one() {
+        // Every size change: many parts to few, few to many, split to plain and back.
+        let cases = [
+            (7_000, 3_000),
+            (3_000, 7_000),
+            (7_000, 7_000),
+            (5_000, 100),
+            (100, 5_000),
+        ];
+        for (old_len, new_len) in cases {
+            for budget in 0..=20 {
+                let raw = Arc::new(MemoryStore::with_entry_limit(EntryLimit::WINDOWS));
+                let (old, new) = (token(old_len, 1), token(new_len, 2));
+                // Two earlier writes, so both slots have been used.
+                ChunkedStore::new(raw.clone())
+                    .set("k", &secret(&token(6_000, 9)))
+                    .unwrap();
+                ChunkedStore::new(raw.clone()).set("k", &secret(&old)).unwrap();
+                let dying = ChunkedStore::new(Crashing {
+                    inner: raw.clone(),
+                    budget: budget.into(),
+                });
+                let finished = dying.set("k", &secret(&new)).is_ok();
+                // The next process reads what is there.
+                let after = ChunkedStore::new(raw.clone());
+                let read = after.get("k").unwrap().unwrap();
+                assert!(
+                    *read.expose() == new || (!finished && *read.expose() == old),
+                    "{old_len}→{new_len}, cut after {budget} writes: neither value"
+                );
+                // And writes over any leftovers cleanly; a delete leaves nothing behind.
+                after.set("k", &secret(&token(4_500, 3))).unwrap();
+                assert_eq!(after.get("k").unwrap().unwrap().expose(), &token(4_500, 3));
+                assert!(after.delete("k").unwrap());
+                assert!(
+                    raw.keys().is_empty(),
+                    "{old_len}→{new_len}, {budget}: {:?}",
+                    raw.keys()
+                );
+            }
+        }
     }
 
     #[test]

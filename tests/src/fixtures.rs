@@ -1,0 +1,223 @@
+//! Ready-made homes, registrations and signed-in accounts for the suites: a private data home (its own config
+//! file and keychain namespace) per test, and real sign-ins through the emulator's pages.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mailgrant_core::accounts::{self, identity_from_id_token};
+use mailgrant_core::identity::endpoints::Endpoints;
+use mailgrant_core::identity::permissions;
+use mailgrant_core::model::{
+    Account, AppRegistration, ClientKind, Cloud, Credential, CredentialKind, CustomCloud, Flow, RedirectMode,
+    Resource, Service, TokenMetadata,
+};
+use mailgrant_core::signin::authcode::{AuthParams, AuthRequest};
+use mailgrant_core::signin::http;
+use mailgrant_core::signin::token::{ClientAuth, TokenEndpoint};
+use mailgrant_core::store::Store;
+use mailgrant_core::vault::TokenVault;
+use mailgrant_core::{DataHome, SecretString};
+
+use crate::emulator::browser::{Browser, Decision};
+use crate::emulator::demo::{
+    CONFIDENTIAL_CLIENT_ID, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, TENANT_DOMAIN,
+};
+use crate::emulator::Emulator;
+
+/// A data home of its own: config, locks and keychain namespace, removed (with its keychain entries, by the
+/// test) when dropped.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+    pub home: DataHome,
+    pub store: Store,
+    pub vault: Arc<TokenVault>,
+}
+
+impl TestHome {
+    /// Under `MAILGRANT_HOME` when set (the test command points it into `target/`), else the system temp dir.
+    pub fn new(label: &str) -> TestHome {
+        let parent = std::env::var_os("MAILGRANT_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        std::fs::create_dir_all(&parent).expect("test home parent");
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{label}-"))
+            .tempdir_in(parent)
+            .expect("test home");
+        let home = DataHome::resolve(Some(dir.path().to_path_buf()), None).expect("data home");
+        TestHome {
+            store: Store::open(&home),
+            vault: Arc::new(TokenVault::keychain(&home)),
+            home,
+            dir,
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+/// The emulator as a custom cloud: login and Graph at its base URL, Microsoft's resource names.
+pub fn emulator_cloud(emulator: &Emulator) -> Cloud {
+    Cloud::Custom(CustomCloud {
+        authority: emulator.base_url().into(),
+        graph: emulator.base_url().into(),
+        graph_resource: Some("https://graph.microsoft.com".into()),
+        outlook_resource: "https://outlook.office.com".into(),
+        imap: "127.0.0.1:993".parse().expect("host:port"),
+        pop: "127.0.0.1:995".parse().expect("host:port"),
+        smtp: "127.0.0.1:587".parse().expect("host:port"),
+    })
+}
+
+/// The demo seed's public client ("Mobile and desktop applications").
+pub fn public_registration(emulator: &Emulator) -> AppRegistration {
+    AppRegistration {
+        id: "demo-public".into(),
+        name: "Mailgrant (demo, public)".into(),
+        client_id: PUBLIC_CLIENT_ID.parse().expect("client id"),
+        tenant: TENANT_DOMAIN.parse().expect("tenant"),
+        cloud: emulator_cloud(emulator),
+        client_kind: ClientKind::Public,
+        redirect_mode: RedirectMode::Paste,
+        credentials: Vec::new(),
+    }
+}
+
+/// The demo seed's confidential client with its valid secret's metadata (the value goes to the keychain with
+/// [`store_demo_secret`]).
+pub fn confidential_registration(emulator: &Emulator) -> AppRegistration {
+    AppRegistration {
+        id: "demo-confidential".into(),
+        name: "Mailgrant (demo, confidential)".into(),
+        client_id: CONFIDENTIAL_CLIENT_ID.parse().expect("client id"),
+        tenant: TENANT_DOMAIN.parse().expect("tenant"),
+        cloud: emulator_cloud(emulator),
+        client_kind: ClientKind::Confidential,
+        redirect_mode: RedirectMode::Loopback,
+        credentials: vec![Credential {
+            kind: CredentialKind::Secret,
+            key_id: SECRET_ID.to_string(),
+            label: Some("demo".into()),
+            hint: Some(SECRET_VALUE[..3].into()),
+            starts: None,
+            expires: None,
+        }],
+    }
+}
+
+pub fn store_demo_secret(home: &TestHome, registration: &AppRegistration) {
+    home.vault
+        .set_client_secret(
+            &registration.id,
+            &SECRET_ID.to_string(),
+            &SecretString::new(SECRET_VALUE.into()),
+        )
+        .expect("secret stored");
+}
+
+pub fn account(
+    name: &str,
+    address: &str,
+    registration: &AppRegistration,
+    flow: Flow,
+    services: &[Service],
+) -> Account {
+    Account {
+        name: name.into(),
+        address: address.into(),
+        registration: registration.id.clone(),
+        flow,
+        services: services.iter().copied().collect::<BTreeSet<_>>(),
+        shared_mailbox: None,
+        identity: None,
+        tokens: TokenMetadata::default(),
+        imap: None,
+        pop: None,
+        smtp: None,
+    }
+}
+
+/// An HTTP client as the product builds one.
+pub fn http_client() -> reqwest::Client {
+    http::client(&http::HttpOptions {
+        ca_file: None,
+        request_timeout: Some(Duration::from_secs(10)),
+    })
+    .expect("http client")
+}
+
+/// Signs `user` in through the emulator's real pages (the paste-the-address redirect), and saves the account
+/// with its tokens as the product does. Returns the saved account.
+pub async fn sign_in(
+    emulator: &Emulator,
+    home: &TestHome,
+    registration: &AppRegistration,
+    name: &str,
+    user: &str,
+    services: &[Service],
+) -> Account {
+    let endpoints = Endpoints::for_cloud(&registration.cloud);
+    let draft = account(name, user, registration, Flow::AuthCode, services);
+    let resource = mailgrant_core::tokens::primary_resource(&draft).expect("a service");
+    // Consent to everything the account needs at once; the code redeems for one resource.
+    let consent = permissions::consent_scopes(&endpoints, &draft.services);
+    let scopes = permissions::token_scopes(&endpoints, &draft.services, Flow::AuthCode, resource);
+    let redirect = endpoints.redirect_uri_to_register(RedirectMode::Paste);
+    let request = AuthRequest::new(&AuthParams {
+        authorize_url: &endpoints.authorize_url(&registration.tenant),
+        client_id: &registration.client_id,
+        redirect_uri: &redirect,
+        scopes: &consent,
+        login_hint: Some(user),
+        prompt: None,
+    });
+    let browser = Browser::new(emulator.base_url()).expect("browser");
+    let landing = browser
+        .sign_in(&request.url, user, Decision::Approve)
+        .await
+        .expect("the emulator's sign-in page");
+    let code = request.code_from_callback(&landing.location).expect("a code");
+    let nonce = request.nonce().to_owned();
+    let endpoint = TokenEndpoint::new(http_client(), endpoints.token_url(&registration.tenant));
+    let tokens = request
+        .redeem(
+            &endpoint,
+            &registration.client_id,
+            &code,
+            &scopes,
+            &ClientAuth::None,
+        )
+        .await
+        .expect("the code redeems");
+    let identity = tokens
+        .id_token
+        .as_ref()
+        .map(|t| identity_from_id_token(t, Some(&nonce)).expect("id_token"));
+    accounts::save_signed_in(
+        &home.store,
+        &home.vault,
+        Some(registration.clone()),
+        draft,
+        resource,
+        &tokens,
+        identity,
+    )
+    .expect("account saved")
+}
+
+/// Makes the cached access token of `account` for `resource` look expired (the refresh token stays).
+pub fn expire_access_token(home: &TestHome, account: &str, resource: Resource) {
+    let mut token = home
+        .vault
+        .access_token(account, resource)
+        .expect("keychain")
+        .expect("an access token");
+    token.expires_at = mailgrant_core::tokens::now_unix() - 10;
+    home.vault
+        .set_access_token(account, resource, &token)
+        .expect("keychain");
+}
