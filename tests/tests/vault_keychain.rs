@@ -222,22 +222,23 @@ fn a_7000_byte_refresh_token_round_trips_through_chunking() {
     assert!(read.expose() == &token, "the token came back different");
     eprintln!("7,000-byte write + read: {:?}", started.elapsed());
 
-    // Split across six real items, each within Windows' cap.
+    // Split across six real items (the head and slot a's five parts), each within Windows' cap.
     let head = raw
         .get("account/adele/refresh-token")
         .expect("raw")
         .expect("the head");
-    assert!(head.expose().starts_with("mailgrant-chunked:v1:006:"));
+    assert!(head.expose().starts_with("mailgrant-chunked:v1:a:006:"));
+    assert!(head.expose().encode_utf16().count() * 2 <= 2_560);
     for i in 1..6 {
         let part = raw
-            .get(&format!("account/adele/refresh-token#{i}"))
+            .get(&format!("account/adele/refresh-token#a{i}"))
             .expect("raw")
             .unwrap_or_else(|| panic!("part {i}"));
         assert!(part.expose().encode_utf16().count() * 2 <= 2_560);
     }
-    assert!(raw.get("account/adele/refresh-token#6").expect("raw").is_none());
+    assert!(raw.get("account/adele/refresh-token#a6").expect("raw").is_none());
 
-    // Shrinking drops the parts the new value does not use.
+    // A rewrite goes to the other slot, and the old slot's parts are gone.
     let shorter = long_token(3_000, 2);
     vault
         .set_refresh_token("adele", &secret(&shorter))
@@ -250,11 +251,20 @@ fn a_7000_byte_refresh_token_round_trips_through_chunking() {
             .expose()
             == &shorter
     );
-    assert!(raw.get("account/adele/refresh-token#2").expect("raw").is_some());
-    assert!(raw.get("account/adele/refresh-token#3").expect("raw").is_none());
+    let head = raw
+        .get("account/adele/refresh-token")
+        .expect("raw")
+        .expect("the head");
+    assert!(head.expose().starts_with("mailgrant-chunked:v1:b:003:"));
+    assert!(raw.get("account/adele/refresh-token#b2").expect("raw").is_some());
+    assert!(raw.get("account/adele/refresh-token#b3").expect("raw").is_none());
+    for i in 1..6 {
+        let key = format!("account/adele/refresh-token#a{i}");
+        assert!(raw.get(&key).expect("raw").is_none(), "{key} is left");
+    }
 
     // A missing part is reported, not papered over.
-    assert!(raw.delete("account/adele/refresh-token#1").expect("raw delete"));
+    assert!(raw.delete("account/adele/refresh-token#b1").expect("raw delete"));
     let err = vault.refresh_token("adele").expect_err("a part is missing");
     assert!(matches!(err, VaultError::Corrupt { .. }), "{err:?}");
     assert!(!err.to_string().contains(&shorter[..32]));
@@ -262,8 +272,8 @@ fn a_7000_byte_refresh_token_round_trips_through_chunking() {
     assert!(vault.delete_refresh_token("adele").expect("delete"));
     for key in [
         "account/adele/refresh-token",
-        "account/adele/refresh-token#1",
-        "account/adele/refresh-token#2",
+        "account/adele/refresh-token#b1",
+        "account/adele/refresh-token#b2",
     ] {
         assert!(raw.get(key).expect("raw").is_none(), "{key} is left");
     }

@@ -3,7 +3,9 @@
 //! over this crate, and CI checks `cargo tree -p mailgrant-core -e normal` to keep it that way.
 
 pub mod accounts;
+pub mod connect;
 pub mod diagnosis;
+pub mod health;
 pub mod home;
 pub mod identity;
 pub mod model;

@@ -172,23 +172,22 @@ impl TokenService {
                 resource: resource_label(resource),
             });
         }
+        // What the cache held before queueing: a different token after the wait means another caller refreshed.
+        let before = self.cached(&account.name, resource).await?;
         if !force {
-            if let Some(cached) = self.cached(&account.name, resource).await? {
+            if let Some(cached) = before {
                 return Ok(cached.with_source(TokenSource::Cache));
             }
         }
         // One refresh per account: threads of this process queue on the mutex, other processes on the file.
         let turn = self.account_mutex(&account.name);
         let _in_process = turn.lock().await;
-        let started = now_unix();
         let _across_processes = self.lock_account(&account.name).await?;
         if let Some(cached) = self.cached(&account.name, resource).await? {
-            // Someone refreshed while this call waited (for `force`, only if it happened after the call began).
-            let refreshed_meanwhile = self
-                .store
-                .account(&account.name)?
-                .and_then(|a| a.tokens.refresh_last_used_at)
-                .is_some_and(|at| at >= started);
+            // For `force`, only a token issued while this call waited will do, not the one it was asked to replace.
+            let refreshed_meanwhile = before
+                .as_ref()
+                .is_none_or(|b| b.token.expose() != cached.token.expose());
             if !force || refreshed_meanwhile {
                 return Ok(cached.with_source(TokenSource::RefreshedByAnother));
             }
@@ -328,7 +327,7 @@ impl TokenService {
     }
 
     /// How this registration proves who it is at the token endpoint.
-    async fn client_auth(
+    pub async fn client_auth(
         &self,
         registration: &AppRegistration,
         token_url: &str,

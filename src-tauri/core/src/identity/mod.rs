@@ -3,6 +3,7 @@
 
 pub mod endpoints;
 pub mod permissions;
+pub mod setup;
 
 pub use endpoints::Endpoints;
 pub use permissions::{Permission, PermissionKind};

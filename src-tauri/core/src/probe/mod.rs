@@ -49,7 +49,7 @@ pub use token::{Audience, TokenFinding, TokenInsight};
 use failure::Failure;
 
 /// Which way to reach the mailbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Protocol {
     Imap,

@@ -1,0 +1,465 @@
+//! How healthy each account and each client credential is: what the dashboard, `mailgrant status` and
+//! `mailgrant secrets` show. Computed from the config alone (no keychain, no network), so it is cheap enough to
+//! run for thousands of rows.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::model::{Account, AppRegistration, CredentialKind, Flow, Resource};
+use crate::store::ConfigFile;
+use crate::tokens::{KEEP_ALIVE_AFTER_SECS, REFRESH_TOKEN_INACTIVITY_SECS};
+
+/// Days before a credential expires at which Mailgrant warns, most distant first.
+pub const EXPIRY_THRESHOLDS_DAYS: [i64; 3] = [30, 14, 7];
+
+/// An account's state, as a word (never colour alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountState {
+    /// Tokens are there and the last refresh worked.
+    Working,
+    /// Working, but the refresh token or the app's credential runs out within 30 days.
+    ExpiringSoon,
+    /// Added but never signed in.
+    NotSignedIn,
+    /// Only a new sign-in helps (the refresh token expired, was revoked, or consent was withdrawn).
+    NeedsSignIn,
+    /// The last refresh failed for another reason (network, the app's secret, the tenant).
+    Failing,
+}
+
+impl AccountState {
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountState::Working => "working",
+            AccountState::ExpiringSoon => "expiring soon",
+            AccountState::NotSignedIn => "not signed in",
+            AccountState::NeedsSignIn => "needs sign-in",
+            AccountState::Failing => "failing",
+        }
+    }
+
+    /// True when someone has to act.
+    pub fn needs_attention(self) -> bool {
+        self != AccountState::Working
+    }
+}
+
+/// One account's health.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountHealth {
+    pub name: String,
+    pub address: String,
+    pub state: AccountState,
+    /// Why, in a sentence.
+    pub reason: String,
+    pub signed_in_as: Option<String>,
+    /// Unix seconds each cached access token expires.
+    pub access_expires: Vec<(Resource, i64)>,
+    /// Unix seconds the refresh token was last used (it rotates on every use).
+    pub refresh_last_used_at: Option<i64>,
+    /// Days until Microsoft's 90-day inactivity limit, if nothing refreshes before then.
+    pub refresh_inactive_days_left: Option<i64>,
+    /// When the keep-alive refresh is due (unix seconds).
+    pub keep_alive_due_at: Option<i64>,
+    /// The soonest expiry of the app registration's credentials (confidential apps), unix seconds.
+    pub credential_expires_at: Option<i64>,
+}
+
+/// The health of `account` (of `registration`) at `now` (unix seconds).
+pub fn account_health(account: &Account, registration: Option<&AppRegistration>, now: i64) -> AccountHealth {
+    let meta = &account.tokens;
+    let delegated = account.flow != Flow::ClientCredentials;
+    let credential_expires_at = registration.and_then(|r| {
+        r.credentials
+            .iter()
+            .filter_map(|c| c.expires.map(OffsetDateTime::unix_timestamp))
+            .max()
+    });
+    let inactive_left = meta
+        .refresh_last_used_at
+        .filter(|_| delegated)
+        .map(|used| (used + REFRESH_TOKEN_INACTIVITY_SECS - now).div_euclid(86_400));
+    let signed_in = if delegated {
+        meta.refresh_issued_at.is_some()
+    } else {
+        !meta.access_expires.is_empty() || meta.last_failure.is_some()
+    };
+    let (state, reason) = if let Some(failure) = &meta.last_failure {
+        if failure.sign_in_again {
+            (
+                AccountState::NeedsSignIn,
+                format!("{} ({})", failure.title, failure.code),
+            )
+        } else {
+            (
+                AccountState::Failing,
+                format!("{} ({})", failure.title, failure.code),
+            )
+        }
+    } else if registration
+        .is_some_and(|r| !r.credentials.is_empty() && credential_expires_at.is_some_and(|at| at <= now))
+    {
+        (
+            AccountState::Failing,
+            "every client secret or certificate of the app registration has expired".to_owned(),
+        )
+    } else if !signed_in {
+        (AccountState::NotSignedIn, "not signed in yet".to_owned())
+    } else if inactive_left.is_some_and(|days| days < 0) {
+        (
+            AccountState::NeedsSignIn,
+            "the refresh token was unused for 90 days, so Microsoft has revoked it".to_owned(),
+        )
+    } else if inactive_left.is_some_and(|days| days <= 30) {
+        (
+            AccountState::ExpiringSoon,
+            format!(
+                "the refresh token runs out in {} days unless it is used",
+                inactive_left.unwrap_or_default()
+            ),
+        )
+    } else if credential_expires_at.is_some_and(|at| at - now <= 30 * 86_400) {
+        (
+            AccountState::ExpiringSoon,
+            format!(
+                "the app's client secret expires in {} days",
+                (credential_expires_at.unwrap_or(now) - now).div_euclid(86_400)
+            ),
+        )
+    } else {
+        (AccountState::Working, "tokens are fresh".to_owned())
+    };
+    AccountHealth {
+        name: account.name.clone(),
+        address: account.address.clone(),
+        state,
+        reason,
+        signed_in_as: account.identity.as_ref().and_then(|i| i.username.clone()),
+        access_expires: meta.access_expires.iter().map(|(r, at)| (*r, *at)).collect(),
+        refresh_last_used_at: meta.refresh_last_used_at.filter(|_| delegated),
+        refresh_inactive_days_left: inactive_left,
+        keep_alive_due_at: meta
+            .refresh_last_used_at
+            .filter(|_| delegated)
+            .map(|used| used + KEEP_ALIVE_AFTER_SECS),
+        credential_expires_at,
+    }
+}
+
+/// Every account's health, in config order.
+pub fn accounts(config: &ConfigFile, now: i64) -> Vec<AccountHealth> {
+    config
+        .accounts
+        .iter()
+        .map(|a| account_health(a, config.registration(&a.registration), now))
+        .collect()
+}
+
+/// How close a credential is to expiring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpiryState {
+    Expired,
+    /// Within 7 days.
+    Within7,
+    Within14,
+    Within30,
+    Ok,
+    /// Entra always sets an end date; an import without one says so.
+    NoExpiry,
+}
+
+impl ExpiryState {
+    pub fn at(expires: Option<i64>, now: i64) -> Self {
+        let Some(expires) = expires else {
+            return ExpiryState::NoExpiry;
+        };
+        let left = expires - now;
+        if left <= 0 {
+            ExpiryState::Expired
+        } else if left <= 7 * 86_400 {
+            ExpiryState::Within7
+        } else if left <= 14 * 86_400 {
+            ExpiryState::Within14
+        } else if left <= 30 * 86_400 {
+            ExpiryState::Within30
+        } else {
+            ExpiryState::Ok
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ExpiryState::Expired => "expired",
+            ExpiryState::Within7 => "within 7 days",
+            ExpiryState::Within14 => "within 14 days",
+            ExpiryState::Within30 => "within 30 days",
+            ExpiryState::Ok => "ok",
+            ExpiryState::NoExpiry => "no expiry",
+        }
+    }
+
+    pub fn needs_attention(self) -> bool {
+        matches!(
+            self,
+            ExpiryState::Expired | ExpiryState::Within7 | ExpiryState::Within14 | ExpiryState::Within30
+        )
+    }
+}
+
+/// One client secret or certificate of an app registration.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialExpiry {
+    pub registration: String,
+    pub registration_name: String,
+    pub client_id: String,
+    pub kind: CredentialKind,
+    pub key_id: String,
+    pub label: Option<String>,
+    pub hint: Option<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    /// Whole days left (negative once expired).
+    pub days_left: Option<i64>,
+    pub state: ExpiryState,
+    /// The accounts that sign in with it.
+    pub accounts: Vec<String>,
+}
+
+/// Every credential of every registration, soonest expiry first (those without an expiry last).
+pub fn credentials(config: &ConfigFile, now: i64) -> Vec<CredentialExpiry> {
+    let mut rows: Vec<CredentialExpiry> = config
+        .registrations
+        .iter()
+        .flat_map(|r| {
+            let users: Vec<String> = config.accounts_of(&r.id).map(|a| a.name.clone()).collect();
+            r.credentials.iter().map(move |c| {
+                let expires_at = c.expires.map(OffsetDateTime::unix_timestamp);
+                CredentialExpiry {
+                    registration: r.id.clone(),
+                    registration_name: r.name.clone(),
+                    client_id: r.client_id.to_string(),
+                    kind: c.kind,
+                    key_id: c.key_id.clone(),
+                    label: c.label.clone(),
+                    hint: c.hint.clone(),
+                    expires_at,
+                    days_left: expires_at.map(|at| (at - now).div_euclid(86_400)),
+                    state: ExpiryState::at(expires_at, now),
+                    accounts: users.clone(),
+                }
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (
+            a.expires_at.is_none(),
+            a.expires_at,
+            &a.registration_name,
+            &a.key_id,
+        )
+            .cmp(&(
+                b.expires_at.is_none(),
+                b.expires_at,
+                &b.registration_name,
+                &b.key_id,
+            ))
+    });
+    rows
+}
+
+/// Where to withdraw the consent an account gave, and what that does (and does not do).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentRevocation {
+    /// The page for the person who signed in: My Apps (work or school) or the Microsoft account's consent page.
+    pub user: crate::diagnosis::Link,
+    /// The tenant's Enterprise applications page, where an admin removes the app for everyone.
+    pub admin: Option<crate::diagnosis::Link>,
+    pub effect: &'static str,
+}
+
+/// How to revoke what `account` consented to.
+pub fn consent_revocation(account: &Account, registration: Option<&AppRegistration>) -> ConsentRevocation {
+    use crate::model::{Tenant, CONSUMERS_TENANT_ID};
+    let personal = account
+        .identity
+        .as_ref()
+        .and_then(|i| i.tenant_id.as_deref())
+        .is_some_and(|t| t == CONSUMERS_TENANT_ID)
+        || registration.is_some_and(|r| r.tenant == Tenant::Consumers);
+    let link = |label: &str, url: String| crate::diagnosis::Link {
+        label: label.to_owned(),
+        url,
+    };
+    let user = if personal {
+        link(
+            "Microsoft account › Apps and services you've given access",
+            "https://account.live.com/consent/Manage".into(),
+        )
+    } else {
+        link(
+            "My Apps (your work or school account)",
+            "https://myapps.microsoft.com".into(),
+        )
+    };
+    let admin = (!personal).then(|| {
+        let tenant = account
+            .identity
+            .as_ref()
+            .and_then(|i| i.tenant_id.clone())
+            .or_else(|| registration.map(|r| r.tenant.as_segment().to_owned()))
+            .unwrap_or_default();
+        link(
+            "Entra admin center › Enterprise applications (admins: remove the app for everyone)",
+            format!(
+                "https://entra.microsoft.com/{tenant}#view/Microsoft_AAD_IAM/StartboardApplicationsMenuBlade/~/AppAppsPreview"
+            ),
+        )
+    });
+    ConsentRevocation {
+        user,
+        admin,
+        effect: "Revoking consent stops the app from getting new tokens for this account: its refresh token stops \
+                 working at once, but an access token already issued stays valid until it expires (about an hour). \
+                 It does not delete the app registration or any mail.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ClientKind, Cloud, Credential, RedirectMode, RefreshFailure, Service};
+
+    const NOW: i64 = 1_800_000_000;
+    const DAY: i64 = 86_400;
+
+    fn registration(expires: &[Option<i64>]) -> AppRegistration {
+        AppRegistration {
+            id: "reg".into(),
+            name: "Reg".into(),
+            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
+            tenant: "contoso.example".parse().unwrap(),
+            cloud: Cloud::Global,
+            client_kind: ClientKind::Confidential,
+            redirect_mode: RedirectMode::Loopback,
+            credentials: expires
+                .iter()
+                .enumerate()
+                .map(|(i, e)| Credential {
+                    kind: CredentialKind::Secret,
+                    key_id: format!("k{i}"),
+                    label: None,
+                    hint: None,
+                    starts: None,
+                    expires: e.map(|at| OffsetDateTime::from_unix_timestamp(at).unwrap()),
+                })
+                .collect(),
+        }
+    }
+
+    fn account() -> Account {
+        Account {
+            name: "adele".into(),
+            address: "adele@contoso.example".into(),
+            registration: "reg".into(),
+            flow: Flow::AuthCode,
+            services: [Service::Imap].into_iter().collect(),
+            shared_mailbox: None,
+            identity: None,
+            tokens: Default::default(),
+            imap: None,
+            pop: None,
+            smtp: None,
+        }
+    }
+
+    #[test]
+    fn each_state_is_reached() {
+        let reg = registration(&[Some(NOW + 200 * DAY)]);
+        let mut a = account();
+        assert_eq!(
+            account_health(&a, Some(&reg), NOW).state,
+            AccountState::NotSignedIn
+        );
+
+        a.tokens.refresh_issued_at = Some(NOW - DAY);
+        a.tokens.refresh_last_used_at = Some(NOW - DAY);
+        let h = account_health(&a, Some(&reg), NOW);
+        assert_eq!(h.state, AccountState::Working);
+        assert_eq!(h.refresh_inactive_days_left, Some(89));
+        assert_eq!(h.keep_alive_due_at, Some(NOW - DAY + 14 * DAY));
+
+        a.tokens.refresh_last_used_at = Some(NOW - 70 * DAY);
+        assert_eq!(
+            account_health(&a, Some(&reg), NOW).state,
+            AccountState::ExpiringSoon
+        );
+        a.tokens.refresh_last_used_at = Some(NOW - 91 * DAY);
+        assert_eq!(
+            account_health(&a, Some(&reg), NOW).state,
+            AccountState::NeedsSignIn
+        );
+
+        a.tokens.refresh_last_used_at = Some(NOW);
+        let soon = registration(&[Some(NOW + 10 * DAY)]);
+        let h = account_health(&a, Some(&soon), NOW);
+        assert_eq!(h.state, AccountState::ExpiringSoon);
+        assert!(h.reason.contains("10 days"), "{}", h.reason);
+        let gone = registration(&[Some(NOW - DAY)]);
+        assert_eq!(account_health(&a, Some(&gone), NOW).state, AccountState::Failing);
+
+        a.tokens.last_failure = Some(RefreshFailure {
+            code: "AADSTS70008".into(),
+            title: "The sign-in has expired".into(),
+            at: NOW,
+            sign_in_again: true,
+        });
+        let h = account_health(&a, Some(&reg), NOW);
+        assert_eq!(h.state, AccountState::NeedsSignIn);
+        assert!(h.reason.contains("AADSTS70008"));
+        a.tokens.last_failure.as_mut().unwrap().sign_in_again = false;
+        assert_eq!(account_health(&a, Some(&reg), NOW).state, AccountState::Failing);
+    }
+
+    #[test]
+    fn thresholds_are_30_14_7_and_expired() {
+        let cases = [
+            (None, ExpiryState::NoExpiry),
+            (Some(NOW - 1), ExpiryState::Expired),
+            (Some(NOW + 3 * DAY), ExpiryState::Within7),
+            (Some(NOW + 7 * DAY), ExpiryState::Within7),
+            (Some(NOW + 7 * DAY + 1), ExpiryState::Within14),
+            (Some(NOW + 20 * DAY), ExpiryState::Within30),
+            (Some(NOW + 31 * DAY), ExpiryState::Ok),
+        ];
+        for (expires, state) in cases {
+            assert_eq!(ExpiryState::at(expires, NOW), state, "{expires:?}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_listed_soonest_first() {
+        let mut config = ConfigFile::default();
+        let mut reg = registration(&[
+            Some(NOW + 90 * DAY),
+            None,
+            Some(NOW - 2 * DAY),
+            Some(NOW + 5 * DAY),
+        ]);
+        reg.credentials[1].kind = CredentialKind::Certificate;
+        config.add_registration(reg).unwrap();
+        config.add_account(account()).unwrap();
+        let rows = credentials(&config, NOW);
+        let keys: Vec<&str> = rows.iter().map(|r| r.key_id.as_str()).collect();
+        assert_eq!(keys, ["k2", "k3", "k0", "k1"]);
+        assert_eq!(rows[0].days_left, Some(-2));
+        assert_eq!(rows[0].state, ExpiryState::Expired);
+        assert_eq!(rows[1].state, ExpiryState::Within7);
+        assert_eq!(rows[3].state, ExpiryState::NoExpiry);
+        assert_eq!(rows[0].accounts, ["adele"]);
+    }
+}

@@ -1,0 +1,309 @@
+//! The `mailgrant` command line. Without a subcommand the desktop app opens; subcommands run headless over
+//! `mailgrant-core`: for IT staff, for scripts, and as an OAuth2 credential helper for mail clients
+//! (`mailgrant token NAME` prints an access token alone on stdout).
+//!
+//! Exit codes: 0 fine; 1 attention needed (or a failure that is not the caller's input); 2 usage error; 3 sign-in
+//! required; 4 keychain unavailable. The `--json` shapes are documented in docs/cli.md.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod out;
+mod run;
+
+/// Everything is fine.
+pub const EXIT_OK: u8 = 0;
+/// Status, secrets or test found a problem; or something failed that is not the caller's input.
+pub const EXIT_ATTENTION: u8 = 1;
+/// A usage error (clap uses the same).
+pub const EXIT_USAGE: u8 = 2;
+/// Only a new interactive sign-in helps: `mailgrant sign-in NAME`.
+pub const EXIT_SIGN_IN: u8 = 3;
+/// The OS keychain is locked or missing.
+pub const EXIT_KEYCHAIN: u8 = 4;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailgrant",
+    version,
+    about = "Connect a Microsoft 365 or Outlook.com mailbox over OAuth2 and keep it connected.",
+    long_about = "Connect a Microsoft 365 or Outlook.com mailbox over OAuth2 (IMAP, SMTP, POP, Microsoft Graph) \
+                  and keep it connected.\n\nWithout a subcommand, opens the desktop app.",
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit codes: 0 fine, 1 attention needed, 2 usage error, 3 sign-in required, 4 keychain unavailable.\n\n\
+                  Environment:\n  MAILGRANT_HOME  keep all data (and a separate keychain namespace) in this directory\n  \
+                  BROWSER         the browser `sign-in` opens (else the system's default)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// A mailgrant:// link to hand to the app (the browser passes one back after sign-in).
+    #[arg(value_name = "LINK", hide = true)]
+    pub open_url: Option<String>,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Global {
+    /// Also trust the CA certificates in this PEM file, for HTTPS and mail (networks that inspect TLS).
+    #[arg(long, value_name = "PEM", global = true)]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add an account (and its app registration); then `mailgrant sign-in NAME`.
+    Add(Box<AddArgs>),
+    /// List the accounts.
+    Accounts {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Sign an account in: the browser (auth code), a code to enter (device code), or the app's own credential.
+    SignIn {
+        name: String,
+        /// Print the address to open instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Print a fresh access token alone on stdout (for passwordeval, PassCmd, and the like).
+    Token {
+        name: String,
+        /// Which resource the token is for: outlook (IMAP, POP, SMTP) or graph. Defaults to the account's first.
+        #[arg(long, value_enum)]
+        resource: Option<ResourceArg>,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// The health of every account and app credential; exit code 1 when something needs attention.
+    Status {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Every client secret and certificate, soonest expiry first; exit code 1 when one expires within 30 days.
+    Secrets {
+        /// Only those expiring within this many days (and the expired ones).
+        #[arg(long, value_name = "DAYS")]
+        expiring_within: Option<i64>,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Prove the mailbox works: IMAP, SMTP, POP and Graph, layer by layer (all of the account's by default).
+    Test {
+        name: String,
+        #[arg(long)]
+        imap: bool,
+        #[arg(long)]
+        smtp: bool,
+        #[arg(long)]
+        pop: bool,
+        #[arg(long)]
+        graph: bool,
+        /// Send a message to the mailbox itself (SMTP, Graph) and check it arrives.
+        #[arg(long)]
+        send_to_self: bool,
+        /// Seconds allowed for each layer.
+        #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+        timeout: u64,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Explain an error code: AADSTS7000215, 5.7.139, ErrorAccessDenied, …
+    Explain { code: String },
+    /// Remove an account: its keychain entries and its config.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Show where Mailgrant keeps its data and which keychain namespace it uses.
+    Where,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResourceArg {
+    Outlook,
+    Graph,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowArg {
+    AuthCode,
+    DeviceCode,
+    ClientCredentials,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RedirectArg {
+    Loopback,
+    DeepLink,
+    Paste,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceArg {
+    Imap,
+    Smtp,
+    Pop,
+    GraphRead,
+    GraphSend,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AddArgs {
+    /// The name scripts use for this account (`mailgrant token NAME`).
+    #[arg(long)]
+    pub name: String,
+    /// The mailbox's address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: String,
+    /// The Application (client) ID from the app registration's Overview page.
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+    /// Directory (tenant) ID or domain, or organizations / common / consumers.
+    #[arg(long, default_value = "organizations")]
+    pub tenant: String,
+    #[arg(long, value_enum, default_value = "global")]
+    pub cloud: CloudArg,
+    /// The login host, for --cloud custom (e.g. https://login.example.net).
+    #[arg(long, value_name = "URL")]
+    pub authority: Option<String>,
+    /// Microsoft Graph's address, for --cloud custom.
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// The audience of Graph tokens when it is not --graph-url (custom clouds behind a proxy).
+    #[arg(long, value_name = "URL", hide = true)]
+    pub graph_resource: Option<String>,
+    /// The audience of mail tokens, for --cloud custom.
+    #[arg(
+        long,
+        value_name = "URL",
+        hide = true,
+        default_value = "https://outlook.office.com"
+    )]
+    pub outlook_resource: String,
+    #[arg(long, value_name = "HOST:PORT")]
+    pub imap: Option<String>,
+    #[arg(long, value_name = "HOST:PORT")]
+    pub smtp: Option<String>,
+    #[arg(long, value_name = "HOST:PORT")]
+    pub pop: Option<String>,
+    #[arg(long, value_enum, default_value = "auth-code")]
+    pub flow: FlowArg,
+    #[arg(long, value_enum, default_value = "loopback")]
+    pub redirect: RedirectArg,
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "imap,smtp")]
+    pub services: Vec<ServiceArg>,
+    /// Open this shared mailbox with the account's sign-in.
+    #[arg(long, value_name = "ADDRESS")]
+    pub shared_mailbox: Option<String>,
+    /// Read the client secret's Value from stdin (a confidential app).
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// When the client secret expires (Entra shows it next to the secret).
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "client_secret_stdin")]
+    pub secret_expires: Option<String>,
+    /// The certificate uploaded to the app registration (PEM).
+    #[arg(long, value_name = "PEM", requires = "private_key")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "certificate")]
+    pub private_key: Option<PathBuf>,
+    /// The app registration's display name.
+    #[arg(long, value_name = "NAME")]
+    pub app_name: Option<String>,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+impl Cli {
+    pub fn parse_args() -> Self {
+        Self::parse()
+    }
+}
+
+pub fn execute(command: Command) -> ExitCode {
+    ExitCode::from(run::execute(command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_arguments_opens_the_app() {
+        let cli = Cli::try_parse_from(["mailgrant"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(cli.open_url.is_none());
+    }
+
+    #[test]
+    fn a_deep_link_argument_is_accepted_for_the_app() {
+        let cli = Cli::try_parse_from(["mailgrant", "mailgrant://auth?code=x&state=y"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.open_url.as_deref(), Some("mailgrant://auth?code=x&state=y"));
+    }
+
+    #[test]
+    fn unknown_flags_are_usage_errors() {
+        let err = Cli::try_parse_from(["mailgrant", "--frobnicate"]).unwrap_err();
+        assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
+    }
+
+    #[test]
+    fn services_are_a_comma_separated_list() {
+        let cli = Cli::try_parse_from([
+            "mailgrant",
+            "add",
+            "--name",
+            "a",
+            "--email",
+            "a@b.c",
+            "--client-id",
+            "x",
+            "--services",
+            "imap,graph-send",
+        ])
+        .unwrap();
+        let Some(Command::Add(args)) = cli.command else {
+            panic!("add")
+        };
+        assert_eq!(args.services, [ServiceArg::Imap, ServiceArg::GraphSend]);
+    }
+
+    #[test]
+    fn json_and_csv_exclude_each_other() {
+        let err = Cli::try_parse_from(["mailgrant", "secrets", "--json", "--csv"]).unwrap_err();
+        assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

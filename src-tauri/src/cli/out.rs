@@ -1,0 +1,182 @@
+//! Human output: aligned columns, colour only on a terminal (and never with `NO_COLOR`), times in words.
+
+use std::io::IsTerminal;
+
+/// A tone for a word; shown as colour only on a terminal, the word itself always carries the meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Warn,
+    Bad,
+    Plain,
+}
+
+pub fn colour_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+pub fn colour_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+pub fn paint(text: &str, tone: Tone, colour: bool) -> String {
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Warn => "33",
+        Tone::Bad => "31",
+        Tone::Plain => return text.to_owned(),
+    };
+    if colour {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Columns padded to the widest cell; a cell may carry a tone (the padding is computed on the plain text).
+pub struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<(String, Tone)>>,
+}
+
+impl Table {
+    pub fn new(header: &[&'static str]) -> Self {
+        Self {
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<(String, Tone)>) {
+        self.rows.push(cells);
+    }
+
+    pub fn render(&self, colour: bool) -> String {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (i, (text, _)) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(text.chars().count());
+                }
+            }
+        }
+        let mut out = String::new();
+        let line = |cells: Vec<(String, Tone)>, out: &mut String| {
+            let last = cells.len().saturating_sub(1);
+            for (i, (text, tone)) in cells.into_iter().enumerate() {
+                let pad = widths[i].saturating_sub(text.chars().count());
+                out.push_str(&paint(&text, tone, colour));
+                if i < last {
+                    out.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            out.push('\n');
+        };
+        line(
+            self.header
+                .iter()
+                .map(|h| ((*h).to_owned(), Tone::Plain))
+                .collect(),
+            &mut out,
+        );
+        for row in &self.rows {
+            line(row.clone(), &mut out);
+        }
+        out
+    }
+}
+
+/// `2026-12-03 10:15 UTC`.
+pub fn datetime(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// `2026-12-03`.
+pub fn date(unix: i64) -> String {
+    datetime(unix).chars().take(10).collect()
+}
+
+/// `in 52 min`, `3 days ago`.
+pub fn relative(unix: i64, now: i64) -> String {
+    let delta = unix - now;
+    let span = delta.unsigned_abs();
+    let words = if span < 90 {
+        format!("{span} s")
+    } else if span < 90 * 60 {
+        format!("{} min", span / 60)
+    } else if span < 36 * 3600 {
+        format!("{} h", span / 3600)
+    } else {
+        format!("{} days", span / 86_400)
+    };
+    if delta >= 0 {
+        format!("in {words}")
+    } else {
+        format!("{words} ago")
+    }
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A leading `=`, `+`, `-` or `@`
+/// gets a `'` so a spreadsheet does not run it as a formula.
+pub fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_whatever_the_colour() {
+        let mut table = Table::new(&["NAME", "STATE"]);
+        table.row(vec![
+            ("adele".into(), Tone::Plain),
+            ("working".into(), Tone::Good),
+        ]);
+        table.row(vec![
+            ("a-much-longer-name".into(), Tone::Plain),
+            ("failing".into(), Tone::Bad),
+        ]);
+        let plain = table.render(false);
+        let lines: Vec<&str> = plain.lines().collect();
+        let column = lines[0].find("STATE").unwrap();
+        assert_eq!(lines[1].find("working"), Some(column));
+        assert_eq!(lines[2].find("failing"), Some(column));
+        let coloured = table.render(true);
+        assert!(coloured.contains("\x1b[32mworking\x1b[0m"));
+        assert!(!plain.contains('\x1b'));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=cmd()"), "'=cmd()");
+    }
+
+    #[test]
+    fn times_read_as_words() {
+        assert_eq!(relative(1_000 + 3_000, 1_000), "in 50 min");
+        assert_eq!(relative(1_000 - 3 * 86_400, 1_000), "3 days ago");
+        assert_eq!(datetime(0), "1970-01-01 00:00 UTC");
+        assert_eq!(date(86_400), "1970-01-02");
+    }
+}
