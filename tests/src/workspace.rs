@@ -16,3 +16,19 @@ pub fn artifacts_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("artifacts"))
 }
+
+/// The `mailgrant` binary the test command built (`target/debug/mailgrant`, or under `CARGO_TARGET_DIR`).
+pub fn mailgrant_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let bin = target
+        .join("debug")
+        .join(format!("mailgrant{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p mailgrant` (or run the README's test command)",
+        bin.display()
+    );
+    bin
+}

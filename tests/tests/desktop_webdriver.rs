@@ -42,18 +42,7 @@ fn free_port() -> u16 {
 }
 
 fn app_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace::root().join("target"));
-    let bin = target
-        .join("debug")
-        .join(format!("mailgrant{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: build it with `cargo build -p mailgrant` (or run the README's test command)",
-        bin.display()
-    );
-    bin
+    workspace::mailgrant_binary()
 }
 
 fn start_driver(home: &Path) -> Driver {

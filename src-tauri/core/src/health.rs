@@ -163,8 +163,11 @@ pub fn accounts(config: &ConfigFile, now: i64) -> Vec<AccountHealth> {
 pub enum ExpiryState {
     Expired,
     /// Within 7 days.
+    #[serde(rename = "within-7")]
     Within7,
+    #[serde(rename = "within-14")]
     Within14,
+    #[serde(rename = "within-30")]
     Within30,
     Ok,
     /// Entra always sets an end date; an import without one says so.

@@ -22,7 +22,7 @@ use mailgrant_core::{DataHome, SecretString};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::out::{self, Table, Tone};
+use super::out::{self, note, note_raw, say, say_raw, Table, Tone};
 use super::{
     AddArgs, CloudArg, Command, FlowArg, Global, RedirectArg, ResourceArg, ServiceArg, EXIT_ATTENTION,
     EXIT_KEYCHAIN, EXIT_OK, EXIT_SIGN_IN, EXIT_USAGE,
@@ -158,14 +158,14 @@ pub fn execute(command: Command) -> u8 {
         Ok(code) => code,
         Err(failure) => {
             let colour = out::colour_stderr();
-            eprintln!(
+            note!(
                 "{} {}",
                 out::paint("mailgrant:", Tone::Bad, colour),
                 failure.message
             );
             if let Some(d) = &failure.diagnosis {
-                eprintln!();
-                eprint!("{d:#}");
+                note!();
+                note_raw!("{d:#}");
             }
             failure.code
         }
@@ -266,15 +266,15 @@ async fn dispatch(command: Command) -> Outcome {
 
 fn where_is() -> Outcome {
     let home = DataHome::from_env().map_err(|e| usage(e.to_string()))?;
-    println!("data directory    {}", home.dir().display());
-    println!("keychain service  {}", home.keychain_service());
+    say!("data directory    {}", home.dir().display());
+    say!("keychain service  {}", home.keychain_service());
     Ok(EXIT_OK)
 }
 
 fn explain(code: &str) -> Outcome {
     match mailgrant_core::diagnosis::explain(code) {
         Some(d) => {
-            print!("{d:#}");
+            say_raw!("{d:#}");
             Ok(EXIT_OK)
         }
         None => Err(usage(format!(
@@ -459,12 +459,12 @@ async fn add(args: AddArgs) -> Outcome {
     let account = tokio::task::spawn_blocking(move || connect::add_account(&store, &vault, new))
         .await
         .map_err(|e| attention(format!("the task adding the account failed: {e}")))??;
-    println!("Added {:?} ({}).", account.name, account.address);
+    say!("Added {:?} ({}).", account.name, account.address);
     let next = match account.flow {
         Flow::ClientCredentials => "fetch its first token",
         _ => "sign in",
     };
-    println!("Next: `mailgrant sign-in {}` to {next}.", account.name);
+    say!("Next: `mailgrant sign-in {}` to {next}.", account.name);
     Ok(EXIT_OK)
 }
 
@@ -518,11 +518,11 @@ fn accounts(context: &Context, json: bool) -> Outcome {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
         return Ok(EXIT_OK);
     }
     if config.accounts.is_empty() {
-        println!("No accounts yet. Add one with `mailgrant add` (see `mailgrant add --help`) or in the app.");
+        say!("No accounts yet. Add one with `mailgrant add` (see `mailgrant add --help`) or in the app.");
         return Ok(EXIT_OK);
     }
     let mut table = Table::new(&["NAME", "ADDRESS", "FLOW", "SERVICES", "SIGNED IN AS", "STATE"]);
@@ -537,7 +537,7 @@ fn accounts(context: &Context, json: bool) -> Outcome {
             (h.state.label().to_owned(), state_tone(h.state)),
         ]);
     }
-    print!("{}", table.render(out::colour_stdout()));
+    say_raw!("{}", table.render(out::colour_stdout()));
     Ok(EXIT_OK)
 }
 
@@ -585,7 +585,7 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
     let account = match plan.account.flow {
         Flow::ClientCredentials => {
             let issued = plan.client_credentials(&context.tokens).await?;
-            println!(
+            say!(
                 "{} {:?} has an app-only token (valid until {}).",
                 out::paint("Ready:", Tone::Good, out::colour_stdout()),
                 plan.account.name,
@@ -596,9 +596,9 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
         Flow::DeviceCode => {
             let authorization = plan.start_device_code(&context.http).await?;
             let prompt = &authorization.prompt;
-            eprintln!("To sign in, open {}", prompt.verification_uri);
-            eprintln!("and enter the code  {}", out::paint(&prompt.user_code, Tone::Warn, colour));
-            eprintln!(
+            note!("To sign in, open {}", prompt.verification_uri);
+            note!("and enter the code  {}", out::paint(&prompt.user_code, Tone::Warn, colour));
+            note!(
                 "Waiting for you to finish (the code works for {} minutes; Ctrl+C cancels)…",
                 prompt.expires_in.as_secs() / 60
             );
@@ -610,7 +610,7 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
                 let listener = LoopbackRedirect::bind().await.map_err(ConnectError::from)?;
                 let request = plan.authorize(&listener.redirect_uri())?;
                 show_authorize_url(&request.url, no_browser);
-                eprintln!("Waiting for the browser (up to 5 minutes; Ctrl+C cancels)…");
+                note!("Waiting for the browser (up to 5 minutes; Ctrl+C cancels)…");
                 let code = listener
                     .wait(request.state(), loopback::DEFAULT_TIMEOUT, cancel_on_ctrl_c())
                     .await
@@ -621,7 +621,7 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
                 let redirect = plan.endpoints.redirect_uri_to_register(RedirectMode::Paste);
                 let request = plan.authorize(&redirect)?;
                 show_authorize_url(&request.url, no_browser);
-                eprintln!(
+                note!(
                     "After you sign in, the browser shows an empty page. Copy its whole address from the address \
                      bar and paste it here, then press Enter:"
                 );
@@ -647,12 +647,12 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
         .as_ref()
         .and_then(|i| i.username.clone())
         .unwrap_or_else(|| account.address.clone());
-    println!(
+    say!(
         "{} signed in as {who}; the tokens are in the keychain.",
         out::paint("Done:", Tone::Good, out::colour_stdout())
     );
     if account.shared_mailbox.is_none() && !who.eq_ignore_ascii_case(&account.address) {
-        eprintln!(
+        note!(
             "Note: {who} signed in, but the account is for {}. Mail servers will refuse that mailbox unless {who} \
              has access to it (then set it as a shared mailbox).",
             account.address
@@ -662,10 +662,10 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
 }
 
 fn show_authorize_url(url: &str, no_browser: bool) {
-    eprintln!("Sign in at:\n  {url}");
+    note!("Sign in at:\n  {url}");
     if !no_browser {
         if let Err(e) = open_browser(url) {
-            eprintln!("(cannot open a browser: {e}; open the address above yourself)");
+            note!("(cannot open a browser: {e}; open the address above yourself)");
         }
     }
 }
@@ -705,9 +705,9 @@ fn status(context: &Context, json: bool) -> Outcome {
             "accounts": accounts,
             "credentials": credentials,
         });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
     } else if accounts.is_empty() {
-        println!("No accounts yet.");
+        say!("No accounts yet.");
     } else {
         let colour = out::colour_stdout();
         let mut table = Table::new(&["ACCOUNT", "STATE", "ACCESS TOKEN", "REFRESH TOKEN", "WHY"]);
@@ -739,12 +739,12 @@ fn status(context: &Context, json: bool) -> Outcome {
                 (a.reason.clone(), Tone::Plain),
             ]);
         }
-        print!("{}", table.render(colour));
+        say_raw!("{}", table.render(colour));
         let due: Vec<_> = credentials.iter().filter(|c| c.state.needs_attention()).collect();
         if !due.is_empty() {
-            println!();
+            say!();
             for c in due {
-                println!(
+                say!(
                     "{} the {} {} of {} ({})",
                     out::paint("Secret:", Tone::Warn, colour),
                     kind_word(c.kind),
@@ -794,9 +794,9 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
         .collect();
     let trouble = rows.iter().any(|c| c.state.needs_attention());
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
     } else if csv {
-        println!("registration,client_id,kind,key_id,hint,expires,days_left,state,accounts");
+        say!("registration,client_id,kind,key_id,hint,expires,days_left,state,accounts");
         for c in &rows {
             let fields = [
                 c.registration_name.clone(),
@@ -810,10 +810,10 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
                 c.accounts.join(" "),
             ];
             let line: Vec<String> = fields.iter().map(|f| out::csv_field(f)).collect();
-            println!("{}", line.join(","));
+            say!("{}", line.join(","));
         }
     } else if rows.is_empty() {
-        println!(
+        say!(
             "{}",
             if within.is_some() {
                 "No client secret or certificate expires in that time."
@@ -845,7 +845,7 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
                 (c.accounts.join(", "), Tone::Plain),
             ]);
         }
-        print!("{}", table.render(out::colour_stdout()));
+        say_raw!("{}", table.render(out::colour_stdout()));
     }
     Ok(if trouble { EXIT_ATTENTION } else { EXIT_OK })
 }
@@ -890,7 +890,7 @@ async fn test(context: &Context, name: &str, options: &TestOptions) -> Outcome {
         let resource = mailgrant_core::identity::permissions::resource_of(service);
         let token = context.tokens.access_token(name, resource).await?;
         if !options.json {
-            eprintln!("{} {}", target.protocol.name(), target.server());
+            note!("{} {}", target.protocol.name(), target.server());
         }
         let json = options.json;
         let report = probe::run(&target, &token.token, &probe_options, |layer| {
@@ -903,7 +903,7 @@ async fn test(context: &Context, name: &str, options: &TestOptions) -> Outcome {
                 LayerStatus::Failed => ("failed", Tone::Bad),
                 LayerStatus::Skipped => ("skipped", Tone::Plain),
             };
-            eprintln!(
+            note!(
                 "  {:<8} {:<8} {:>7.0} ms  {}",
                 layer.layer.name(),
                 out::paint(word, tone, colour),
@@ -916,24 +916,24 @@ async fn test(context: &Context, name: &str, options: &TestOptions) -> Outcome {
     }
     let failed = reports.iter().filter(|r| !r.outcome.is_ok()).count();
     if options.json {
-        println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
     } else {
         for report in &reports {
             if let Some(d) = report.outcome.diagnosis() {
-                println!();
-                println!("{} {} failed.", report.protocol.name(), report.server);
-                print!("{d:#}");
+                say!();
+                say!("{} {} failed.", report.protocol.name(), report.server);
+                say_raw!("{d:#}");
             }
         }
-        println!();
+        say!();
         if failed == 0 {
-            println!(
+            say!(
                 "{} every test passed for {}.",
                 out::paint("Working:", Tone::Good, out::colour_stdout()),
                 plan.account.address
             );
         } else {
-            println!("{failed} of {} tests failed.", reports.len());
+            say!("{failed} of {} tests failed.", reports.len());
         }
     }
     Ok(if failed == 0 { EXIT_OK } else { EXIT_ATTENTION })
@@ -951,23 +951,23 @@ fn remove(context: &Context, name: &str) -> Outcome {
             mailgrant_core::accounts::AccountError::Store(s) => Failure::from(s),
             other => attention(other.to_string()),
         })?;
-    println!(
+    say!(
         "Removed {:?}: its tokens are gone from the keychain and it is gone from {}.",
         removed.account.name,
         context.home.dir().display()
     );
     if let Some(registration) = &removed.registration {
-        println!(
+        say!(
             "No other account used the app registration {:?}, so its secrets are gone from the keychain too.",
             registration.name
         );
     }
-    println!();
-    println!("The consent given to the app stays with Microsoft until it is revoked:");
-    println!("  {}: {}", revocation.user.label, revocation.user.url);
+    say!();
+    say!("The consent given to the app stays with Microsoft until it is revoked:");
+    say!("  {}: {}", revocation.user.label, revocation.user.url);
     if let Some(admin) = &revocation.admin {
-        println!("  {}: {}", admin.label, admin.url);
+        say!("  {}: {}", admin.label, admin.url);
     }
-    println!("{}", revocation.effect);
+    say!("{}", revocation.effect);
     Ok(EXIT_OK)
 }

@@ -1,0 +1,65 @@
+//! `fake-browser URL`: plays the user's browser for `mailgrant sign-in` in tests (set `BROWSER` to it). Opens
+//! the emulator's authorize page, signs in as `FAKE_BROWSER_USER` (default adele@contoso.example), approves or
+//! (`FAKE_BROWSER_DECISION=decline`) declines, then follows the redirect to Mailgrant's loopback listener, as a
+//! browser does. Writes what happened to `FAKE_BROWSER_LOG` when set.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use mailgrant_tests::emulator::browser::{Browser, Decision};
+use mailgrant_tests::emulator::demo::ADELE;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let Some(url) = std::env::args().nth(1) else {
+        eprintln!("usage: fake-browser URL");
+        return ExitCode::from(2);
+    };
+    let result = run(&url).await;
+    if let Some(path) = std::env::var_os("FAKE_BROWSER_LOG") {
+        if let Ok(mut log) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(log, "opened {url}");
+            let _ = match &result {
+                Ok(page) => writeln!(log, "loopback answered: {page}"),
+                Err(e) => writeln!(log, "failed: {e}"),
+            };
+        }
+    }
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fake-browser: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(url: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let base = parsed.origin().ascii_serialization();
+    let user = std::env::var("FAKE_BROWSER_USER").unwrap_or_else(|_| ADELE.to_owned());
+    let decision = match std::env::var("FAKE_BROWSER_DECISION").as_deref() {
+        Ok("decline") => Decision::Deny,
+        _ => Decision::Approve,
+    };
+    let browser = Browser::new(&base).map_err(|e| e.to_string())?;
+    let landing = browser
+        .sign_in(url, &user, decision)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The redirect goes to http://localhost:PORT/?code=…: a browser follows it.
+    let answer = reqwest::Client::new()
+        .get(&landing.location)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {}: {e}", landing.location))?;
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    let title = body
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap_or("")
+        .to_owned();
+    Ok(format!("{status} {title}"))
+}

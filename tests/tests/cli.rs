@@ -1,0 +1,675 @@
+//! The `mailgrant` command line end to end: the real binary, a data home of its own, the real keychain, the
+//! emulator for Microsoft, and (for `test`) the real Dovecot and Postfix. A `BROWSER` program plays the user's
+//! browser for the loopback sign-in; the test approves the device code as a user would.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use mailgrant_core::model::Resource;
+use mailgrant_tests::emulator::browser::{Browser, Decision};
+use mailgrant_tests::emulator::demo::{
+    ADELE, CONFIDENTIAL_CLIENT_ID, MEGAN, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, TENANT_DOMAIN,
+};
+use mailgrant_tests::emulator::{Emulator, Seed};
+use mailgrant_tests::fixtures::TestHome;
+use mailgrant_tests::peers::MailPeers;
+use mailgrant_tests::workspace;
+
+const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
+
+/// A CLI run in `home`, with `stdin` fed in; blocking, so call it from `spawn_blocking` when the emulator shares
+/// the runtime.
+fn mailgrant(home: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(workspace::mailgrant_binary());
+    command
+        .args(args)
+        .env("MAILGRANT_HOME", home)
+        .env("NO_COLOR", "1")
+        .env_remove("BROWSER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn run(home: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    let home = home.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.to_owned();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        mailgrant(&home, &args, &stdin, &env)
+    })
+    .await
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn assert_code(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&out.stderr).contains("panicked") && !text(&out.stderr).contains("RUST_BACKTRACE"),
+        "a panic: {}",
+        text(&out.stderr)
+    );
+}
+
+/// A one-line error: `mailgrant: …`.
+#[track_caller]
+fn assert_one_line_error(out: &Output, code: i32, needle: &str) {
+    assert_code(out, code);
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(stderr.starts_with("mailgrant: "), "{stderr}");
+    assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+}
+
+fn custom_cloud(emulator: &Emulator) -> Vec<&str> {
+    vec![
+        "--cloud",
+        "custom",
+        "--authority",
+        emulator.base_url(),
+        "--graph-url",
+        emulator.base_url(),
+        "--graph-resource",
+        "https://graph.microsoft.com",
+    ]
+}
+
+fn add_args<'a>(emulator: &'a Emulator, name: &'a str, client_id: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "add",
+        "--name",
+        name,
+        "--email",
+        ADELE,
+        "--client-id",
+        client_id,
+        "--tenant",
+        TENANT_DOMAIN,
+    ];
+    args.extend(custom_cloud(emulator));
+    args.extend_from_slice(more);
+    args
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_sign_in_with_a_browser_program_then_token_status_and_remove() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-loopback");
+    let log = home.path().join("browser.log");
+    let log_text = log.to_str().unwrap();
+
+    let add = run(
+        home.path(),
+        &add_args(
+            &emulator,
+            "work",
+            PUBLIC_CLIENT_ID,
+            &["--services", "imap,smtp,graph-read"],
+        ),
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&add, 0);
+    assert!(text(&add.stdout).contains("mailgrant sign-in work"));
+
+    // Added, not signed in: status says so (exit 1), and a token needs a sign-in (exit 3).
+    let status = run(home.path(), &["status"], "", &[]).await;
+    assert_code(&status, 1);
+    assert!(
+        text(&status.stdout).contains("not signed in"),
+        "{}",
+        text(&status.stdout)
+    );
+    let early = run(home.path(), &["token", "work"], "", &[]).await;
+    assert_code(&early, 3);
+    assert!(text(&early.stderr).contains("mailgrant sign-in work"));
+
+    let sign_in = run(
+        home.path(),
+        &["sign-in", "work"],
+        "",
+        &[("BROWSER", FAKE_BROWSER), ("FAKE_BROWSER_LOG", log_text)],
+    )
+    .await;
+    assert_code(&sign_in, 0);
+    let stderr = text(&sign_in.stderr);
+    assert!(
+        stderr.contains("/oauth2/v2.0/authorize?"),
+        "the URL goes to stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("redirect_uri=http%3A%2F%2Flocalhost%3A"),
+        "{stderr}"
+    );
+    assert!(text(&sign_in.stdout).contains("signed in as adele@contoso.example"));
+    let browsed = std::fs::read_to_string(&log).unwrap();
+    assert!(browsed.contains("loopback answered: 200"), "{browsed}");
+
+    // The refresh token is in the keychain, and nothing secret in the config.
+    assert!(home.vault.refresh_token("work").unwrap().is_some());
+    let config = std::fs::read_to_string(home.path().join("config.json")).unwrap();
+    let refresh = home.vault.refresh_token("work").unwrap().unwrap();
+    assert!(!config.contains(refresh.expose()));
+
+    // `token` prints the access token alone; the second call comes from the keychain.
+    let first = run(home.path(), &["token", "work"], "", &[]).await;
+    assert_code(&first, 0);
+    let token = text(&first.stdout);
+    assert_eq!(token.lines().count(), 1);
+    assert!(emulator.access_token_is_live(token.trim()));
+    assert!(text(&first.stderr).is_empty(), "{}", text(&first.stderr));
+    let requests = emulator.token_requests().len();
+    let second = run(home.path(), &["token", "work"], "", &[]).await;
+    assert_eq!(text(&second.stdout), token);
+    assert_eq!(
+        emulator.token_requests().len(),
+        requests,
+        "the cached token was used"
+    );
+
+    // Graph: a refresh with the one refresh token, for the other resource.
+    let graph = run(home.path(), &["token", "work", "--resource", "graph"], "", &[]).await;
+    assert_code(&graph, 0);
+    assert_ne!(text(&graph.stdout), token);
+    assert!(home
+        .vault
+        .access_token("work", Resource::Graph)
+        .unwrap()
+        .is_some());
+
+    let accounts = run(home.path(), &["accounts", "--json"], "", &[]).await;
+    assert_code(&accounts, 0);
+    let list: serde_json::Value = serde_json::from_slice(&accounts.stdout).unwrap();
+    assert_eq!(list[0]["name"], "work");
+    assert_eq!(list[0]["state"], "working");
+    assert_eq!(list[0]["signedInAs"], ADELE);
+    assert_eq!(list[0]["flow"], "auth-code");
+    let human = run(home.path(), &["accounts"], "", &[]).await;
+    assert!(text(&human.stdout).contains("imap,smtp,graph-read"));
+
+    let status = run(home.path(), &["status", "--json"], "", &[]).await;
+    assert_code(&status, 0);
+    let value: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(value["attentionNeeded"], false);
+    assert_eq!(value["accounts"][0]["state"], "working");
+    // 90 days from the sign-in (89 once a second has passed).
+    let left = value["accounts"][0]["refreshInactiveDaysLeft"].as_i64().unwrap();
+    assert!((89..=90).contains(&left), "{left}");
+
+    // Consent revoked at Microsoft: the next refresh needs a sign-in (exit 3), and status shows it.
+    emulator.revoke(ADELE, "consent");
+    let expired = home
+        .vault
+        .access_token("work", Resource::Outlook)
+        .unwrap()
+        .unwrap();
+    home.vault
+        .set_access_token(
+            "work",
+            Resource::Outlook,
+            &mailgrant_core::vault::AccessToken {
+                token: expired.token,
+                expires_at: 0,
+            },
+        )
+        .unwrap();
+    let refused = run(home.path(), &["token", "work"], "", &[]).await;
+    assert_code(&refused, 3);
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.starts_with("mailgrant: \"work\" must sign in again"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("AADSTS"), "the diagnosis follows: {stderr}");
+    let status = run(home.path(), &["status"], "", &[]).await;
+    assert_code(&status, 1);
+    assert!(text(&status.stdout).contains("needs sign-in"));
+
+    let remove = run(home.path(), &["remove", "work"], "", &[]).await;
+    assert_code(&remove, 0);
+    let said = text(&remove.stdout);
+    assert!(said.contains("https://myapps.microsoft.com"), "{said}");
+    assert!(said.contains("Enterprise applications"), "{said}");
+    assert!(home.vault.refresh_token("work").unwrap().is_none());
+    assert!(home
+        .vault
+        .access_token("work", Resource::Graph)
+        .unwrap()
+        .is_none());
+    let gone = run(home.path(), &["token", "work"], "", &[]).await;
+    assert_one_line_error(&gone, 2, "no account called \"work\"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_consent_in_the_browser_ends_the_sign_in_with_the_diagnosis() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-decline");
+    // Megan is not pre-approved: the consent page shows, and she declines.
+    let args: Vec<&str> = add_args(&emulator, "work", PUBLIC_CLIENT_ID, &[])
+        .into_iter()
+        .map(|a| if a == ADELE { MEGAN } else { a })
+        .collect();
+    assert_code(&run(home.path(), &args, "", &[]).await, 0);
+    let sign_in = run(
+        home.path(),
+        &["sign-in", "work"],
+        "",
+        &[
+            ("BROWSER", FAKE_BROWSER),
+            ("FAKE_BROWSER_USER", MEGAN),
+            ("FAKE_BROWSER_DECISION", "decline"),
+        ],
+    )
+    .await;
+    assert_code(&sign_in, 1);
+    let stderr = text(&sign_in.stderr);
+    assert!(
+        stderr.contains("mailgrant: the sign-in did not finish"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("What to do:"), "{stderr}");
+    assert!(home.vault.refresh_token("work").unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_code_sign_in_approved_by_the_user() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-device");
+    let add = run(
+        home.path(),
+        &add_args(&emulator, "tty", PUBLIC_CLIENT_ID, &["--flow", "device-code"]),
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&add, 0);
+
+    let mut child = Command::new(workspace::mailgrant_binary())
+        .args(["sign-in", "tty"])
+        .env("MAILGRANT_HOME", home.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (code, url, seen, _rest) = tokio::task::spawn_blocking(move || {
+        let mut seen = String::new();
+        let (mut code, mut url) = (None, None);
+        let mut lines = BufReader::new(stderr).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            seen.push_str(&line);
+            seen.push('\n');
+            if let Some(rest) = line.strip_prefix("To sign in, open ") {
+                url = Some(rest.trim().to_owned());
+            }
+            if let Some(rest) = line.strip_prefix("and enter the code") {
+                code = Some(rest.trim().to_owned());
+            }
+            if code.is_some() && url.is_some() {
+                break;
+            }
+        }
+        // Keep reading, as a terminal would, until the process ends.
+        let rest = std::thread::spawn(move || lines.for_each(drop));
+        (code, url, seen, rest)
+    })
+    .await
+    .unwrap();
+    let code = code.unwrap_or_else(|| panic!("no code shown: {seen}"));
+    assert!(url.unwrap().ends_with("/devicelogin"));
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    let (status, _) = browser
+        .enter_device_code(&code, ADELE, Decision::Approve)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_code(&out, 0);
+    assert!(text(&out.stdout).contains("signed in as adele@contoso.example"));
+    assert!(home.vault.refresh_token("tty").unwrap().is_some());
+    let token = run(home.path(), &["token", "tty"], "", &[]).await;
+    assert_code(&token, 0);
+    assert!(emulator.access_token_is_live(text(&token.stdout).trim()));
+    assert_code(&run(home.path(), &["remove", "tty"], "", &[]).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_a_secret_from_stdin_and_the_secrets_board() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-app-only");
+    let soon = (time::OffsetDateTime::now_utc() + time::Duration::days(10))
+        .date()
+        .to_string();
+    let mut args = add_args(
+        &emulator,
+        "daemon",
+        CONFIDENTIAL_CLIENT_ID,
+        &[
+            "--flow",
+            "client-credentials",
+            "--services",
+            "graph-read",
+            "--client-secret-stdin",
+        ],
+    );
+    args.extend(["--secret-expires", soon.as_str(), "--app-name", "Mail daemon"]);
+    let add = run(home.path(), &args, &format!("{SECRET_VALUE}\n"), &[]).await;
+    assert_code(&add, 0);
+    let config = std::fs::read_to_string(home.path().join("config.json")).unwrap();
+    assert!(
+        !config.contains(SECRET_VALUE),
+        "the secret stays out of the config"
+    );
+
+    let sign_in = run(home.path(), &["sign-in", "daemon"], "", &[]).await;
+    assert_code(&sign_in, 0);
+    assert!(text(&sign_in.stdout).contains("app-only token"));
+    let token = run(home.path(), &["token", "daemon"], "", &[]).await;
+    assert_code(&token, 0);
+    let claims = mailgrant_tests::emulator::decode_claims(text(&token.stdout).trim()).unwrap();
+    assert!(claims["roles"].is_array(), "{claims}");
+
+    // The board: expiring within 30 days → exit 1; JSON and CSV carry the same row.
+    let secrets = run(home.path(), &["secrets", "--json"], "", &[]).await;
+    assert_code(&secrets, 1);
+    let rows: serde_json::Value = serde_json::from_slice(&secrets.stdout).unwrap();
+    assert_eq!(rows[0]["registrationName"], "Mail daemon");
+    assert_eq!(rows[0]["state"], "within-14");
+    assert_eq!(rows[0]["daysLeft"], 10);
+    assert_eq!(rows[0]["hint"], &SECRET_VALUE[..3]);
+    assert_eq!(rows[0]["accounts"][0], "daemon");
+    let csv = run(home.path(), &["secrets", "--csv"], "", &[]).await;
+    let csv_text = text(&csv.stdout);
+    assert!(csv_text.starts_with("registration,client_id,kind"), "{csv_text}");
+    assert!(
+        csv_text.contains(&format!("Mail daemon,{CONFIDENTIAL_CLIENT_ID},client secret")),
+        "{csv_text}"
+    );
+    let human = run(home.path(), &["secrets"], "", &[]).await;
+    assert!(text(&human.stdout).contains("within 14 days"));
+    let later = run(home.path(), &["secrets", "--expiring-within", "5"], "", &[]).await;
+    assert_code(&later, 0);
+    assert!(text(&later.stdout).contains("No client secret"));
+    let status = run(home.path(), &["status"], "", &[]).await;
+    assert_code(&status, 1);
+    assert!(text(&status.stdout).contains("expires in 10 days"));
+
+    // The Secret ID pasted as the value is caught before anything is stored.
+    let mut wrong = add_args(
+        &emulator,
+        "daemon2",
+        CONFIDENTIAL_CLIENT_ID,
+        &["--flow", "client-credentials", "--client-secret-stdin"],
+    );
+    wrong.push("--services");
+    wrong.push("graph-read");
+    let out = run(home.path(), &wrong, &SECRET_ID.to_string(), &[]).await;
+    assert_one_line_error(&out, 2, "Secret ID");
+
+    assert_code(&run(home.path(), &["remove", "daemon"], "", &[]).await, 0);
+    let after = std::fs::read_to_string(home.path().join("config.json")).unwrap();
+    assert!(
+        !after.contains("Mail daemon"),
+        "the registration went with its last account"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_one_line_and_the_right_exit_code() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-bad");
+    let h = home.path();
+
+    let unknown = run(h, &["token", "nobody"], "", &[]).await;
+    assert_one_line_error(&unknown, 2, "no account called \"nobody\"");
+    let unknown = run(h, &["sign-in", "nobody"], "", &[]).await;
+    assert_one_line_error(&unknown, 2, "no account called");
+
+    let guid = run(h, &add_args(&emulator, "x", "not-a-guid", &[]), "", &[]).await;
+    assert_one_line_error(&guid, 2, "--client-id");
+
+    let no_secret = run(
+        h,
+        &add_args(
+            &emulator,
+            "x",
+            CONFIDENTIAL_CLIENT_ID,
+            &["--flow", "client-credentials"],
+        ),
+        "",
+        &[],
+    )
+    .await;
+    assert_one_line_error(&no_secret, 2, "client secret");
+
+    let bad_url = run(
+        h,
+        &[
+            "add",
+            "--name",
+            "x",
+            "--email",
+            ADELE,
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+            "--cloud",
+            "custom",
+            "--authority",
+            "not a url",
+            "--graph-url",
+            "https://g.example",
+        ],
+        "",
+        &[],
+    )
+    .await;
+    assert_one_line_error(&bad_url, 2, "--authority");
+
+    let late = run(
+        h,
+        &add_args(
+            &emulator,
+            "x",
+            CONFIDENTIAL_CLIENT_ID,
+            &["--client-secret-stdin", "--secret-expires", "2099-01-01"],
+        ),
+        "Xk58Q~whateverwhateverwhateverwhatever12",
+        &[],
+    )
+    .await;
+    assert_one_line_error(&late, 2, "24 months");
+
+    // An authority nobody answers at: the sign-in fails with the network diagnosis, not a hang or a panic.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://127.0.0.1:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+    let add = run(
+        h,
+        &[
+            "add",
+            "--name",
+            "dead",
+            "--email",
+            ADELE,
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+            "--tenant",
+            TENANT_DOMAIN,
+            "--cloud",
+            "custom",
+            "--authority",
+            &dead_url,
+            "--graph-url",
+            &dead_url,
+            "--flow",
+            "device-code",
+        ],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&add, 0);
+    let unreachable = run(h, &["sign-in", "dead"], "", &[]).await;
+    assert_code(&unreachable, 1);
+    let stderr = text(&unreachable.stderr);
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("mailgrant: the sign-in did not finish"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("127.0.0.1"), "{stderr}");
+
+    // No keychain (no Secret Service on the bus): exit 4 with the fix.
+    let locked = run(
+        h,
+        &["token", "dead"],
+        "",
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    )
+    .await;
+    assert_code(&locked, 4);
+    assert!(
+        text(&locked.stderr).contains("keychain"),
+        "{}",
+        text(&locked.stderr)
+    );
+
+    let explain = run(h, &["explain", "AADSTS7000215"], "", &[]).await;
+    assert_code(&explain, 0);
+    let said = text(&explain.stdout);
+    assert!(
+        said.contains("What to do:") && said.to_lowercase().contains("secret"),
+        "{said}"
+    );
+    let smtp = run(h, &["explain", "5.7.139"], "", &[]).await;
+    assert_code(&smtp, 0);
+    assert!(text(&smtp.stdout).contains("SMTP"));
+    let nonsense = run(h, &["explain", "NOPE123"], "", &[]).await;
+    assert_one_line_error(&nonsense, 2, "no explanation");
+
+    let usage = run(h, &["secrets", "--json", "--csv"], "", &[]).await;
+    assert_code(&usage, 2);
+    let _ = home.vault.forget_account("dead");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_proves_imap_smtp_and_pop_on_the_real_servers() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let base = emulator.base_url().to_owned();
+    let peers = tokio::task::spawn_blocking(move || MailPeers::start(&base))
+        .await
+        .unwrap()
+        .unwrap();
+    let home = TestHome::new("cli-test");
+    let (imap, smtp, pop) = (
+        peers.imap_starttls().to_string(),
+        peers.submission_starttls().to_string(),
+        peers.pop_starttls().to_string(),
+    );
+    let mut args = add_args(
+        &emulator,
+        "mail",
+        PUBLIC_CLIENT_ID,
+        &["--services", "imap,smtp,pop"],
+    );
+    args.extend([
+        "--imap",
+        imap.as_str(),
+        "--smtp",
+        smtp.as_str(),
+        "--pop",
+        pop.as_str(),
+    ]);
+    assert_code(&run(home.path(), &args, "", &[]).await, 0);
+    let sign_in = run(
+        home.path(),
+        &["sign-in", "mail"],
+        "",
+        &[("BROWSER", FAKE_BROWSER)],
+    )
+    .await;
+    assert_code(&sign_in, 0);
+
+    let ca = peers.ca_path().to_str().unwrap().to_owned();
+    let test = run(
+        home.path(),
+        &["test", "mail", "--json", "--ca-file", &ca],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&test, 0);
+    let reports: serde_json::Value = serde_json::from_slice(&test.stdout).unwrap();
+    let protocols: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(protocols, ["imap", "pop", "smtp"]);
+    for report in reports.as_array().unwrap() {
+        assert_eq!(report["outcome"]["status"], "ok", "{report}");
+    }
+
+    // Human output: each layer as it completes, on stderr.
+    let human = run(
+        home.path(),
+        &["test", "mail", "--imap", "--ca-file", &ca],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&human, 0);
+    let progress = text(&human.stderr);
+    for layer in ["dns", "tcp", "tls", "token", "auth"] {
+        assert!(
+            progress.to_lowercase().contains(layer),
+            "{layer} missing: {progress}"
+        );
+    }
+    assert!(text(&human.stdout).contains("every test passed"));
+
+    // Without the CA the TLS layer fails and says why; exit 1.
+    let untrusted = run(home.path(), &["test", "mail", "--imap"], "", &[]).await;
+    assert_code(&untrusted, 1);
+    assert!(
+        text(&untrusted.stdout).contains("What to do:"),
+        "{}",
+        text(&untrusted.stdout)
+    );
+    assert_code(&run(home.path(), &["remove", "mail"], "", &[]).await, 0);
+}
