@@ -26,3 +26,68 @@ pub struct AppInfo {
 pub struct DeepLinkEvent {
     pub url: String,
 }
+
+/// What every command rejects with: `code` to branch on, `message` to show, and Microsoft's or the mail server's
+/// answer explained when that is the reason.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct IpcError {
+    pub code: String,
+    pub message: String,
+    pub diagnosis: Option<mailgrant_core::diagnosis::Diagnosis>,
+}
+
+impl IpcError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            diagnosis: None,
+        }
+    }
+
+    pub fn from_store(e: mailgrant_core::store::StoreError) -> Self {
+        Self::new("config", e.to_string())
+    }
+
+    pub fn from_token(e: mailgrant_core::tokens::TokenError) -> Self {
+        use mailgrant_core::tokens::TokenError;
+        let code = match &e {
+            TokenError::UnknownAccount(_) => "unknown-account",
+            TokenError::SignInAgain { .. } | TokenError::NoRefreshToken { .. } => "sign-in-required",
+            TokenError::Vault(mailgrant_core::vault::VaultError::KeychainUnavailable { .. }) => {
+                "keychain-unavailable"
+            }
+            TokenError::Store(_) => "config",
+            _ => "token",
+        };
+        Self {
+            code: code.to_owned(),
+            message: e.to_string(),
+            diagnosis: e.diagnosis().cloned(),
+        }
+    }
+
+    pub fn from_connect(e: mailgrant_core::connect::ConnectError) -> Self {
+        use mailgrant_core::connect::ConnectError;
+        match e {
+            ConnectError::Token(t) => Self::from_token(t),
+            other => Self {
+                code: "sign-in".to_owned(),
+                message: other.to_string(),
+                diagnosis: other.diagnosis().cloned(),
+            },
+        }
+    }
+}
+
+/// One probe layer, as it completes (`test_account`'s channel).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProbeProgress {
+    pub protocol: mailgrant_core::probe::Protocol,
+    pub server: String,
+    pub layer: mailgrant_core::probe::LayerReport,
+}

@@ -28,9 +28,11 @@ pub fn run() -> ExitCode {
 /// Wires state and IPC commands into a builder of any runtime, so tests can drive the command layer through
 /// `tauri::test::mock_builder()` without a window.
 pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    builder
-        .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::app::app_info])
+    builder.manage(state).invoke_handler(tauri::generate_handler![
+        commands::app::app_info,
+        commands::accounts::list_accounts,
+        commands::accounts::test_account,
+    ])
 }
 
 fn run_desktop(open_url: Option<String>) -> ExitCode {

@@ -15,6 +15,7 @@ pub const EXPIRY_THRESHOLDS_DAYS: [i64; 3] = [30, 14, 7];
 /// An account's state, as a word (never colour alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum AccountState {
     /// Tokens are there and the last refresh worked.
     Working,
@@ -48,6 +49,7 @@ impl AccountState {
 /// One account's health.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AccountHealth {
     pub name: String,
     pub address: String,
@@ -56,14 +58,19 @@ pub struct AccountHealth {
     pub reason: String,
     pub signed_in_as: Option<String>,
     /// Unix seconds each cached access token expires.
+    #[cfg_attr(feature = "ts", ts(type = "Array<[\"outlook\" | \"graph\", number]>"))]
     pub access_expires: Vec<(Resource, i64)>,
     /// Unix seconds the refresh token was last used (it rotates on every use).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub refresh_last_used_at: Option<i64>,
     /// Days until Microsoft's 90-day inactivity limit, if nothing refreshes before then.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub refresh_inactive_days_left: Option<i64>,
     /// When the keep-alive refresh is due (unix seconds).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub keep_alive_due_at: Option<i64>,
     /// The soonest expiry of the app registration's credentials (confidential apps), unix seconds.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub credential_expires_at: Option<i64>,
 }
 
@@ -160,6 +167,7 @@ pub fn accounts(config: &ConfigFile, now: i64) -> Vec<AccountHealth> {
 /// How close a credential is to expiring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum ExpiryState {
     Expired,
     /// Within 7 days.
@@ -215,6 +223,7 @@ impl ExpiryState {
 /// One client secret or certificate of an app registration.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CredentialExpiry {
     pub registration: String,
     pub registration_name: String,
@@ -224,8 +233,10 @@ pub struct CredentialExpiry {
     pub label: Option<String>,
     pub hint: Option<String>,
     /// Unix seconds.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub expires_at: Option<i64>,
     /// Whole days left (negative once expired).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub days_left: Option<i64>,
     pub state: ExpiryState,
     /// The accounts that sign in with it.
@@ -277,12 +288,13 @@ pub fn credentials(config: &ConfigFile, now: i64) -> Vec<CredentialExpiry> {
 /// Where to withdraw the consent an account gave, and what that does (and does not do).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ConsentRevocation {
     /// The page for the person who signed in: My Apps (work or school) or the Microsoft account's consent page.
     pub user: crate::diagnosis::Link,
     /// The tenant's Enterprise applications page, where an admin removes the app for everyone.
     pub admin: Option<crate::diagnosis::Link>,
-    pub effect: &'static str,
+    pub effect: String,
 }
 
 /// How to revoke what `account` consented to.
@@ -328,7 +340,8 @@ pub fn consent_revocation(account: &Account, registration: Option<&AppRegistrati
         admin,
         effect: "Revoking consent stops the app from getting new tokens for this account: its refresh token stops \
                  working at once, but an access token already issued stays valid until it expires (about an hour). \
-                 It does not delete the app registration or any mail.",
+                 It does not delete the app registration or any mail."
+            .to_owned(),
     }
 }
 

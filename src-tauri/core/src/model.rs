@@ -259,6 +259,7 @@ pub enum RedirectMode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum CredentialKind {
     Secret,
     Certificate,
@@ -316,6 +317,7 @@ pub enum Service {
 /// The two resources Microsoft issues mail tokens for; an access token is for exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Resource {
     /// IMAP, POP and SMTP.
     Outlook,

@@ -27,7 +27,7 @@ mod tests {
     #[test]
     fn app_info_reports_version_and_redirected_home_over_ipc() {
         let home = DataHome::resolve(Some("/tmp/mailgrant-ipc-test".into()), None).unwrap();
-        let app = configure(mock_builder(), AppState::new(home))
+        let app = configure(mock_builder(), AppState::new(home).unwrap())
             .build(mock_context(noop_assets()))
             .unwrap();
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())

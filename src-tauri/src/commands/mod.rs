@@ -1,4 +1,5 @@
 //! IPC commands: a few lines each over `mailgrant-core`.
 
+pub mod accounts;
 pub mod app;
 pub mod links;

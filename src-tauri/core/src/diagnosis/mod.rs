@@ -26,6 +26,7 @@ pub use mail::{MailContext, MailProtocol};
 /// One failure, explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Diagnosis {
     /// A stable code: `AADSTS7000215`, `SMTP 5.7.139`, `IMAP_NOT_CONNECTED`, `TIMEOUT`, `TLS_CERTIFICATE`, `DNS`,
     /// `HTML_INSTEAD_OF_JSON`, `AADSTS_UNKNOWN`, a Graph error code, …
@@ -49,6 +50,7 @@ pub struct Diagnosis {
 /// Who fixes a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Fixer {
     /// The person using Mailgrant.
     You,
@@ -96,6 +98,7 @@ impl fmt::Display for Fixer {
 /// A page to open: a portal blade, a settings page, a help article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Link {
     pub label: String,
     pub url: String,
@@ -104,6 +107,7 @@ pub struct Link {
 /// What the server said, kept as data for the "details" disclosure and for support requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RawDetail {
     /// The AADSTS number (`error_codes[0]`, or the `AADSTSnnnn:` prefix of the description).
     pub aadsts: Option<u32>,

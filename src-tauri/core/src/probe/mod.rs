@@ -51,6 +51,7 @@ use failure::Failure;
 /// Which way to reach the mailbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Protocol {
     Imap,
     Pop,
@@ -73,6 +74,7 @@ impl Protocol {
 /// the clear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Security {
     /// TLS from the first byte (IMAPS 993, POP3S 995, SMTPS 465).
     ImplicitTls,
@@ -312,6 +314,7 @@ mod millis {
 /// The layers of a probe, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Layer {
     /// The server's name to addresses.
     Dns,
@@ -355,6 +358,7 @@ impl Layer {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum LayerStatus {
     Passed,
     /// Passed, with something to look at (the token looks wrong for this mailbox, but the server decides).
@@ -367,10 +371,12 @@ pub enum LayerStatus {
 /// One layer's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LayerReport {
     pub layer: Layer,
     pub status: LayerStatus,
     #[serde(rename = "elapsedMs", with = "millis")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub elapsed: Duration,
     /// What was found, in a line: addresses, TLS version, the token's audience, the message count, the refusal.
     pub detail: String,
@@ -379,6 +385,7 @@ pub struct LayerReport {
 /// How the probe ended.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase", tag = "status", content = "diagnosis")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Outcome {
     Ok,
     Failed(Box<Diagnosis>),
@@ -400,6 +407,7 @@ impl Outcome {
 /// Everything a probe found.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ProbeReport {
     pub protocol: Protocol,
     /// `host:port`, or Graph's URL.
@@ -414,6 +422,7 @@ pub struct ProbeReport {
     /// Every layer, in order; the ones not run are `Skipped`.
     pub layers: Vec<LayerReport>,
     #[serde(rename = "elapsedMs", with = "millis")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub elapsed: Duration,
     pub outcome: Outcome,
 }

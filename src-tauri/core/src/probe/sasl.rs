@@ -10,6 +10,7 @@ use crate::sensitive::Sensitive;
 /// A SASL mechanism that carries a bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Mechanism {
     #[serde(rename = "xoauth2")]
     XOAuth2,

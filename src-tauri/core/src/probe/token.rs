@@ -17,6 +17,7 @@ use super::Protocol;
 /// The resource a token is for, from its `aud`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Audience {
     /// Exchange Online (`https://outlook.office.com`, `https://outlook.office365.com`, …): IMAP, POP, SMTP.
     Outlook,
@@ -54,10 +55,14 @@ impl Audience {
 /// Something about the token that will likely make the server refuse it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum TokenFinding {
     /// `exp` is in the past.
     #[serde(rename_all = "camelCase")]
-    Expired { expired_at: i64 },
+    Expired {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        expired_at: i64,
+    },
     /// The token is for another resource than the protocol needs (a Graph token used for IMAP…).
     #[serde(rename_all = "camelCase")]
     WrongAudience {
@@ -103,6 +108,7 @@ impl TokenFinding {
 /// What the token layer learned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TokenInsight {
     /// False for opaque tokens (personal Microsoft accounts' `EwB…`), which can't be inspected.
     pub inspectable: bool,
@@ -118,6 +124,7 @@ pub struct TokenInsight {
     pub app_id: Option<String>,
     pub tenant_id: Option<String>,
     /// `exp`, unix seconds.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub expires_at: Option<i64>,
     /// An app-only token (client credentials): roles and no user.
     pub app_only: bool,

@@ -9,6 +9,13 @@ describe("toIpcError", () => {
     });
   });
 
+  it("keeps the diagnosis that explains a refusal", () => {
+    const diagnosis = { code: "AADSTS70008", title: "The sign-in has expired" };
+    const error = toIpcError({ code: "sign-in-required", message: "sign in again", diagnosis });
+    expect(error.diagnosis).toBe(diagnosis);
+    expect(toIpcError({ code: "config", message: "x", diagnosis: null })).toEqual({ code: "config", message: "x" });
+  });
+
   it("wraps a thrown Error or a bare string as unexpected", () => {
     expect(toIpcError(new Error("boom"))).toEqual({ code: "unexpected", message: "boom" });
     expect(toIpcError("command app_info not found")).toEqual({
