@@ -35,7 +35,7 @@ pub struct DeepLinkEvent {
 pub struct IpcError {
     pub code: String,
     pub message: String,
-    pub diagnosis: Option<mailgrant_core::diagnosis::Diagnosis>,
+    pub diagnosis: Option<Box<mailgrant_core::diagnosis::Diagnosis>>,
 }
 
 impl IpcError {
@@ -65,7 +65,7 @@ impl IpcError {
         Self {
             code: code.to_owned(),
             message: e.to_string(),
-            diagnosis: e.diagnosis().cloned(),
+            diagnosis: e.diagnosis().cloned().map(Box::new),
         }
     }
 
@@ -73,10 +73,11 @@ impl IpcError {
         use mailgrant_core::connect::ConnectError;
         match e {
             ConnectError::Token(t) => Self::from_token(t),
+            ConnectError::SignIn(s) => Self::from_sign_in(s),
             other => Self {
                 code: "sign-in".to_owned(),
                 message: other.to_string(),
-                diagnosis: other.diagnosis().cloned(),
+                diagnosis: other.diagnosis().cloned().map(Box::new),
             },
         }
     }
@@ -90,4 +91,69 @@ pub struct ProbeProgress {
     pub protocol: mailgrant_core::probe::Protocol,
     pub server: String,
     pub layer: mailgrant_core::probe::LayerReport,
+}
+
+/// What a sign-in in progress tells the UI (`sign_in`'s channel).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+#[ts(export)]
+pub enum SignInEvent {
+    /// The authorize page is open in the system browser (`opened` false: show the address to open by hand).
+    /// `paste`: the user pastes the address the browser ends on.
+    #[serde(rename_all = "camelCase")]
+    Browser { url: String, opened: bool, paste: bool },
+    /// Show the code large; the user enters it at `verification_uri`.
+    #[serde(rename_all = "camelCase")]
+    DeviceCode {
+        user_code: String,
+        verification_uri: String,
+        #[ts(type = "number")]
+        expires_in_secs: u64,
+    },
+}
+
+/// What tenant discovery found.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TenantFound {
+    /// The Directory (tenant) ID, when the tenant is a specific one.
+    pub tenant_id: Option<String>,
+    /// `microsoftonline.com`, `microsoftonline.us`, `partner.microsoftonline.cn`.
+    pub cloud_instance: Option<String>,
+    pub region_scope: Option<String>,
+}
+
+impl IpcError {
+    pub fn from_sign_in(e: mailgrant_core::signin::SignInError) -> Self {
+        use mailgrant_core::signin::SignInError;
+        let code = match &e {
+            SignInError::Cancelled => "cancelled",
+            SignInError::TimedOut(_) => "timed-out",
+            SignInError::StateMismatch | SignInError::InvalidCallback(_) => "bad-callback",
+            _ => "sign-in",
+        };
+        Self {
+            code: code.to_owned(),
+            message: e.to_string(),
+            diagnosis: e.diagnosis().cloned().map(Box::new),
+        }
+    }
+
+    pub fn from_account(e: mailgrant_core::accounts::AccountError) -> Self {
+        Self::new("account", e.to_string())
+    }
+
+    pub fn from_add(e: mailgrant_core::connect::AddError) -> Self {
+        use mailgrant_core::connect::AddError;
+        let code = match &e {
+            AddError::Invalid(_) => "bad-answer",
+            AddError::Store(_) => "config",
+            AddError::Vault(mailgrant_core::vault::VaultError::KeychainUnavailable { .. }) => {
+                "keychain-unavailable"
+            }
+            AddError::Vault(_) => "keychain",
+        };
+        Self::new(code, e.to_string())
+    }
 }

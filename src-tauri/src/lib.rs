@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use tauri::{Manager, Runtime};
 
+pub mod browser;
 pub mod cli;
 pub mod commands;
 pub mod dto;

@@ -15,6 +15,7 @@ pub mod signin;
 pub mod store;
 pub mod tokens;
 pub mod vault;
+pub mod wizard;
 
 pub use home::{DataHome, HomeError, HomeSource};
 pub use sensitive::{SecretString, Sensitive};

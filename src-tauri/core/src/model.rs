@@ -169,6 +169,7 @@ impl fmt::Display for Tenant {
 
 /// A host and port, e.g. `outlook.office365.com:993`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct HostPort {
     pub host: String,
     pub port: u16,
@@ -208,6 +209,7 @@ impl fmt::Display for HostPort {
 /// Which Microsoft cloud an app registration lives in. Tokens are not interchangeable between clouds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Cloud {
     Global,
     /// US Government GCC High.
@@ -221,6 +223,7 @@ pub enum Cloud {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CustomCloud {
     /// The login host's base URL, e.g. `https://login.microsoftonline.com` (no tenant, no trailing slash).
     pub authority: String,

@@ -541,32 +541,6 @@ fn accounts(context: &Context, json: bool) -> Outcome {
     Ok(EXIT_OK)
 }
 
-/// Opens `url` in the user's browser: `$BROWSER` (a `:`-separated list, `%s` for the address) first, then the
-/// system's default.
-fn open_browser(url: &str) -> Result<(), String> {
-    if let Some(browsers) = std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
-        let browsers = browsers.to_string_lossy().into_owned();
-        for browser in browsers.split(':').filter(|b| !b.trim().is_empty()) {
-            let command = if browser.contains("%s") {
-                browser.replace("%s", url)
-            } else {
-                format!("{browser} '{}'", url.replace('\'', "'\\''"))
-            };
-            let spawned = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(&command)
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .spawn();
-            if spawned.is_ok() {
-                return Ok(());
-            }
-        }
-        return Err(format!("cannot run $BROWSER ({browsers})"));
-    }
-    open::that_detached(url).map_err(|e| e.to_string())
-}
-
 /// A cancellation token fired by Ctrl+C.
 fn cancel_on_ctrl_c() -> CancellationToken {
     let cancel = CancellationToken::new();
@@ -664,7 +638,7 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
 fn show_authorize_url(url: &str, no_browser: bool) {
     note!("Sign in at:\n  {url}");
     if !no_browser {
-        if let Err(e) = open_browser(url) {
+        if let Err(e) = crate::browser::open(url) {
             note!("(cannot open a browser: {e}; open the address above yourself)");
         }
     }

@@ -39,6 +39,7 @@ pub async fn test_account(
     let wanted: BTreeSet<Protocol> = protocols.into_iter().collect();
     let mut seen = BTreeSet::new();
     let options = ProbeOptions {
+        ca_file: state.ca_file.clone(),
         send_to_self,
         ..ProbeOptions::default()
     };

@@ -1,6 +1,6 @@
 //! Links the OS hands to the app: `mailgrant://…` from the browser after sign-in.
 
-use tauri::{Emitter, Runtime};
+use tauri::{Emitter, Manager, Runtime};
 
 use crate::dto::DeepLinkEvent;
 
@@ -11,6 +11,15 @@ pub const DEEP_LINK_EVENT: &str = "deep-link";
 pub fn forward<R: Runtime>(app: &tauri::AppHandle<R>, url: &str) {
     if !is_mailgrant_link(url) {
         return;
+    }
+    // A sign-in waiting for its deep link takes it; the UI hears of every link.
+    if let Some(state) = app.try_state::<crate::AppState>() {
+        if url
+            .get(..16)
+            .is_some_and(|s| s.eq_ignore_ascii_case("mailgrant://auth"))
+        {
+            state.deliver_callback(url.to_owned());
+        }
     }
     let _ = app.emit(DEEP_LINK_EVENT, DeepLinkEvent { url: url.to_owned() });
 }

@@ -12,6 +12,7 @@ use crate::model::{ClientId, Guid, Service, Tenant};
 /// The verdict on one pasted value: `Ok` with the normalised value, or a plain-language problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "verdict")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum FieldCheck {
     Ok {
         value: String,

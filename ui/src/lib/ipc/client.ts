@@ -3,7 +3,14 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
+import type { AccountAudience } from "./bindings/AccountAudience";
 import type { AccountHealth } from "./bindings/AccountHealth";
+import type { Cloud } from "./bindings/Cloud";
+import type { FieldCheck } from "./bindings/FieldCheck";
+import type { SetupGuide } from "./bindings/SetupGuide";
+import type { SignInEvent } from "./bindings/SignInEvent";
+import type { TenantFound } from "./bindings/TenantFound";
+import type { WizardDraft } from "./bindings/WizardDraft";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DeepLinkEvent } from "./bindings/DeepLinkEvent";
 import type { Diagnosis } from "./bindings/Diagnosis";
@@ -11,7 +18,25 @@ import type { ProbeProgress } from "./bindings/ProbeProgress";
 import type { ProbeReport } from "./bindings/ProbeReport";
 import type { Protocol } from "./bindings/Protocol";
 
-export type { AccountHealth, AppInfo, DeepLinkEvent, Diagnosis, ProbeProgress, ProbeReport, Protocol };
+export type {
+  AccountAudience,
+  AccountHealth,
+  AppInfo,
+  Cloud,
+  DeepLinkEvent,
+  Diagnosis,
+  FieldCheck,
+  ProbeProgress,
+  ProbeReport,
+  Protocol,
+  SetupGuide,
+  SignInEvent,
+  TenantFound,
+  WizardDraft,
+};
+
+/** The pasted values the wizard checks as they are typed. */
+export type CheckedField = "clientId" | "tenant" | "clientSecret";
 
 /**
  * The error object every command rejects with: branch on `code`, show `message`, never parse it. `diagnosis`
@@ -55,6 +80,23 @@ export const ipc = {
     channel.onmessage = onLayer;
     return call<ProbeReport[]>("test_account", { name, protocols, sendToSelf, onLayer: channel });
   },
+
+  // The "Connect a mailbox" wizard.
+  checkField: (field: CheckedField, value: string) => call<FieldCheck>("check_field", { field, value }),
+  setupGuide: (draft: WizardDraft) => call<SetupGuide>("setup_guide", { draft }),
+  /** Rejects with an IpcError whose diagnosis explains an unknown tenant (AADSTS90002) or a network failure. */
+  discoverTenant: (draft: WizardDraft) => call<TenantFound>("discover_tenant", { draft }),
+  /** The secret goes to the keychain and never comes back. `replace`: saving again after going back. */
+  saveAccount: (draft: WizardDraft, secret: string | null, secretExpires: string | null, replace: boolean) =>
+    call<AccountHealth>("save_account", { draft, secret, secretExpires, replace }),
+  /** Opens the system browser (or yields a device code) and resolves once the tokens are in the keychain. */
+  signIn: (name: string, onEvent: (event: SignInEvent) => void): Promise<AccountHealth> => {
+    const channel = new Channel<SignInEvent>();
+    channel.onmessage = onEvent;
+    return call<AccountHealth>("sign_in", { name, onEvent: channel });
+  },
+  cancelSignIn: () => call<boolean>("cancel_sign_in"),
+  submitSignInAddress: (address: string) => call<void>("submit_sign_in_address", { address }),
   onDeepLink: (handler: (event: DeepLinkEvent) => void): Promise<UnlistenFn> =>
     listen<DeepLinkEvent>("deep-link", (e) => handler(e.payload)),
 };

@@ -1,0 +1,494 @@
+//! The "Connect a mailbox" wizard's knowledge: from the user's answers (what the mailbox should do, whose
+//! accounts, which cloud) to the exact Entra steps (platform, redirect URI, permissions, public client flows,
+//! the admin-consent link, the Exchange PowerShell) and, once the ids are pasted, to the account to add.
+//! No I/O here: the shell calls it, and [`crate::connect`] does the rest.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::connect::NewAccount;
+use crate::identity::endpoints::Endpoints;
+use crate::identity::permissions::{self, PermissionKind};
+use crate::identity::setup::{self, AppOnlyMailbox, FieldCheck};
+use crate::model::{ClientId, Cloud, Flow, RedirectMode, Service, Tenant};
+
+/// Whose accounts may sign in: Entra's "Supported account types".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = "AccountAudience"))]
+#[serde(rename_all = "kebab-case")]
+pub enum Audience {
+    /// Accounts in this organizational directory only (single tenant).
+    MyOrganisation,
+    /// Accounts in any organizational directory (multitenant).
+    AnyOrganisation,
+    /// Any organizational directory and personal Microsoft accounts.
+    AnyOrganisationAndPersonal,
+    /// Personal Microsoft accounts only.
+    Personal,
+}
+
+impl Audience {
+    /// The option to pick in Entra, word for word.
+    pub fn entra_label(self) -> &'static str {
+        match self {
+            Audience::MyOrganisation => "Accounts in this organizational directory only (Single tenant)",
+            Audience::AnyOrganisation => "Accounts in any organizational directory (Any Microsoft Entra ID tenant - Multitenant)",
+            Audience::AnyOrganisationAndPersonal => {
+                "Accounts in any organizational directory (Any Microsoft Entra ID tenant - Multitenant) and personal Microsoft accounts (e.g. Skype, Xbox)"
+            }
+            Audience::Personal => "Personal Microsoft accounts only",
+        }
+    }
+
+    /// The tenant value to sign in with, when the audience fixes it (`None`: the user's own tenant).
+    pub fn tenant(self) -> Option<Tenant> {
+        match self {
+            Audience::MyOrganisation => None,
+            Audience::AnyOrganisation => Some(Tenant::Organizations),
+            Audience::AnyOrganisationAndPersonal => Some(Tenant::Common),
+            Audience::Personal => Some(Tenant::Consumers),
+        }
+    }
+}
+
+/// The answers so far. Non-secret: the UI keeps it to resume after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct WizardDraft {
+    /// What scripts call the account (`mailgrant token NAME`).
+    pub name: String,
+    pub address: String,
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "Array<\"imap\" | \"pop\" | \"smtp\" | \"graph-read\" | \"graph-send\">")
+    )]
+    pub services: Vec<Service>,
+    /// Runs unattended as a background service (client credentials, no user).
+    pub app_only: bool,
+    /// A delegated app registered as "Web" with a client secret (organisations that require confidential
+    /// clients). App-only always has a secret.
+    pub with_secret: bool,
+    pub audience: Audience,
+    pub cloud: Cloud,
+    /// `auth-code` or `device-code` (ignored when `app_only`).
+    #[cfg_attr(feature = "ts", ts(type = "\"auth-code\" | \"device-code\""))]
+    pub flow: Flow,
+    #[cfg_attr(feature = "ts", ts(type = "\"loopback\" | \"deep-link\" | \"paste\""))]
+    pub redirect: RedirectMode,
+    /// The Directory (tenant) ID or domain (single-tenant and app-only apps).
+    pub tenant: String,
+    pub client_id: String,
+    pub shared_mailbox: Option<String>,
+}
+
+impl WizardDraft {
+    pub fn flow(&self) -> Flow {
+        if self.app_only {
+            Flow::ClientCredentials
+        } else {
+            self.flow
+        }
+    }
+
+    /// Confidential apps have a secret: app-only always; a delegated app only when it is registered as "Web".
+    pub fn confidential(&self) -> bool {
+        self.app_only || self.with_secret
+    }
+
+    pub fn services(&self) -> BTreeSet<Service> {
+        self.services.iter().copied().collect()
+    }
+
+    /// The tenant to sign in with: the audience's, or the one the user gave.
+    pub fn tenant_value(&self) -> Result<Tenant, String> {
+        match (self.app_only, self.audience.tenant()) {
+            (false, Some(tenant)) => Ok(tenant),
+            _ => match setup::check_tenant(&self.tenant) {
+                FieldCheck::Ok { value } | FieldCheck::Warning { value, .. } => {
+                    value.parse().map_err(|e: crate::model::ParseError| e.to_string())
+                }
+                FieldCheck::Problem { message } => Err(message),
+            },
+        }
+    }
+}
+
+/// One permission to add under "API permissions".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct GuidePermission {
+    /// "Microsoft Graph" or "Office 365 Exchange Online" (under "APIs my organization uses").
+    pub api: String,
+    pub name: String,
+    /// "Delegated permissions" or "Application permissions".
+    pub kind: String,
+    pub admin_consent_required: bool,
+    pub plain: String,
+}
+
+/// Everything the user does in Entra for these answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct SetupGuide {
+    /// The Entra admin center of the cloud.
+    pub portal_url: String,
+    /// Its "New registration" page.
+    pub new_registration_url: String,
+    /// Its "App registrations" list.
+    pub app_registrations_url: String,
+    /// The "Supported account types" option to pick.
+    pub account_type: String,
+    /// "Mobile and desktop applications", or "Web" for a confidential app; `None` for app-only (no redirect).
+    pub platform: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub permissions: Vec<GuidePermission>,
+    /// Some permission needs an admin's consent.
+    pub admin_consent_needed: bool,
+    /// Authentication › "Allow public client flows" must be Yes (device code).
+    pub allow_public_client_flows: bool,
+    /// A client secret must be made (Certificates & secrets › New client secret).
+    pub needs_secret: bool,
+    /// Filled in once the client id and tenant are known.
+    pub admin_consent_url: Option<String>,
+    /// App-only with IMAP/POP/SMTP: what an Exchange admin runs.
+    pub exchange_powershell: Option<String>,
+    /// One message for the IT admin: what to approve, the link, the commands.
+    pub admin_message: String,
+}
+
+fn kind_label(kind: PermissionKind) -> &'static str {
+    match kind {
+        PermissionKind::Delegated => "Delegated permissions",
+        PermissionKind::Application => "Application permissions",
+    }
+}
+
+/// The Entra steps for `draft`.
+pub fn guide(draft: &WizardDraft) -> SetupGuide {
+    let endpoints = Endpoints::for_cloud(&draft.cloud);
+    let flow = draft.flow();
+    let services = draft.services();
+    let permissions: Vec<GuidePermission> = permissions::required(&services, flow)
+        .into_iter()
+        .map(|p| GuidePermission {
+            api: p.api.to_owned(),
+            name: p.name.to_owned(),
+            kind: kind_label(p.kind).to_owned(),
+            admin_consent_required: p.admin_consent_required,
+            plain: p.plain.to_owned(),
+        })
+        .collect();
+    let admin_consent_needed = permissions.iter().any(|p| p.admin_consent_required);
+    let (platform, redirect_uri) = if draft.app_only {
+        (None, None)
+    } else if draft.confidential() {
+        (
+            Some("Web".to_owned()),
+            Some(endpoints.redirect_uri_to_register(RedirectMode::Loopback)),
+        )
+    } else {
+        (
+            Some("Mobile and desktop applications".to_owned()),
+            Some(endpoints.redirect_uri_to_register(draft.redirect)),
+        )
+    };
+    let client_id: Option<ClientId> = draft.client_id.trim().parse().ok();
+    let tenant = draft.tenant_value().ok();
+    let consent_tenant = tenant.clone().filter(|t| !t.is_multi());
+    let admin_consent_url = match (&client_id, &consent_tenant) {
+        (Some(id), Some(tenant)) => {
+            let scopes = if draft.app_only {
+                vec![format!("{}/.default", endpoints.graph_resource)]
+            } else {
+                permissions::consent_scopes(&endpoints, &services)
+            };
+            Some(setup::admin_consent_url(
+                &endpoints,
+                tenant,
+                id,
+                redirect_uri
+                    .as_deref()
+                    .unwrap_or("https://login.microsoftonline.com/common/oauth2/nativeclient"),
+                &scopes,
+                "mailgrant-admin-consent",
+            ))
+        }
+        _ => None,
+    };
+    let mail = services
+        .iter()
+        .any(|s| matches!(s, Service::Imap | Service::Pop | Service::Smtp));
+    // Filled in once the client id and tenant are known (the commands name them).
+    let exchange_powershell = match (&client_id, &consent_tenant) {
+        (Some(id), Some(tenant)) if draft.app_only && mail => {
+            let mailboxes = vec![draft
+                .shared_mailbox
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| draft.address.clone())];
+            Some(setup::exchange_powershell(&AppOnlyMailbox {
+                tenant,
+                client_id: id,
+                enterprise_object_id: None,
+                display_name: "Mailgrant",
+                mailboxes: &mailboxes,
+                services: &services,
+            }))
+        }
+        _ => None,
+    };
+    let smtp_mailbox = (!draft.app_only && services.contains(&Service::Smtp)).then(|| {
+        format!(
+            "Set-CASMailbox -Identity '{}' -SmtpClientAuthenticationDisabled $false",
+            draft.address.replace('\'', "''")
+        )
+    });
+    let admin_message = admin_message(
+        draft,
+        &permissions,
+        admin_consent_url.as_deref(),
+        exchange_powershell.as_deref().or(smtp_mailbox.as_deref()),
+    );
+    SetupGuide {
+        new_registration_url: format!(
+            "{}/#view/Microsoft_AAD_RegisteredApps/CreateApplicationBlade/quickStartType~/null/isMSAApp~/false",
+            endpoints.portal
+        ),
+        app_registrations_url: format!(
+            "{}/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
+            endpoints.portal
+        ),
+        portal_url: endpoints.portal.clone(),
+        account_type: draft.audience.entra_label().to_owned(),
+        platform,
+        redirect_uri,
+        permissions,
+        admin_consent_needed,
+        allow_public_client_flows: !draft.app_only && draft.flow == Flow::DeviceCode,
+        needs_secret: draft.confidential(),
+        admin_consent_url,
+        exchange_powershell,
+        admin_message,
+    }
+}
+
+fn admin_message(
+    draft: &WizardDraft,
+    permissions: &[GuidePermission],
+    consent_url: Option<&str>,
+    powershell: Option<&str>,
+) -> String {
+    let mut text = format!(
+        "Hello,\n\nI am setting up Mailgrant to connect the mailbox {} over OAuth2 (Microsoft's modern sign-in). \
+         I need your help with these steps:\n\n",
+        draft.address
+    );
+    let mut step = 1;
+    if permissions.iter().any(|p| p.admin_consent_required) || draft.app_only {
+        text.push_str(&format!(
+            "{step}. Grant admin consent to the app{}, for these permissions:\n",
+            if draft.client_id.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" (Application ID {})", draft.client_id.trim())
+            }
+        ));
+        for p in permissions {
+            text.push_str(&format!(
+                "   - {} › {} ({}): {}\n",
+                p.api,
+                p.name,
+                p.kind.to_lowercase(),
+                p.plain
+            ));
+        }
+        match consent_url {
+            Some(url) => text.push_str(&format!("   One click does it: {url}\n")),
+            None => text.push_str(
+                "   In Entra admin center › App registrations › the app › API permissions › Grant admin consent.\n",
+            ),
+        }
+        step += 1;
+    } else {
+        text.push_str(&format!(
+            "{step}. Allow users to consent to these permissions for the app, or grant consent for the organisation:\n"
+        ));
+        for p in permissions {
+            text.push_str(&format!("   - {} › {}: {}\n", p.api, p.name, p.plain));
+        }
+        if let Some(url) = consent_url {
+            text.push_str(&format!("   Admin consent link: {url}\n"));
+        }
+        step += 1;
+    }
+    if let Some(commands) = powershell {
+        let what = if draft.app_only {
+            "Let the app open the mailbox (Exchange Online PowerShell):"
+        } else {
+            "Make sure authenticated SMTP is allowed for the mailbox (Exchange Online PowerShell):"
+        };
+        text.push_str(&format!("{step}. {what}\n\n{commands}\n"));
+    }
+    text.push_str("\nThank you!\n");
+    text
+}
+
+/// The account to add from the finished answers; `secret` is the client secret's Value (app-only).
+pub fn new_account(
+    draft: &WizardDraft,
+    secret: Option<(crate::SecretString, Option<time::OffsetDateTime>)>,
+) -> Result<NewAccount, String> {
+    let client_id = match setup::check_client_id(&draft.client_id) {
+        FieldCheck::Ok { value } => value
+            .parse()
+            .map_err(|e: crate::model::ParseError| e.to_string())?,
+        FieldCheck::Warning { message, .. } | FieldCheck::Problem { message } => return Err(message),
+    };
+    if draft.services.is_empty() {
+        return Err("Choose what the mailbox should do first.".into());
+    }
+    if draft.confidential() && secret.is_none() {
+        return Err("This app signs in with its client secret: paste the secret's Value.".into());
+    }
+    Ok(NewAccount {
+        name: draft.name.trim().to_owned(),
+        address: draft.address.trim().to_owned(),
+        app_name: Some(format!("Mailgrant ({})", draft.address.trim())),
+        client_id,
+        tenant: draft.tenant_value()?,
+        cloud: draft.cloud.clone(),
+        flow: draft.flow(),
+        redirect: if draft.confidential() {
+            RedirectMode::Loopback
+        } else {
+            draft.redirect
+        },
+        services: draft.services(),
+        shared_mailbox: draft.shared_mailbox.clone().filter(|s| !s.trim().is_empty()),
+        imap: None,
+        pop: None,
+        smtp: None,
+        secret,
+        certificate: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> WizardDraft {
+        WizardDraft {
+            name: "work".into(),
+            address: "adele@contoso.com".into(),
+            services: vec![Service::Imap, Service::Smtp],
+            app_only: false,
+            with_secret: false,
+            audience: Audience::MyOrganisation,
+            cloud: Cloud::Global,
+            flow: Flow::AuthCode,
+            redirect: RedirectMode::Loopback,
+            tenant: "contoso.com".into(),
+            client_id: "8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e".into(),
+            shared_mailbox: None,
+        }
+    }
+
+    #[test]
+    fn a_desktop_app_registers_localhost_and_delegated_exchange_permissions() {
+        let g = guide(&draft());
+        assert_eq!(g.platform.as_deref(), Some("Mobile and desktop applications"));
+        assert_eq!(g.redirect_uri.as_deref(), Some("http://localhost"));
+        assert!(g
+            .new_registration_url
+            .starts_with("https://entra.microsoft.com/#view/"));
+        let names: Vec<&str> = g.permissions.iter().map(|p| p.name.as_str()).collect();
+        assert!(names.contains(&"IMAP.AccessAsUser.All"), "{names:?}");
+        assert!(names.contains(&"SMTP.Send"), "{names:?}");
+        assert!(!g.allow_public_client_flows);
+        assert!(!g.needs_secret);
+        assert!(g.exchange_powershell.is_none());
+        let url = g.admin_consent_url.unwrap();
+        assert!(
+            url.starts_with("https://login.microsoftonline.com/contoso.com/v2.0/adminconsent?client_id=8c1b")
+        );
+        assert!(g
+            .admin_message
+            .contains("Set-CASMailbox -Identity 'adele@contoso.com'"));
+    }
+
+    #[test]
+    fn device_code_needs_public_client_flows_and_multi_tenant_uses_organizations() {
+        let mut d = draft();
+        d.flow = Flow::DeviceCode;
+        d.audience = Audience::AnyOrganisation;
+        let g = guide(&d);
+        assert!(g.allow_public_client_flows);
+        assert_eq!(d.tenant_value().unwrap(), Tenant::Organizations);
+        assert!(g.account_type.contains("Multitenant"));
+        assert!(
+            g.admin_consent_url.is_none(),
+            "no admin consent link for a multi-tenant value"
+        );
+    }
+
+    #[test]
+    fn app_only_needs_a_secret_application_permissions_and_the_powershell() {
+        let mut d = draft();
+        d.app_only = true;
+        let g = guide(&d);
+        assert!(g.needs_secret);
+        assert!(g.platform.is_none() && g.redirect_uri.is_none());
+        assert!(g.permissions.iter().all(|p| p.kind == "Application permissions"));
+        assert!(g.admin_consent_needed);
+        let ps = g.exchange_powershell.unwrap();
+        assert!(
+            ps.contains("New-ServicePrincipal -AppId '8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e'"),
+            "{ps}"
+        );
+        assert!(ps.contains("Add-MailboxPermission -Identity 'adele@contoso.com'"));
+        assert!(g.admin_message.contains("New-ServicePrincipal"));
+        assert!(new_account(&d, None).unwrap_err().contains("client secret"));
+        assert!(d.confidential());
+    }
+
+    #[test]
+    fn a_confidential_desktop_sign_in_is_a_web_app_with_a_secret() {
+        let mut d = draft();
+        d.with_secret = true;
+        let g = guide(&d);
+        assert_eq!(g.platform.as_deref(), Some("Web"));
+        assert_eq!(g.redirect_uri.as_deref(), Some("http://localhost"));
+        assert!(g.needs_secret);
+        assert!(g.permissions.iter().all(|p| p.kind == "Delegated permissions"));
+        assert!(new_account(&d, None).is_err());
+        let with = new_account(&d, Some((crate::SecretString::new("Xk58Q~x".into()), None))).unwrap();
+        assert_eq!(with.redirect, RedirectMode::Loopback);
+    }
+
+    #[test]
+    fn a_sovereign_cloud_gets_its_own_portal() {
+        let mut d = draft();
+        d.cloud = Cloud::UsGov;
+        let g = guide(&d);
+        assert!(g.portal_url.contains("microsoft.us"), "{}", g.portal_url);
+        assert!(g
+            .admin_consent_url
+            .unwrap()
+            .starts_with("https://login.microsoftonline.us/"));
+    }
+
+    #[test]
+    fn the_new_account_follows_the_answers() {
+        let account = new_account(&draft(), None).unwrap();
+        assert_eq!(account.flow, Flow::AuthCode);
+        assert_eq!(account.tenant.to_string(), "contoso.com");
+        let mut bad = draft();
+        bad.client_id = "Abc8Q~secret-looking".into();
+        assert!(new_account(&bad, None).unwrap_err().contains("client secret"));
+    }
+}
