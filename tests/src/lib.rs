@@ -1,4 +1,5 @@
 //! Mailgrant's test bed.
+pub mod desktop;
 pub mod emulator;
 pub mod fixtures;
 pub mod peers;
