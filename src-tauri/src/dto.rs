@@ -157,3 +157,37 @@ impl IpcError {
         Self::new(code, e.to_string())
     }
 }
+
+/// An account as the dashboard shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AccountView {
+    pub health: mailgrant_core::health::AccountHealth,
+    /// `auth-code`, `device-code` or `client-credentials`.
+    pub flow: String,
+    #[ts(type = "Array<\"imap\" | \"pop\" | \"smtp\" | \"graph-read\" | \"graph-send\">")]
+    pub services: Vec<mailgrant_core::model::Service>,
+    pub shared_mailbox: Option<String>,
+    /// The permissions Microsoft granted, as the token endpoint listed them.
+    pub scopes: Vec<String>,
+    pub registration_name: String,
+    pub client_id: String,
+    /// The last refresh that failed, until one succeeds.
+    pub last_failure: Option<FailureView>,
+    /// Where to revoke consent, and what that does.
+    pub revocation: mailgrant_core::health::ConsentRevocation,
+}
+
+/// Why the last refresh failed.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FailureView {
+    /// The diagnosis code (`AADSTS70008`, …): `explain_code` gives the whole explanation.
+    pub code: String,
+    pub title: String,
+    #[ts(type = "number")]
+    pub at: i64,
+    pub sign_in_again: bool,
+}

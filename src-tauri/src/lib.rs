@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use tauri::{Manager, Runtime};
 
+pub mod background;
 pub mod browser;
 pub mod cli;
 pub mod commands;
@@ -63,6 +64,7 @@ fn run_desktop(open_url: Option<String>) -> ExitCode {
                 .data_directory(webview_dir.clone())
                 .build()?;
             register_deep_links(app.handle());
+            background::start(app.handle().clone(), app.state::<AppState>().inner().clone());
             if let Some(url) = &open_url {
                 commands::links::forward(app.handle(), url);
             }

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use mailgrant_core::connect::SignInPlan;
-use mailgrant_core::health::{self, AccountHealth};
+use std::sync::Arc;
+
+use mailgrant_core::health::{self, AccountHealth, ConsentRevocation, CredentialExpiry};
 use mailgrant_core::identity::endpoints::Endpoints;
 use mailgrant_core::identity::permissions;
 use mailgrant_core::probe::{self, ProbeOptions, ProbeReport, ProbeTarget, Protocol};
@@ -13,7 +15,7 @@ use mailgrant_core::tokens::now_unix;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::dto::{IpcError, ProbeProgress};
+use crate::dto::{AccountView, FailureView, IpcError, ProbeProgress};
 use crate::AppState;
 
 /// Every account with its health (state in words, token expiry, refresh-token inactivity, credential expiry).
@@ -21,6 +23,89 @@ use crate::AppState;
 pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountHealth>, IpcError> {
     let config = state.tokens.store().load().map_err(IpcError::from_store)?;
     Ok(health::accounts(&config, now_unix()))
+}
+
+/// Every account as the dashboard shows it: health, how it signs in, scopes granted, where to revoke consent.
+#[tauri::command]
+pub async fn account_views(state: State<'_, AppState>) -> Result<Vec<AccountView>, IpcError> {
+    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
+    let now = now_unix();
+    Ok(config
+        .accounts
+        .iter()
+        .map(|a| {
+            let registration = config.registration(&a.registration);
+            AccountView {
+                health: health::account_health(a, registration, now),
+                flow: mailgrant_core::connect::flow_label(a.flow).to_owned(),
+                services: a.services.iter().copied().collect(),
+                shared_mailbox: a.shared_mailbox.clone(),
+                scopes: a.tokens.scopes_granted.iter().cloned().collect(),
+                registration_name: registration.map(|r| r.name.clone()).unwrap_or_default(),
+                client_id: registration.map(|r| r.client_id.to_string()).unwrap_or_default(),
+                last_failure: a.tokens.last_failure.as_ref().map(|f| FailureView {
+                    code: f.code.clone(),
+                    title: f.title.clone(),
+                    at: f.at,
+                    sign_in_again: f.sign_in_again,
+                }),
+                revocation: health::consent_revocation(a, registration),
+            }
+        })
+        .collect())
+}
+
+/// Refreshes the account's access tokens now (every resource it uses). A failure is recorded on the account
+/// (the dashboard then shows it) and comes back with its diagnosis.
+#[tauri::command]
+pub async fn refresh_account(state: State<'_, AppState>, name: String) -> Result<AccountHealth, IpcError> {
+    let account = state
+        .tokens
+        .store()
+        .account(&name)
+        .map_err(IpcError::from_store)?
+        .ok_or_else(|| IpcError::new("unknown-account", format!("there is no account called {name:?}")))?;
+    for resource in permissions::resources(&account.services) {
+        state
+            .tokens
+            .refresh_now(&name, resource)
+            .await
+            .map_err(IpcError::from_token)?;
+    }
+    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
+    let account = config
+        .account(&name)
+        .ok_or_else(|| IpcError::new("unknown-account", format!("there is no account called {name:?}")))?;
+    Ok(health::account_health(
+        account,
+        config.registration(&account.registration),
+        now_unix(),
+    ))
+}
+
+/// Forgets the account: its keychain entries (and its registration's, when no other account uses it) and its
+/// config. Returns where to revoke the consent, which stays with Microsoft.
+#[tauri::command]
+pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<ConsentRevocation, IpcError> {
+    let (store, vault) = (state.tokens.store().clone(), Arc::clone(state.tokens.vault()));
+    tokio::task::spawn_blocking(move || {
+        let config = store.load().map_err(IpcError::from_store)?;
+        let account = config.account(&name).cloned().ok_or_else(|| {
+            IpcError::new("unknown-account", format!("there is no account called {name:?}"))
+        })?;
+        let revocation = health::consent_revocation(&account, config.registration(&account.registration));
+        mailgrant_core::accounts::remove(&store, &vault, &name).map_err(IpcError::from_account)?;
+        Ok(revocation)
+    })
+    .await
+    .map_err(|e| IpcError::new("internal", e.to_string()))?
+}
+
+/// Every client secret and certificate of every app registration, soonest expiry first.
+#[tauri::command]
+pub async fn list_credentials(state: State<'_, AppState>) -> Result<Vec<CredentialExpiry>, IpcError> {
+    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
+    Ok(health::credentials(&config, now_unix()))
 }
 
 /// Probes the account's mailbox, one protocol after another (`protocols` empty: all the account uses), sending

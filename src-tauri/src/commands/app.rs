@@ -15,6 +15,12 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     }
 }
 
+/// The plain-language explanation of an error code (`AADSTS70008`, `SMTP 5.7.139`, …).
+#[tauri::command]
+pub fn explain_code(code: String) -> Option<mailgrant_core::diagnosis::Diagnosis> {
+    mailgrant_core::diagnosis::explain(&code)
+}
+
 #[cfg(test)]
 mod tests {
     use mailgrant_core::DataHome;

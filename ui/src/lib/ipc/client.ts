@@ -5,6 +5,9 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type { AccountAudience } from "./bindings/AccountAudience";
 import type { AccountHealth } from "./bindings/AccountHealth";
+import type { AccountView } from "./bindings/AccountView";
+import type { ConsentRevocation } from "./bindings/ConsentRevocation";
+import type { CredentialExpiry } from "./bindings/CredentialExpiry";
 import type { Cloud } from "./bindings/Cloud";
 import type { FieldCheck } from "./bindings/FieldCheck";
 import type { SetupGuide } from "./bindings/SetupGuide";
@@ -21,6 +24,9 @@ import type { Protocol } from "./bindings/Protocol";
 export type {
   AccountAudience,
   AccountHealth,
+  AccountView,
+  ConsentRevocation,
+  CredentialExpiry,
   AppInfo,
   Cloud,
   DeepLinkEvent,
@@ -69,6 +75,15 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const ipc = {
   appInfo: () => call<AppInfo>("app_info"),
   listAccounts: () => call<AccountHealth[]>("list_accounts"),
+  accountViews: () => call<AccountView[]>("account_views"),
+  /** Refreshes every token of the account now; rejects with the diagnosis when Microsoft refuses. */
+  refreshAccount: (name: string) => call<AccountHealth>("refresh_account", { name }),
+  /** Forgets the account (keychain and config); resolves with where to revoke the consent. */
+  removeAccount: (name: string) => call<ConsentRevocation>("remove_account", { name }),
+  listCredentials: () => call<CredentialExpiry[]>("list_credentials"),
+  explainCode: (code: string) => call<Diagnosis | null>("explain_code", { code }),
+  /** The background refresh changed an account's tokens or health: reload. */
+  onAccountsChanged: (handler: () => void): Promise<UnlistenFn> => listen<null>("accounts-changed", () => handler()),
   /** Probes the account's mailbox; `onLayer` hears each layer as it completes. Empty `protocols`: all it uses. */
   testAccount: (
     name: string,
