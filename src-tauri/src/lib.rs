@@ -34,6 +34,18 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::app::app_info,
         commands::accounts::list_accounts,
         commands::accounts::test_account,
+        commands::accounts::account_views,
+        commands::accounts::refresh_account,
+        commands::accounts::remove_account,
+        commands::accounts::list_credentials,
+        commands::app::explain_code,
+        commands::wizard::check_field,
+        commands::wizard::setup_guide,
+        commands::wizard::discover_tenant,
+        commands::wizard::save_account,
+        commands::wizard::sign_in,
+        commands::wizard::cancel_sign_in,
+        commands::wizard::submit_sign_in_address,
     ])
 }
 

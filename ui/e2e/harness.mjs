@@ -15,7 +15,7 @@ export const artifacts = process.env.MAILGRANT_ARTIFACTS ?? resolve(uiRoot, ".."
 const mocksScript = join(here, ".mocks", "mocks.js");
 const axeScript = require.resolve("axe-core/axe.min.js");
 
-/** @typedef {{ responses: Record<string, unknown>, errors?: Record<string, unknown> }} Fixture */
+/** @typedef {import("./mocks").Fixture} Fixture */
 
 export const defaultAppInfo = {
   name: "Mailgrant",

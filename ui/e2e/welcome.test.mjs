@@ -13,7 +13,8 @@ after(async () => {
   await harness?.close();
 });
 
-const fixture = { responses: { app_info: defaultAppInfo } };
+// No account yet (so the start screen is Welcome, not the dashboard), and no app registration.
+const fixture = { responses: { app_info: defaultAppInfo, account_views: [], list_credentials: [] } };
 
 describe("welcome screen", () => {
   it("shows the product, its two actions and the version that came over IPC", async () => {
@@ -23,7 +24,7 @@ describe("welcome screen", () => {
     assert.ok(await page.getByRole("button", { name: "Connect a mailbox" }).isVisible());
     assert.ok(await page.getByRole("button", { name: "Check client-secret expiry" }).isVisible());
     const calls = await page.evaluate(() => window.__MAILGRANT_CALLS__.map((c) => c.cmd));
-    assert.deepEqual(calls, ["app_info"], "the UI asks Rust once for the app info");
+    assert.deepEqual(calls.sort(), ["account_views", "app_info"], "the UI asks Rust once for the app info and the accounts");
     assert.deepEqual(await harness.axeViolations(page), []);
     assert.deepEqual(consoleErrors, []);
     await harness.screenshot(page, "ui-welcome-light.png");

@@ -1,0 +1,107 @@
+//! The accounts dashboard in the real app (WebKitGTK under Xvfb, through tauri-driver): an account signed in
+//! through the emulator shows as working; Microsoft then revokes the consent, and a refresh turns it to "needs
+//! sign-in" with the explanation; signing in again (a `BROWSER` program plays the browser) restores it.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use mailgrant_core::model::{RedirectMode, Service};
+use mailgrant_core::store::Store;
+use mailgrant_core::vault::TokenVault;
+use mailgrant_core::DataHome;
+use mailgrant_tests::desktop::{app_binary, connect, screenshot, start_driver};
+use mailgrant_tests::emulator::demo::ADELE;
+use mailgrant_tests::emulator::{Emulator, Seed};
+use mailgrant_tests::fixtures::{self, TestHome};
+
+const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
+
+async fn card_state(client: &Client, account: &str, state: &str, within: Duration) {
+    let css = format!(
+        "[data-testid='account-card'][data-account='{account}'] [data-testid='account-state'][data-state='{state}']"
+    );
+    if let Err(e) = client
+        .wait()
+        .at_most(within)
+        .for_element(Locator::Css(&css))
+        .await
+    {
+        let page = client.source().await.unwrap_or_default();
+        panic!("{account} never showed {state}: {e}\n{page}");
+    }
+}
+
+async fn click_in_card(client: &Client, account: &str, button: &str) {
+    client
+        .find(Locator::XPath(&format!(
+            "//*[@data-testid='account-card' and @data-account='{account}']//button[normalize-space()='{button}']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no {button:?} button for {account}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: run the README's test command"]
+async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_again_restores_it() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataHome::resolve(Some(dir.path().join("mailgrant")), None).unwrap();
+    let home = TestHome {
+        store: Store::open(&data),
+        vault: Arc::new(TokenVault::keychain(&data)),
+        home: data,
+        dir,
+    };
+    let mut registration = fixtures::public_registration(&emulator);
+    registration.redirect_mode = RedirectMode::Loopback;
+    fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
+
+    let log = home.path().join("browser.log");
+    let driver = start_driver(
+        home.path(),
+        &[
+            ("BROWSER", FAKE_BROWSER),
+            ("FAKE_BROWSER_LOG", log.to_str().unwrap()),
+        ],
+    );
+    let client = connect(&driver, &app_binary()).await;
+    card_state(&client, "adele", "working", Duration::from_secs(20)).await;
+    let shot = screenshot("app-dashboard.png", None).await;
+
+    // Microsoft withdraws the consent: the next refresh fails, and the card says what to do.
+    emulator.revoke(ADELE, "consent");
+    click_in_card(&client, "adele", "Refresh now").await;
+    card_state(&client, "adele", "needs-sign-in", Duration::from_secs(20)).await;
+    let reason = client
+        .find(Locator::Css(
+            "[data-testid='account-card'][data-account='adele'] [data-testid='account-reason']",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        reason.contains("AADSTS"),
+        "the explanation names Microsoft's code: {reason}"
+    );
+    let needs = screenshot("app-dashboard-needs-sign-in.png", Some(&shot)).await;
+
+    // Signing in again (the browser program plays the user) makes it work again.
+    click_in_card(&client, "adele", "Sign in again").await;
+    card_state(&client, "adele", "working", Duration::from_secs(30)).await;
+    let browsed = std::fs::read_to_string(&log).unwrap();
+    assert!(browsed.contains("loopback answered: 200"), "{browsed}");
+    screenshot("app-dashboard-restored.png", Some(&needs)).await;
+
+    client.close().await.unwrap();
+    drop(driver);
+    let _ = home.vault.forget_account("adele");
+    let _ = home.vault.forget_registration(&registration);
+}

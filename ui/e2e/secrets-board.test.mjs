@@ -1,0 +1,419 @@
+// The client-secret expiry board, in Debian's Chromium with the IPC mocked: empty, every threshold, filter and
+// search, CSV export (clipboard and download, RFC 4180 quoting, formulas defused), 10,000 rows (rendered in a
+// virtual list, scrolled, filtered — the filter time is printed), keyboard, and axe in light, dark and 800×600.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+
+import { defaultAppInfo, startHarness } from "./harness.mjs";
+
+/** @type {Awaited<ReturnType<typeof startHarness>>} */
+let harness;
+before(async () => {
+  harness = await startHarness();
+});
+after(async () => {
+  await harness?.close();
+});
+
+// ------------------------------------------------------------------------------------------------ fixtures
+
+const NOW = Math.floor(Date.now() / 1000);
+const DAY = 86_400;
+
+/** As Rust's ExpiryState::at. @param {number | null} expiresAt */
+function stateAt(expiresAt) {
+  if (expiresAt === null) return "no-expiry";
+  const left = expiresAt - NOW;
+  if (left <= 0) return "expired";
+  if (left <= 7 * DAY) return "within-7";
+  if (left <= 14 * DAY) return "within-14";
+  if (left <= 30 * DAY) return "within-30";
+  return "ok";
+}
+
+/**
+ * @param {string} registrationName @param {number | null} days whole days from now (plus an hour), null: no end date
+ * @param {Partial<Record<string, unknown>>} [over]
+ */
+function credential(registrationName, days, over = {}) {
+  const expiresAt = days === null ? null : NOW + days * DAY + 3600;
+  const slug = registrationName.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  return {
+    registration: slug,
+    registrationName,
+    clientId: "6731de76-14a6-49ae-97bc-6eba6914391e",
+    kind: "secret",
+    keyId: `${slug}-key`,
+    label: null,
+    hint: null,
+    expiresAt,
+    daysLeft: expiresAt === null ? null : Math.floor((expiresAt - NOW) / DAY),
+    state: stateAt(expiresAt),
+    accounts: ["adele"],
+    ...over,
+  };
+}
+
+const board = [
+  credential("Old mail app", -3, { label: '=HYPERLINK("http://evil.example","open me")', accounts: ["adele"] }),
+  credential("Contoso mail", 5, { label: "Prod, main", accounts: ["adele", "bob"], hint: "Qx7" }),
+  credential("Fabrikam reports", 12, { kind: "certificate", label: 'Cert "A"', accounts: ["reports"] }),
+  credential("Northwind", 25, { hint: "Ab1", accounts: ["carol"] }),
+  credential("Tailspin", 200, { label: "+cmd|' /C calc'!A0", accounts: ["dave"] }),
+  credential("Imported app", null, { accounts: [] }),
+];
+
+/** 10,000 credentials over 400 registrations, soonest first, like Rust sends them. */
+function bigBoard() {
+  return Array.from({ length: 10_000 }, (_, i) => {
+    const days = -30 + Math.floor((i * 730) / 10_000);
+    return credential(`App ${String(i % 400).padStart(3, "0")}`, days, {
+      keyId: `key-${String(i).padStart(5, "0")}`,
+      label: i % 3 === 0 ? `Secret ${i}` : null,
+      kind: i % 5 === 0 ? "certificate" : "secret",
+      accounts: [`user${i % 250}@contoso.example`],
+    });
+  });
+}
+
+/** @param {unknown[]} credentials */
+const fixture = (credentials) => ({
+  responses: { app_info: defaultAppInfo, account_views: [], list_credentials: credentials },
+});
+
+/** The CSV the board must export, built independently of the app. @param {any[]} rows */
+function expectedCsv(rows) {
+  const field = (/** @type {unknown} */ v) => {
+    let t = v === null || v === undefined ? "" : String(v);
+    if (/^[=+\-@\t\r]/.test(t) && !/^-?\d+(\.\d+)?$/.test(t)) t = `'${t}`;
+    return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+  };
+  const words = {
+    expired: "Expired",
+    "within-7": "7 days or less",
+    "within-14": "14 days or less",
+    "within-30": "30 days or less",
+    ok: "OK",
+    "no-expiry": "No end date",
+  };
+  const lines = [
+    "Registration,Client ID,Kind,Label,Hint,Key ID,Expires (UTC),Days left,State,Accounts",
+    ...rows.map((r) =>
+      [
+        r.registrationName,
+        r.clientId,
+        r.kind,
+        r.label,
+        r.hint,
+        r.keyId,
+        r.expiresAt === null ? "" : new Date(r.expiresAt * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        r.daysLeft,
+        words[/** @type {keyof typeof words} */ (r.state)],
+        r.accounts.join("; "),
+      ]
+        .map(field)
+        .join(","),
+    ),
+  ];
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** @param {import("playwright-core").Page} page */
+async function openBoard(page) {
+  await page.getByRole("button", { name: "Check client-secret expiry" }).click();
+  await page.getByRole("heading", { level: 1, name: "Client-secret expiry" }).waitFor();
+}
+
+/** @param {import("playwright-core").Page} page */
+const rows = (page) => page.getByTestId("credential-row");
+/** @param {import("playwright-core").Page} page */
+const rowKeys = (page) => rows(page).evaluateAll((els) => els.map((e) => e.getAttribute("data-key")));
+
+/**
+ * Sets a control's value as typing would, and measures until the count line has changed and until the next
+ * frame is painted. @param {import("playwright-core").Page} page @param {string} selector @param {string} value
+ */
+function timedChange(page, selector, value) {
+  return page.evaluate(
+    async ([sel, val]) => {
+      const control = /** @type {HTMLInputElement | HTMLSelectElement} */ (document.querySelector(sel));
+      const count = /** @type {HTMLElement} */ (document.querySelector('[data-testid="board-count"]'));
+      const before = count.textContent;
+      const started = performance.now();
+      control.value = val;
+      control.dispatchEvent(new Event(control.tagName === "SELECT" ? "change" : "input", { bubbles: true }));
+      await new Promise((done) => {
+        const check = () => (count.textContent !== before ? done(undefined) : queueMicrotask(check));
+        check();
+      });
+      const updated = performance.now() - started;
+      await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+      return { updated, painted: performance.now() - started };
+    },
+    [selector, value],
+  );
+}
+
+// ------------------------------------------------------------------------------------------------ tests
+
+describe("client-secret expiry board", () => {
+  it("says so when there is nothing yet", async () => {
+    const { page, context, consoleErrors } = await harness.open(fixture([]));
+    await openBoard(page);
+    await page.getByTestId("board-empty").waitFor();
+    assert.ok(await page.getByText("No app registrations yet").isVisible());
+    assert.equal(await rows(page).count(), 0);
+    assert.deepEqual(await harness.axeViolations(page), []);
+    assert.deepEqual(consoleErrors, []);
+    await context.close();
+  });
+
+  it("lists every secret and certificate soonest first, with each threshold in words and icons", async () => {
+    const { page, context, consoleErrors } = await harness.open(fixture(board));
+    await openBoard(page);
+    await rows(page).first().waitFor();
+    assert.equal(await page.getByTestId("board-count").textContent(), "6 secrets and certificates, soonest first");
+    assert.deepEqual(await rowKeys(page), board.map((c) => c.keyId));
+
+    /** @type {[string, string, RegExp][]} */
+    const expected = [
+      ["expired", "Expired", /Expired 3 days ago/],
+      ["within-7", "7 days or less", /5 days left/],
+      ["within-14", "14 days or less", /12 days left/],
+      ["within-30", "30 days or less", /25 days left/],
+      ["ok", "OK", /200 days left/],
+      ["no-expiry", "No end date", /No end date/],
+    ];
+    for (const [i, [state, word, days]] of expected.entries()) {
+      const row = rows(page).nth(i);
+      assert.equal(await row.getAttribute("data-state"), state);
+      const badge = row.getByTestId("expiry-state");
+      assert.equal((await badge.textContent())?.trim(), word);
+      assert.equal(await badge.locator("svg").count(), 1, `${state}: an icon with the word`);
+      assert.match((await row.getByTestId("days-left").textContent()) ?? "", days);
+    }
+    const second = (await rows(page).nth(1).textContent()) ?? "";
+    assert.match(second, /Contoso mail/);
+    assert.match(second, /Client secret: Prod, main/);
+    assert.match(second, /starts Qx7…/);
+    assert.match(second, /adele, bob/);
+    assert.match((await rows(page).nth(2).textContent()) ?? "", /Certificate: Cert "A"/);
+    assert.match((await rows(page).nth(5).textContent()) ?? "", /No account/);
+
+    const summary = (await page.getByTestId("board-summary").textContent()) ?? "";
+    assert.match(summary, /4 need attention/);
+    assert.equal(
+      await page.getByRole("table", { name: "Client secrets and certificates" }).getAttribute("aria-rowcount"),
+      "7",
+    );
+    assert.deepEqual(await harness.axeViolations(page), []);
+    assert.deepEqual(consoleErrors, []);
+    await harness.screenshot(page, "ui-secrets-board-light.png");
+    await context.close();
+  });
+
+  it("filters by state and searches any field", async () => {
+    const { page, context } = await harness.open(fixture(board));
+    await openBoard(page);
+    await rows(page).first().waitFor();
+    const show = page.getByLabel("Show", { exact: true });
+    const search = page.getByLabel("Search");
+    const count = page.getByTestId("board-count");
+
+    await show.selectOption("expired");
+    assert.deepEqual(await rowKeys(page), ["old-mail-app-key"]);
+    assert.equal(await count.textContent(), "Showing 1 of 6");
+    await show.selectOption("attention");
+    assert.equal(await rows(page).count(), 4);
+    await show.selectOption("within-14");
+    assert.deepEqual(await rowKeys(page), ["fabrikam-reports-key"]);
+    await show.selectOption("ok");
+    assert.deepEqual(await rowKeys(page), ["tailspin-key"]);
+    await show.selectOption("no-expiry");
+    assert.deepEqual(await rowKeys(page), ["imported-app-key"]);
+
+    await show.selectOption("all");
+    await search.fill("ADELE");
+    assert.deepEqual(await rowKeys(page), ["old-mail-app-key", "contoso-mail-key"]);
+    await search.fill("certificate fabrikam");
+    assert.deepEqual(await rowKeys(page), ["fabrikam-reports-key"]);
+    await search.fill("ab1");
+    assert.deepEqual(await rowKeys(page), ["northwind-key"]);
+    await search.fill("adele");
+    await show.selectOption("within-7");
+    assert.deepEqual(await rowKeys(page), ["contoso-mail-key"]);
+
+    await search.fill("nothing like this");
+    await page.getByTestId("board-no-match").waitFor();
+    assert.deepEqual(await harness.axeViolations(page), []);
+    await page.getByTestId("board-no-match").getByRole("button", { name: "Show all" }).click();
+    assert.equal(await rows(page).count(), 6);
+    assert.equal(await search.inputValue(), "");
+    assert.equal(await show.inputValue(), "all");
+
+    // The summary's badges are shortcuts to their filter.
+    await page.getByRole("button", { name: "Show only 7 days or less 1" }).click();
+    assert.equal(await show.inputValue(), "within-7");
+    assert.deepEqual(await rowKeys(page), ["contoso-mail-key"]);
+    await context.close();
+  });
+
+  it("exports the rows shown as CSV, to the clipboard and as a download", async () => {
+    const { page, context, consoleErrors } = await harness.open(fixture(board));
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    await openBoard(page);
+    await rows(page).first().waitFor();
+
+    await page.getByRole("button", { name: "Copy CSV" }).click();
+    await page.getByText("Copied 6 rows as CSV.").waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.equal(copied, expectedCsv(board));
+    // RFC 4180 quoting and defused formulas, spelled out.
+    assert.match(copied, /\r\nOld mail app,[^\r\n]*,"'=HYPERLINK\(""http:\/\/evil\.example"",""open me""\)",/);
+    assert.match(copied, /,"Prod, main",Qx7,/);
+    assert.match(copied, /,"Cert ""A""",/);
+    assert.match(copied, /,'\+cmd\|' \/C calc'!A0,/);
+    assert.match(copied, /,-3,Expired,adele\r\n/, "a negative number stays a number");
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download CSV" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "mailgrant-client-secrets.csv");
+    assert.match(download.url(), /^blob:/);
+    assert.equal(await readFile(await download.path(), "utf8"), expectedCsv(board));
+
+    // Filtered: only what is shown.
+    await page.getByLabel("Show", { exact: true }).selectOption("attention");
+    await page.getByRole("button", { name: "Copy CSV" }).click();
+    await page.getByText("Copied 4 rows as CSV.").waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), expectedCsv(board.slice(0, 4)));
+    assert.deepEqual(consoleErrors, []);
+    await context.close();
+  });
+
+  it("renders, scrolls and filters 10,000 rows smoothly", async (t) => {
+    const many = bigBoard();
+    const { page, context, consoleErrors } = await harness.open(fixture(many));
+    await page.getByRole("button", { name: "Check client-secret expiry" }).waitFor();
+    const started = Date.now();
+    await openBoard(page);
+    await rows(page).first().waitFor();
+    const renderMs = Date.now() - started;
+    assert.equal(await page.getByTestId("board-count").textContent(), "10,000 secrets and certificates, soonest first");
+    const inDom = await rows(page).count();
+    assert.ok(inDom > 0 && inDom < 60, `only the rows in view are in the page (${inDom})`);
+    const table = page.getByRole("table", { name: "Client secrets and certificates" });
+    assert.equal(await table.getAttribute("aria-rowcount"), "10001");
+
+    // Scroll to the end: the last row is there, at its index.
+    await table.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.locator('[data-testid="credential-row"][aria-rowindex="10001"]').waitFor();
+    assert.equal(
+      await page.locator('[data-testid="credential-row"][aria-rowindex="10001"]').getAttribute("data-key"),
+      "key-09999",
+    );
+
+    // Filter and search, timed from the change to the count line updating and to the next painted frame.
+    const search = await timedChange(page, "#board-search", "app 042");
+    const matching = many.filter((c) => {
+      const text = [c.registrationName, c.registration, c.clientId, c.kind, c.keyId, c.label ?? "", ...c.accounts]
+        .join("\n")
+        .toLowerCase();
+      return text.includes("app") && text.includes("042");
+    }).length;
+    assert.ok(matching >= 25);
+    assert.equal(await page.getByTestId("board-count").textContent(), `Showing ${matching} of 10,000`);
+    assert.equal(await rows(page).first().getAttribute("aria-rowindex"), "2", "a new filter starts at the top");
+    const narrow = await timedChange(page, "#board-search", "key-09999");
+    assert.equal(await page.getByTestId("board-count").textContent(), "Showing 1 of 10,000");
+    const clear = await timedChange(page, "#board-search", "");
+    const state = await timedChange(page, "#board-state", "attention");
+    const attention = many.filter((c) => ["expired", "within-7", "within-14", "within-30"].includes(c.state)).length;
+    assert.equal(
+      await page.getByTestId("board-count").textContent(),
+      `Showing ${attention.toLocaleString("en-GB")} of 10,000`,
+    );
+    const figures = { renderMs, search, narrow, clear, state };
+    const line = Object.entries(figures)
+      .map(([k, v]) => (typeof v === "number" ? `${k} ${v} ms` : `${k} ${v.updated.toFixed(1)} ms (painted ${v.painted.toFixed(1)} ms)`))
+      .join(", ");
+    t.diagnostic(`10,000 rows: ${line}`);
+    console.log(`# board with 10,000 rows: ${line}`);
+    for (const [name, v] of Object.entries({ search, narrow, clear, state })) {
+      assert.ok(v.painted < 250, `${name} feels instant (${v.painted.toFixed(1)} ms)`);
+    }
+    assert.deepEqual(await harness.axeViolations(page), []);
+    assert.deepEqual(consoleErrors, []);
+    await harness.screenshot(page, "ui-secrets-board-10000.png");
+    await context.close();
+  });
+
+  it("scrolls from the keyboard", async () => {
+    const { page, context } = await harness.open(fixture(bigBoard()));
+    await openBoard(page);
+    await rows(page).first().waitFor();
+    const search = page.getByLabel("Search");
+    await search.focus();
+    // Search → Show → Copy CSV → Download CSV → the table.
+    let onTable = false;
+    for (let i = 0; i < 6 && !onTable; i++) {
+      await page.keyboard.press("Tab");
+      onTable = await page.evaluate(() => document.activeElement?.getAttribute("role") === "table");
+    }
+    assert.ok(onTable, "the table takes focus");
+    assert.equal(
+      await page.evaluate(() => getComputedStyle(/** @type {Element} */ (document.activeElement)).outlineStyle),
+      "solid",
+      "with a visible focus ring",
+    );
+    await page.keyboard.press("PageDown");
+    await page.keyboard.press("PageDown");
+    await page.waitForFunction(() => (document.activeElement?.scrollTop ?? 0) > 0);
+    // End scrolls (smoothly) to the last row; under load a smooth scroll can be cut short, so press again.
+    const last = page.locator('[data-testid="credential-row"][aria-rowindex="10001"]');
+    for (let attempt = 0; attempt < 3 && !(await last.count()); attempt++) {
+      await page.keyboard.press("End");
+      await last.waitFor({ timeout: 5000 }).catch(() => {});
+    }
+    assert.equal(await last.count(), 1, "End reaches the last row");
+    await context.close();
+  });
+
+  it("reads well in dark mode and at 800×600", async () => {
+    for (const [options, shot] of /** @type {const} */ ([
+      [{ colorScheme: "dark" }, "ui-secrets-board-dark.png"],
+      [{ width: 800, height: 600 }, "ui-secrets-board-800x600.png"],
+      [{ width: 800, height: 600, colorScheme: "dark" }, "ui-secrets-board-dark-800x600.png"],
+    ])) {
+      const { page, context } = await harness.open(fixture(board), options);
+      await openBoard(page);
+      await rows(page).first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(overflow, false, `${shot}: no horizontal scrolling`);
+      assert.ok(await rows(page).first().isVisible());
+      assert.deepEqual(await harness.axeViolations(page), [], shot);
+      await harness.screenshot(page, shot);
+      await context.close();
+    }
+  });
+
+  it("says so when the list cannot be read, and tries again", async () => {
+    const { page, context } = await harness.open({
+      responses: { app_info: defaultAppInfo, account_views: [] },
+      errors: { list_credentials: { code: "config", message: "the config file is damaged" } },
+    });
+    await openBoard(page);
+    await page.getByText("Could not read the app registrations: the config file is damaged").waitFor();
+    await page.evaluate((credentials) => {
+      const f = /** @type {any} */ (window).__MAILGRANT_FIXTURE__;
+      delete f.errors.list_credentials;
+      f.responses.list_credentials = credentials;
+    }, board);
+    await page.getByRole("button", { name: "Try again" }).click();
+    await rows(page).first().waitFor();
+    assert.equal(await rows(page).count(), 6);
+    await context.close();
+  });
+});

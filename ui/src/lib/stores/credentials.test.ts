@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import type { CredentialExpiry } from "../ipc/client";
+import {
+  countByState,
+  credentialsCsv,
+  CredentialsStore,
+  filterCredentials,
+  indexCredentials,
+} from "./credentials.svelte";
+
+function row(over: Partial<CredentialExpiry>): CredentialExpiry {
+  return {
+    registration: "reg",
+    registrationName: "Contoso mail",
+    clientId: "6731de76-14a6-49ae-97bc-6eba6914391e",
+    kind: "secret",
+    keyId: "k1",
+    label: null,
+    hint: null,
+    expiresAt: 1_800_000_000,
+    daysLeft: 10,
+    state: "within-14",
+    accounts: ["adele"],
+    ...over,
+  };
+}
+
+const rows = [
+  row({ keyId: "a", state: "expired", daysLeft: -2, label: "old secret" }),
+  row({ keyId: "b", state: "within-7", daysLeft: 3, accounts: ["bob", "carol"] }),
+  row({ keyId: "c", state: "within-30", daysLeft: 25, registrationName: "Fabrikam", kind: "certificate" }),
+  row({ keyId: "d", state: "ok", daysLeft: 200, hint: "Zx9" }),
+  row({ keyId: "e", state: "no-expiry", daysLeft: null, expiresAt: null }),
+];
+
+describe("filterCredentials", () => {
+  const indexed = indexCredentials(rows);
+  const keys = (r: CredentialExpiry[]) => r.map((x) => x.keyId);
+
+  it("keeps every row, in order, with no filter", () => {
+    expect(keys(filterCredentials(indexed, "all", ""))).toEqual(["a", "b", "c", "d", "e"]);
+  });
+  it("filters by one state, or by everything that needs attention", () => {
+    expect(keys(filterCredentials(indexed, "within-7", ""))).toEqual(["b"]);
+    expect(keys(filterCredentials(indexed, "attention", ""))).toEqual(["a", "b", "c"]);
+    expect(keys(filterCredentials(indexed, "no-expiry", ""))).toEqual(["e"]);
+  });
+  it("searches every field, any case, every word", () => {
+    expect(keys(filterCredentials(indexed, "all", "FABRIKAM"))).toEqual(["c"]);
+    expect(keys(filterCredentials(indexed, "all", "carol"))).toEqual(["b"]);
+    expect(keys(filterCredentials(indexed, "all", "zx9"))).toEqual(["d"]);
+    expect(keys(filterCredentials(indexed, "all", "old secret"))).toEqual(["a"]);
+    expect(keys(filterCredentials(indexed, "all", "certificate fabrikam"))).toEqual(["c"]);
+    expect(keys(filterCredentials(indexed, "ok", "fabrikam"))).toEqual([]);
+  });
+  it("filters 10,000 rows quickly", () => {
+    const many = indexCredentials(
+      Array.from({ length: 10_000 }, (_, i) => row({ keyId: `k${i}`, registrationName: `App ${i}` })),
+    );
+    const started = performance.now();
+    const found = filterCredentials(many, "all", "app 9999");
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(found.map((r) => r.keyId)).toEqual(["k9999"]);
+  });
+});
+
+describe("counts and CSV", () => {
+  it("counts each state", () => {
+    expect(countByState(rows)).toEqual({
+      expired: 1,
+      "within-7": 1,
+      "within-14": 0,
+      "within-30": 1,
+      ok: 1,
+      "no-expiry": 1,
+    });
+  });
+  it("exports every column, dates in UTC, accounts joined", () => {
+    const csv = credentialsCsv([rows[1], row({ keyId: "x", label: "=cmd()", expiresAt: null, daysLeft: null })]);
+    const lines = csv.split("\r\n");
+    expect(lines[0]).toBe("Registration,Client ID,Kind,Label,Hint,Key ID,Expires (UTC),Days left,State,Accounts");
+    expect(lines[1]).toBe(
+      "Contoso mail,6731de76-14a6-49ae-97bc-6eba6914391e,secret,,,b,2027-01-15T08:00:00Z,3,7 days or less,bob; carol",
+    );
+    expect(lines[2]).toBe("Contoso mail,6731de76-14a6-49ae-97bc-6eba6914391e,secret,'=cmd(),,x,,,14 days or less,adele");
+    expect(lines[3]).toBe("");
+  });
+});
+
+describe("CredentialsStore", () => {
+  it("loads, filters and exports what is shown", async () => {
+    const store = new CredentialsStore({ listCredentials: async () => rows });
+    await store.load();
+    expect(store.loaded).toBe(true);
+    expect(store.visible.length).toBe(5);
+    store.stateFilter = "attention";
+    store.query = "bob";
+    expect(store.visible.map((r) => r.keyId)).toEqual(["b"]);
+    expect(store.csv().split("\r\n").length).toBe(3);
+    store.clearFilters();
+    expect(store.visible.length).toBe(5);
+  });
+
+  it("keeps the error when the load fails", async () => {
+    const store = new CredentialsStore({
+      listCredentials: async () => {
+        throw { code: "config", message: "the config file is damaged" };
+      },
+    });
+    await store.load();
+    expect(store.loaded).toBe(false);
+    expect(store.error?.message).toBe("the config file is damaged");
+  });
+});

@@ -1,0 +1,1195 @@
+// The "Connect a mailbox" wizard: the answers (a non-secret draft, saved in localStorage so closing the window
+// resumes where the user was), which steps and fields apply to them, and the calls to Rust each step makes.
+// The pure functions at the top hold the rules and are unit-tested; the class holds the state and the waits.
+import {
+  ipc as realIpc,
+  type AccountAudience,
+  type CheckedField,
+  type Cloud,
+  type Diagnosis,
+  type FieldCheck,
+  type IpcError,
+  type ProbeProgress,
+  type ProbeReport,
+  type Protocol,
+  type SetupGuide,
+  type SignInEvent,
+  type TenantFound,
+  type WizardDraft,
+} from "../ipc/client";
+import type { HostPort } from "../ipc/bindings/HostPort";
+import type { LayerReport } from "../ipc/bindings/LayerReport";
+import { rawDetailText } from "../diagnosis";
+
+// ------------------------------------------------------------------------------------------------ the steps
+
+export const STEP_COUNT = 6;
+export type StepNumber = 1 | 2 | 3 | 4 | 5 | 6;
+
+export const STEPS: readonly { title: string; short: string }[] = [
+  { title: "What the mailbox should do", short: "What it does" },
+  { title: "Whose accounts", short: "Whose accounts" },
+  { title: "Register the app", short: "Register" },
+  { title: "Paste what Entra gave you", short: "Paste IDs" },
+  { title: "Sign in", short: "Sign in" },
+  { title: "Prove it works", short: "Prove it" },
+];
+
+export function stepTitle(step: StepNumber): string {
+  return STEPS[step - 1].title;
+}
+
+/** "Step 2 of 6 — Whose accounts" */
+export function stepIndicator(step: StepNumber): string {
+  return `Step ${step} of ${STEP_COUNT} — ${stepTitle(step)}`;
+}
+
+export function clampStep(n: unknown): StepNumber {
+  const step = typeof n === "number" && Number.isInteger(n) ? n : 1;
+  return Math.min(STEP_COUNT, Math.max(1, step)) as StepNumber;
+}
+
+// ------------------------------------------------------------------------------------------------ the answers
+
+export type Service = WizardDraft["services"][number];
+export type Flow = WizardDraft["flow"];
+export type Redirect = WizardDraft["redirect"];
+export type CloudKind = Cloud["kind"];
+
+export const SERVICES: readonly { value: Service; label: string }[] = [
+  { value: "imap", label: "Read mail over IMAP" },
+  { value: "pop", label: "Read mail over POP" },
+  { value: "smtp", label: "Send mail (SMTP)" },
+  { value: "graph-read", label: "Read mail with Microsoft Graph" },
+  { value: "graph-send", label: "Send mail with Microsoft Graph" },
+];
+
+export const AUDIENCES: readonly { value: AccountAudience; label: string; hint: string }[] = [
+  {
+    value: "my-organisation",
+    label: "Only people in my organisation",
+    hint: "Work or school accounts of one organisation. The usual choice for a company mailbox.",
+  },
+  {
+    value: "any-organisation",
+    label: "People in any organisation",
+    hint: "Work or school accounts of any organisation (multitenant).",
+  },
+  {
+    value: "any-organisation-and-personal",
+    label: "Any organisation, and personal Microsoft accounts",
+    hint: "Work, school, and personal accounts such as Outlook.com or Hotmail.",
+  },
+  {
+    value: "personal",
+    label: "Personal Microsoft accounts only",
+    hint: "Outlook.com, Hotmail and Live mailboxes.",
+  },
+];
+
+export const CLOUDS: readonly { value: CloudKind; label: string }[] = [
+  { value: "global", label: "Global (default)" },
+  { value: "us-gov", label: "US Government (GCC High)" },
+  { value: "us-gov-dod", label: "US Government (DoD)" },
+  { value: "china", label: "China (21Vianet)" },
+  { value: "custom", label: "Custom (advanced)" },
+];
+
+export const REDIRECTS: readonly { value: Redirect; label: string }[] = [
+  { value: "loopback", label: "Straight back to Mailgrant (recommended)" },
+  { value: "paste", label: "I copy the address the browser ends on and paste it" },
+  { value: "deep-link", label: "Through a mailgrant:// link" },
+];
+
+/** The custom cloud's fields as typed (host:port strings, URLs). */
+export interface CustomCloudFields {
+  authority: string;
+  graph: string;
+  graphResource: string;
+  outlookResource: string;
+  imap: string;
+  smtp: string;
+  pop: string;
+}
+
+export const CUSTOM_CLOUD_LABELS: Record<keyof CustomCloudFields, string> = {
+  authority: "Sign-in address (authority)",
+  graph: "Microsoft Graph address",
+  graphResource: "Graph token audience (optional)",
+  outlookResource: "Mail token audience (optional)",
+  imap: "IMAP server",
+  smtp: "SMTP server",
+  pop: "POP server",
+};
+
+export const DEFAULT_OUTLOOK_RESOURCE = "https://outlook.office.com";
+
+/** Everything the user answered, as typed. Non-secret: this is what is saved to resume. */
+export interface Answers {
+  address: string;
+  services: Service[];
+  appOnly: boolean;
+  withSecret: boolean;
+  audience: AccountAudience;
+  cloudKind: CloudKind;
+  custom: CustomCloudFields;
+  flow: Flow;
+  redirect: Redirect;
+  tenant: string;
+  clientId: string;
+  /** "YYYY-MM-DD", or "" */
+  secretExpires: string;
+}
+
+export function emptyAnswers(): Answers {
+  return {
+    address: "",
+    services: [],
+    appOnly: false,
+    withSecret: false,
+    audience: "my-organisation",
+    cloudKind: "global",
+    custom: { authority: "", graph: "", graphResource: "", outlookResource: "", imap: "", smtp: "", pop: "" },
+    flow: "auth-code",
+    redirect: "loopback",
+    tenant: "",
+    clientId: "",
+    secretExpires: "",
+  };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function isEmailAddress(text: string): boolean {
+  return EMAIL.test(text.trim());
+}
+
+/** The domain of an email address ("contoso.com"), or null when there is none yet. */
+export function emailDomain(address: string): string | null {
+  const text = address.trim();
+  if (!isEmailAddress(text)) return null;
+  return text.slice(text.lastIndexOf("@") + 1).toLowerCase();
+}
+
+const PERSONAL_DOMAINS = /^(outlook|hotmail|live|msn|passport)\.[a-z.]+$/;
+
+/** Outlook.com, Hotmail, Live and MSN addresses are personal Microsoft accounts, not an organisation's. */
+export function isPersonalDomain(domain: string): boolean {
+  return PERSONAL_DOMAINS.test(domain.toLowerCase());
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** "outlook.office365.com:993" → { host, port }. IPv6 hosts go in brackets: "[::1]:993". */
+export function parseHostPort(text: string): Parsed<HostPort> {
+  const bad = { ok: false, message: "Write it as host:port, e.g. outlook.office365.com:993." } as const;
+  const t = text.trim();
+  const colon = t.lastIndexOf(":");
+  if (colon <= 0) return bad;
+  let host = t.slice(0, colon);
+  const portText = t.slice(colon + 1);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  else if (host.includes(":")) return bad;
+  if (host === "" || /\s|\/|\[|\]/.test(host)) return bad;
+  if (!/^\d{1,5}$/.test(portText)) return bad;
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return { ok: false, message: "The port is a number from 1 to 65535." };
+  return { ok: true, value: { host, port } };
+}
+
+/** { host, port } → "host:port" (IPv6 in brackets). */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** An http(s) address without a trailing slash. */
+export function parseBaseUrl(text: string): Parsed<string> {
+  const t = text.trim();
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    return { ok: false, message: "Write the whole address, starting with https://." };
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return { ok: false, message: "Write the whole address, starting with https://." };
+  }
+  return { ok: true, value: t.replace(/\/+$/, "") };
+}
+
+/** What is wrong with each custom-cloud field (empty when all is well). */
+export function customCloudProblems(custom: CustomCloudFields): Partial<Record<keyof CustomCloudFields, string>> {
+  const problems: Partial<Record<keyof CustomCloudFields, string>> = {};
+  for (const key of ["authority", "graph"] as const) {
+    const parsed = parseBaseUrl(custom[key]);
+    if (!parsed.ok) problems[key] = custom[key].trim() === "" ? "Required." : parsed.message;
+  }
+  for (const key of ["graphResource", "outlookResource"] as const) {
+    if (custom[key].trim() === "") continue;
+    const parsed = parseBaseUrl(custom[key]);
+    if (!parsed.ok) problems[key] = parsed.message;
+  }
+  for (const key of ["imap", "smtp", "pop"] as const) {
+    const parsed = parseHostPort(custom[key]);
+    if (!parsed.ok) problems[key] = custom[key].trim() === "" ? "Required: host:port." : parsed.message;
+  }
+  return problems;
+}
+
+/** The cloud for the answers, or null while a custom cloud is incomplete. */
+export function buildCloud(answers: Pick<Answers, "cloudKind" | "custom">): Cloud | null {
+  if (answers.cloudKind !== "custom") return { kind: answers.cloudKind } as Cloud;
+  const c = answers.custom;
+  const authority = parseBaseUrl(c.authority);
+  const graph = parseBaseUrl(c.graph);
+  const graphResource = c.graphResource.trim() === "" ? null : parseBaseUrl(c.graphResource);
+  const outlookResource = c.outlookResource.trim() === "" ? null : parseBaseUrl(c.outlookResource);
+  const imap = parseHostPort(c.imap);
+  const pop = parseHostPort(c.pop);
+  const smtp = parseHostPort(c.smtp);
+  if (!authority.ok || !graph.ok || !imap.ok || !pop.ok || !smtp.ok) return null;
+  if ((graphResource && !graphResource.ok) || (outlookResource && !outlookResource.ok)) return null;
+  return {
+    kind: "custom",
+    authority: authority.value,
+    graph: graph.value,
+    graph_resource: graphResource?.ok ? graphResource.value : null,
+    outlook_resource: outlookResource?.ok ? outlookResource.value : DEFAULT_OUTLOOK_RESOURCE,
+    imap: imap.value,
+    pop: pop.value,
+    smtp: smtp.value,
+  };
+}
+
+/** Which questions and fields apply to these answers. */
+export interface Applies {
+  /** "How will you sign in?": not for a background service. */
+  flowChoice: boolean;
+  /** "My organisation requires a client secret": only for a browser sign-in. */
+  secretChoice: boolean;
+  /** "Advanced: how the browser returns": only for a browser sign-in without a secret (a Web app uses loopback). */
+  redirectChoice: boolean;
+  customCloud: boolean;
+  /** "Directory (tenant) ID": a single-organisation app or a background service. */
+  tenantField: boolean;
+  /** The client secret's Value and expiry. */
+  secretFields: boolean;
+}
+
+export function applies(answers: Answers): Applies {
+  const browser = !answers.appOnly && answers.flow === "auth-code";
+  const confidential = answers.appOnly || (browser && answers.withSecret);
+  return {
+    flowChoice: !answers.appOnly,
+    secretChoice: browser,
+    redirectChoice: browser && !answers.withSecret,
+    customCloud: answers.cloudKind === "custom",
+    tenantField: answers.appOnly || answers.audience === "my-organisation",
+    secretFields: confidential,
+  };
+}
+
+/** The draft Rust takes, from the answers (the account's name is its address). */
+export function toDraft(answers: Answers): WizardDraft {
+  const a = applies(answers);
+  const address = answers.address.trim();
+  return {
+    name: address,
+    address,
+    services: SERVICES.map((s) => s.value).filter((s) => answers.services.includes(s)),
+    appOnly: answers.appOnly,
+    withSecret: a.secretChoice && answers.withSecret,
+    audience: answers.audience,
+    // An incomplete custom cloud cannot go past step 2; before that the guide speaks of the global cloud.
+    cloud: buildCloud(answers) ?? { kind: "global" },
+    flow: answers.flow,
+    redirect: a.redirectChoice ? answers.redirect : "loopback",
+    tenant: a.tenantField ? answers.tenant.trim() : "",
+    clientId: answers.clientId.trim(),
+    sharedMailbox: null,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ saving progress
+
+export const STORAGE_KEY = "mailgrant.connect-wizard";
+const STORAGE_VERSION = 1;
+
+/** What is kept to resume: never the client secret. */
+export interface Progress {
+  step: StepNumber;
+  answers: Answers;
+  /** The account has been saved at least once (the next save replaces it). */
+  saved: boolean;
+  /** The draft as last saved, to skip saving again when nothing changed. */
+  savedDraft: string | null;
+  signedIn: boolean;
+}
+
+export function serialiseProgress(progress: Progress): string {
+  const { step, answers, saved, savedDraft, signedIn } = progress;
+  return JSON.stringify({ version: STORAGE_VERSION, step, answers, saved, savedDraft, signedIn });
+}
+
+function pickString(value: unknown, fallback: string): string {
+  return typeof value === "string" ? value : fallback;
+}
+
+function pickOne<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return allowed.includes(value as T) ? (value as T) : fallback;
+}
+
+/** Reads saved progress; anything missing, unknown or malformed falls back to a fresh start. */
+export function restoreProgress(text: string | null): Progress | null {
+  if (!text) return null;
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!raw || typeof raw !== "object" || raw.version !== STORAGE_VERSION) return null;
+  const fresh = emptyAnswers();
+  const a = (raw.answers && typeof raw.answers === "object" ? raw.answers : {}) as Record<string, unknown>;
+  const c = (a.custom && typeof a.custom === "object" ? a.custom : {}) as Record<string, unknown>;
+  const custom = { ...fresh.custom };
+  for (const key of Object.keys(custom) as (keyof CustomCloudFields)[]) custom[key] = pickString(c[key], "");
+  const answers: Answers = {
+    address: pickString(a.address, ""),
+    services: Array.isArray(a.services)
+      ? SERVICES.map((s) => s.value).filter((s) => (a.services as unknown[]).includes(s))
+      : [],
+    appOnly: a.appOnly === true,
+    withSecret: a.withSecret === true,
+    audience: pickOne(
+      a.audience,
+      AUDIENCES.map((x) => x.value),
+      fresh.audience,
+    ),
+    cloudKind: pickOne(
+      a.cloudKind,
+      CLOUDS.map((x) => x.value),
+      fresh.cloudKind,
+    ),
+    custom,
+    flow: pickOne(a.flow, ["auth-code", "device-code"] as const, fresh.flow),
+    redirect: pickOne(
+      a.redirect,
+      REDIRECTS.map((x) => x.value),
+      fresh.redirect,
+    ),
+    tenant: pickString(a.tenant, ""),
+    clientId: pickString(a.clientId, ""),
+    secretExpires: pickString(a.secretExpires, ""),
+  };
+  const saved = raw.saved === true;
+  let step = clampStep(raw.step);
+  // Signing in and testing need the saved account.
+  if (step >= 5 && !saved) step = 4;
+  return {
+    step,
+    answers,
+    saved,
+    savedDraft: saved && typeof raw.savedDraft === "string" ? raw.savedDraft : null,
+    signedIn: saved && raw.signedIn === true,
+  };
+}
+
+export function draftFingerprint(answers: Answers): string {
+  return JSON.stringify(toDraft(answers));
+}
+
+// ------------------------------------------------------------------------------------------------ what blocks Next
+
+export type CheckState =
+  | { status: "idle" }
+  | { status: "checking"; value: string }
+  | { status: "done"; value: string; result: FieldCheck }
+  | { status: "error"; value: string; error: IpcError };
+
+export type TenantLookup =
+  | { status: "idle" }
+  | { status: "looking"; value: string }
+  | { status: "found"; value: string; found: TenantFound }
+  | { status: "failed"; value: string; error: IpcError };
+
+/** A failed tenant lookup that means the tenant does not exist (as opposed to, say, no network). */
+export function tenantUnknown(lookup: TenantLookup): boolean {
+  return lookup.status === "failed" && lookup.error.diagnosis?.code === "AADSTS90002";
+}
+
+export interface StepContext {
+  answers: Answers;
+  checks: Record<CheckedField, CheckState>;
+  tenantLookup: TenantLookup;
+  /** From the guide when it is loaded; else from the answers. */
+  needsSecret: boolean;
+  secret: string;
+  /** Saving is not needed again (saved before, nothing changed, no new secret). */
+  upToDate: boolean;
+  signedIn: boolean;
+}
+
+/** A missing value, or one its check found a problem with. (A check still running does not block: Next waits.) */
+function fieldBlocker(check: CheckState, label: string, value: string): string | null {
+  if (value.trim() === "") return `Paste the ${label}.`;
+  if (check.status === "done" && check.value === value && check.result.verdict === "problem") return `Fix the ${label}.`;
+  return null;
+}
+
+/** Why Next is disabled on `step`, in words (empty: Next is enabled). */
+export function stepBlockers(step: StepNumber, ctx: StepContext): string[] {
+  const { answers } = ctx;
+  const reasons: string[] = [];
+  if (step === 1) {
+    if (answers.address.trim() === "") reasons.push("Enter the mailbox's email address.");
+    else if (!isEmailAddress(answers.address)) reasons.push("Enter the email address in full, like name@example.com.");
+    if (answers.services.length === 0) reasons.push("Choose at least one thing the mailbox should do.");
+  } else if (step === 2) {
+    if (answers.cloudKind === "custom" && Object.keys(customCloudProblems(answers.custom)).length > 0) {
+      reasons.push("Complete the custom cloud's addresses.");
+    }
+    if (answers.appOnly && answers.audience === "personal") {
+      reasons.push("A background service cannot use personal accounts: choose an organisation.");
+    }
+  } else if (step === 4) {
+    const a = applies(answers);
+    const id = fieldBlocker(ctx.checks.clientId, "Application (client) ID", answers.clientId);
+    if (id) reasons.push(id);
+    if (a.tenantField) {
+      const tenant = fieldBlocker(ctx.checks.tenant, "Directory (tenant) ID", answers.tenant);
+      if (tenant) reasons.push(tenant);
+      else if (
+        ctx.tenantLookup.status === "failed" &&
+        tenantUnknown(ctx.tenantLookup) &&
+        ctx.tenantLookup.value === answers.tenant
+      ) {
+        reasons.push("Microsoft can't find this organisation: correct the Directory (tenant) ID.");
+      }
+    }
+    if (ctx.needsSecret && !ctx.upToDate) {
+      const secret = fieldBlocker(ctx.checks.clientSecret, "client secret Value", ctx.secret);
+      if (secret) reasons.push(secret);
+    }
+  } else if (step === 5) {
+    if (!ctx.signedIn) reasons.push("Sign in first.");
+  }
+  return reasons;
+}
+
+// ------------------------------------------------------------------------------------------------ diagnoses
+
+/** What to offer next to a diagnosis: the step that fixes it, the IT-admin message, or trying again. */
+export type Remedy =
+  | { kind: "step"; step: StepNumber; label: string }
+  | { kind: "admin"; label: string }
+  | { kind: "retry"; label: string };
+
+const CONSENT_CODES = new Set(["AADSTS65001", "AADSTS65004", "AADSTS50105", "AADSTS90094", "AADSTS70000"]);
+const PASTED_VALUE_CODES = new Set([
+  "AADSTS7000215", // the wrong secret (the Secret ID pasted)
+  "AADSTS7000222", // an expired secret
+  "AADSTS7000218", // no secret for a Web app
+  "AADSTS700016", // no app with this client ID
+  "AADSTS90002", // no such tenant
+  "AADSTS50194", // a single-tenant app signed in through "common"
+]);
+
+export function remedyFor(diagnosis: Diagnosis): Remedy {
+  if (CONSENT_CODES.has(diagnosis.code) || diagnosis.raw.error === "consent_required") {
+    return { kind: "step", step: 5, label: "Sign in again" };
+  }
+  if (PASTED_VALUE_CODES.has(diagnosis.code)) {
+    return { kind: "step", step: 4, label: "Correct what you pasted (step 4)" };
+  }
+  switch (diagnosis.fixer) {
+    case "app-owner":
+      return { kind: "step", step: 3, label: "Review the app registration (step 3)" };
+    case "it-admin":
+      return { kind: "admin", label: "Ask your IT admin" };
+    default:
+      return { kind: "retry", label: "Try again" };
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ the test's result
+
+export const PROTOCOL_NAMES: Record<Protocol, string> = {
+  imap: "IMAP",
+  pop: "POP",
+  smtp: "SMTP",
+  graph: "Microsoft Graph",
+};
+
+function joinWords(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** "Mail programs can now read mail over IMAP and send over SMTP with Mailgrant's tokens." */
+export function whatWorks(services: readonly Service[], working: readonly Protocol[]): string {
+  const ok = new Set(working);
+  const reads: string[] = [];
+  const sends: string[] = [];
+  if (services.includes("imap") && ok.has("imap")) reads.push("over IMAP");
+  if (services.includes("pop") && ok.has("pop")) reads.push("over POP");
+  if (services.includes("graph-read") && ok.has("graph")) reads.push("with Microsoft Graph");
+  if (services.includes("smtp") && ok.has("smtp")) sends.push("over SMTP");
+  if (services.includes("graph-send") && ok.has("graph")) sends.push("with Microsoft Graph");
+  const parts: string[] = [];
+  if (reads.length) parts.push(`read mail ${joinWords(reads)}`);
+  if (sends.length) parts.push(`send ${joinWords(sends)}`);
+  if (parts.length === 0) return "The mailbox answered Mailgrant's test.";
+  return `Mail programs can now ${parts.join(" and ")} with Mailgrant's tokens.`;
+}
+
+// ------------------------------------------------------------------------------------------------ the IT admin
+
+export function adminSubject(address: string): string {
+  const a = address.trim();
+  return a ? `Please help me connect ${a} to Mailgrant` : "Please help me connect a mailbox to Mailgrant";
+}
+
+/** The guide's message, with what went wrong when the admin is asked because of a failure. */
+export function adminMessageFor(guideMessage: string, diagnosis: Diagnosis | null): string {
+  if (!diagnosis) return guideMessage;
+  const steps = diagnosis.steps.map((s, i) => `   ${i + 1}. ${s}`).join("\n");
+  const problem =
+    `\nWhat Mailgrant ran into: ${diagnosis.title} (${diagnosis.code})\n${diagnosis.explanation}\n` +
+    (steps ? `What fixes it:\n${steps}\n` : "") +
+    `\nDetails for support:\n${rawDetailText(diagnosis.code, diagnosis.raw)}\n`;
+  const thanks = "\nThank you!";
+  const at = guideMessage.lastIndexOf(thanks);
+  return at >= 0 ? guideMessage.slice(0, at) + problem + guideMessage.slice(at) : guideMessage + problem;
+}
+
+export function mailtoHref(subject: string, body: string): string {
+  return `mailto:?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(body)}`;
+}
+
+/** 754 → "12:34"; 3725 → "1:02:05". */
+export function formatCountdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+// ------------------------------------------------------------------------------------------------ the store
+
+export type OrgLookup =
+  | { status: "idle" }
+  | { status: "looking"; domain: string }
+  | { status: "found"; domain: string; found: TenantFound }
+  | { status: "personal"; domain: string }
+  | { status: "none"; domain: string };
+
+export type SignInState =
+  | { status: "idle" }
+  | { status: "starting" }
+  | { status: "browser"; url: string; opened: boolean; paste: boolean }
+  | { status: "device"; userCode: string; verificationUri: string; expiresAt: number }
+  | { status: "cancelled" }
+  | { status: "failed"; error: IpcError };
+
+export interface ProbeRow {
+  protocol: Protocol;
+  server: string;
+  layers: LayerReport[];
+  report: ProbeReport | null;
+}
+
+export type ProbeState =
+  | { status: "idle" }
+  | { status: "running"; rows: ProbeRow[] }
+  | { status: "done"; rows: ProbeRow[] }
+  | { status: "stopped"; rows: ProbeRow[] }
+  | { status: "error"; rows: ProbeRow[]; error: IpcError };
+
+type Ipc = Pick<
+  typeof realIpc,
+  | "checkField"
+  | "setupGuide"
+  | "discoverTenant"
+  | "saveAccount"
+  | "signIn"
+  | "cancelSignIn"
+  | "submitSignInAddress"
+  | "testAccount"
+>;
+
+export interface WizardOptions {
+  ipc?: Ipc;
+  /** Where progress is kept; null keeps nothing. */
+  storage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
+  /** How long typing must pause before a field is checked. */
+  debounceMs?: number;
+  now?: () => number;
+}
+
+/** How long Next waits for a tenant lookup still running. */
+const TENANT_LOOKUP_PATIENCE_MS = 4000;
+
+type WaitKind = "guide" | "org" | "tenant" | "save" | "signIn" | "probe";
+
+const IDLE_CHECKS = (): Record<CheckedField, CheckState> => ({
+  clientId: { status: "idle" },
+  tenant: { status: "idle" },
+  clientSecret: { status: "idle" },
+});
+
+function asIpcError(err: unknown): IpcError {
+  if (err && typeof err === "object" && "code" in err && "message" in err) return err as IpcError;
+  return { code: "unexpected", message: err instanceof Error ? err.message : String(err) };
+}
+
+export class WizardStore {
+  step = $state<StepNumber>(1);
+  answers = $state<Answers>(emptyAnswers());
+  /** The client secret's Value: sent to Rust when saving, never kept anywhere else. */
+  secret = $state("");
+  saved = $state(false);
+  savedDraft = $state<string | null>(null);
+  signedIn = $state(false);
+  /** Progress was found and restored when the wizard opened. */
+  resumed = $state(false);
+
+  guide = $state<SetupGuide | null>(null);
+  guideError = $state<IpcError | null>(null);
+  guideLoading = $state(false);
+
+  checks = $state<Record<CheckedField, CheckState>>(IDLE_CHECKS());
+  orgLookup = $state<OrgLookup>({ status: "idle" });
+  tenantLookup = $state<TenantLookup>({ status: "idle" });
+
+  saving = $state(false);
+  /** Next was pressed while checks were still running: waiting for them. */
+  settling = $state(false);
+  saveError = $state<IpcError | null>(null);
+
+  signIn = $state<SignInState>({ status: "idle" });
+  submitError = $state<IpcError | null>(null);
+  probe = $state<ProbeState>({ status: "idle" });
+
+  adminOpen = $state(false);
+  adminDiagnosis = $state<Diagnosis | null>(null);
+
+  #ipc: Ipc;
+  #storage: WizardOptions["storage"];
+  #debounceMs: number;
+  #now: () => number;
+  #timers = new Map<CheckedField, ReturnType<typeof setTimeout>>();
+  /** The latest check of each field: `run` starts it now, `done` settles when it has answered. */
+  #checkRuns = new Map<CheckedField, { run: () => void; done: Promise<void> }>();
+  #tenantLookupRun: Promise<void> | null = null;
+  /** Each wait's generation: an answer from an older generation is dropped. */
+  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, save: 0, signIn: 0, probe: 0 };
+  #checkSeq: Record<CheckedField, number> = { clientId: 0, tenant: 0, clientSecret: 0 };
+
+  constructor(options: WizardOptions = {}) {
+    this.#ipc = options.ipc ?? realIpc;
+    this.#storage = options.storage === undefined ? globalThis.localStorage ?? null : options.storage;
+    this.#debounceMs = options.debounceMs ?? 250;
+    this.#now = options.now ?? Date.now;
+    let restored: Progress | null = null;
+    try {
+      restored = restoreProgress(this.#storage?.getItem(STORAGE_KEY) ?? null);
+    } catch {
+      restored = null;
+    }
+    if (restored) {
+      this.step = restored.step;
+      this.answers = restored.answers;
+      this.saved = restored.saved;
+      this.savedDraft = restored.savedDraft;
+      this.signedIn = restored.signedIn;
+      this.resumed = true;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- derived facts
+
+  get draft(): WizardDraft {
+    return toDraft(this.answers);
+  }
+
+  get applies(): Applies {
+    return applies(this.answers);
+  }
+
+  get needsSecret(): boolean {
+    return this.guide?.needsSecret ?? this.applies.secretFields;
+  }
+
+  /** Saved before, nothing changed since, and no new secret: Next on step 4 goes straight on. */
+  get upToDate(): boolean {
+    return this.saved && this.savedDraft === draftFingerprint(this.answers) && this.secret.trim() === "";
+  }
+
+  get blockers(): string[] {
+    return stepBlockers(this.step, {
+      answers: this.answers,
+      checks: this.checks,
+      tenantLookup: this.tenantLookup,
+      needsSecret: this.needsSecret,
+      secret: this.secret,
+      upToDate: this.upToDate,
+      signedIn: this.signedIn,
+    });
+  }
+
+  get connected(): boolean {
+    return (
+      this.probe.status === "done" &&
+      this.probe.rows.length > 0 &&
+      this.probe.rows.every((r) => r.report?.outcome.status === "ok")
+    );
+  }
+
+  get adminMessage(): string | null {
+    return this.guide ? adminMessageFor(this.guide.adminMessage, this.adminDiagnosis) : null;
+  }
+
+  // ---------------------------------------------------------------------------------------------- progress
+
+  progress(): Progress {
+    return {
+      step: this.step,
+      answers: this.answers,
+      saved: this.saved,
+      savedDraft: this.savedDraft,
+      signedIn: this.signedIn,
+    };
+  }
+
+  /** Writes the progress (the screen calls it from an effect, so every change is kept). */
+  persist(): void {
+    const text = serialiseProgress(this.progress());
+    try {
+      this.#storage?.setItem(STORAGE_KEY, text);
+    } catch {
+      // Storage full or disabled: the wizard still works, it just won't resume.
+    }
+  }
+
+  forget(): void {
+    try {
+      this.#storage?.removeItem(STORAGE_KEY);
+    } catch {
+      // nothing kept
+    }
+  }
+
+  /** Back to an empty step 1. */
+  startOver(): void {
+    void this.cancelSignIn();
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#checkRuns.clear();
+    for (const key of Object.keys(this.#seq) as WaitKind[]) this.#seq[key]++;
+    this.step = 1;
+    this.answers = emptyAnswers();
+    this.secret = "";
+    this.saved = false;
+    this.savedDraft = null;
+    this.signedIn = false;
+    this.resumed = false;
+    this.guide = null;
+    this.guideError = null;
+    this.checks = IDLE_CHECKS();
+    this.orgLookup = { status: "idle" };
+    this.tenantLookup = { status: "idle" };
+    this.saving = false;
+    this.settling = false;
+    this.saveError = null;
+    this.signIn = { status: "idle" };
+    this.probe = { status: "idle" };
+    this.forget();
+  }
+
+  /** What entering the current step starts (also after resuming). */
+  enter(): void {
+    switch (this.step) {
+      case 2:
+        void this.lookUpOrganisation();
+        break;
+      case 3:
+        void this.loadGuide();
+        break;
+      case 4:
+        void this.loadGuide();
+        for (const field of ["clientId", "tenant"] as const) {
+          const value = this.answers[field];
+          const check = this.checks[field];
+          if (value.trim() !== "" && !(check.status === "done" && check.value === value)) {
+            this.#scheduleCheck(field, value, 0);
+          }
+        }
+        if (this.secret.trim() !== "") this.#scheduleCheck("clientSecret", this.secret, 0);
+        break;
+      case 6:
+        if (this.probe.status !== "running") void this.prove();
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- moving
+
+  goTo(step: StepNumber): void {
+    if (step === this.step) return;
+    if (this.step === 5 && this.#signInWaiting()) void this.cancelSignIn();
+    if (this.step === 6 && this.probe.status === "running") this.stopProbe();
+    if (step === 5 && this.signIn.status !== "idle" && !this.#signInWaiting()) this.signIn = { status: "idle" };
+    this.saveError = null;
+    this.step = step;
+    this.enter();
+  }
+
+  back(): void {
+    if (this.step > 1) this.goTo((this.step - 1) as StepNumber);
+  }
+
+  /** Next: step 4 saves the account first; step 5 needs the sign-in. */
+  async next(): Promise<void> {
+    if (this.blockers.length > 0 || this.saving || this.settling) return;
+    if (this.step === 4) {
+      this.settling = true;
+      try {
+        await this.settle();
+      } finally {
+        this.settling = false;
+      }
+      if (this.step !== 4 || this.blockers.length > 0) return;
+    }
+    if (this.step === 4 && !this.upToDate) {
+      const ok = await this.save();
+      if (!ok) return;
+    }
+    if (this.step < STEP_COUNT) this.goTo((this.step + 1) as StepNumber);
+  }
+
+  // ---------------------------------------------------------------------------------------------- step 1 and 2
+
+  toggleService(service: Service, on: boolean): void {
+    const rest = this.answers.services.filter((s) => s !== service);
+    this.answers.services = on ? [...rest, service] : rest;
+  }
+
+  /** Looks the address's domain up (step 2), to suggest "my organisation" when its directory exists. */
+  async lookUpOrganisation(): Promise<void> {
+    const domain = emailDomain(this.answers.address);
+    const seq = ++this.#seq.org;
+    if (!domain) {
+      this.orgLookup = { status: "idle" };
+      return;
+    }
+    if (isPersonalDomain(domain)) {
+      this.orgLookup = { status: "personal", domain };
+      return;
+    }
+    if (this.orgLookup.status !== "idle" && this.orgLookup.status !== "looking" && this.orgLookup.domain === domain) {
+      return;
+    }
+    this.orgLookup = { status: "looking", domain };
+    const cloud = buildCloud(this.answers) ?? { kind: "global" };
+    const draft: WizardDraft = { ...this.draft, appOnly: false, audience: "my-organisation", tenant: domain, cloud };
+    try {
+      const found = await this.#ipc.discoverTenant(draft);
+      if (seq !== this.#seq.org) return;
+      this.orgLookup = { status: "found", domain, found };
+      // Start step 4 with the organisation filled in; the user checks it against Entra's Overview page.
+      if (this.answers.tenant.trim() === "") this.answers.tenant = found.tenantId ?? domain;
+    } catch {
+      // An unknown domain is not an error at this step: there is simply no suggestion.
+      if (seq === this.#seq.org) this.orgLookup = { status: "none", domain };
+    }
+  }
+
+  setCloudKind(kind: CloudKind): void {
+    this.answers.cloudKind = kind;
+    this.orgLookup = { status: "idle" };
+    if (kind !== "custom") void this.lookUpOrganisation();
+  }
+
+  // ---------------------------------------------------------------------------------------------- step 3
+
+  async loadGuide(): Promise<void> {
+    const seq = ++this.#seq.guide;
+    this.guideLoading = true;
+    this.guideError = null;
+    try {
+      const guide = await this.#ipc.setupGuide(this.draft);
+      if (seq !== this.#seq.guide) return;
+      this.guide = guide;
+    } catch (err) {
+      if (seq === this.#seq.guide) this.guideError = asIpcError(err);
+    } finally {
+      if (seq === this.#seq.guide) this.guideLoading = false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- step 4
+
+  /** A pasted value changed: keep it and check it once typing pauses. */
+  setField(field: CheckedField, value: string): void {
+    if (field === "clientSecret") this.secret = value;
+    else this.answers[field] = value;
+    if (field === "tenant") {
+      this.#seq.tenant++;
+      this.tenantLookup = { status: "idle" };
+    }
+    this.saveError = null;
+    this.#scheduleCheck(field, value, this.#debounceMs);
+  }
+
+  #scheduleCheck(field: CheckedField, value: string, delay: number): void {
+    const pending = this.#timers.get(field);
+    if (pending) clearTimeout(pending);
+    this.#timers.delete(field);
+    const seq = ++this.#checkSeq[field];
+    if (value.trim() === "") {
+      this.checks[field] = { status: "idle" };
+      this.#checkRuns.delete(field);
+      return;
+    }
+    this.checks[field] = { status: "checking", value };
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    let started = false;
+    const run = () => {
+      if (started) return;
+      started = true;
+      const timer = this.#timers.get(field);
+      if (timer) clearTimeout(timer);
+      this.#timers.delete(field);
+      void this.#check(field, value, seq).finally(finished);
+    };
+    this.#timers.set(field, setTimeout(run, delay));
+    this.#checkRuns.set(field, { run, done });
+  }
+
+  /** Runs the checks still waiting for typing to pause, and waits for every check and the tenant lookup. */
+  async settle(): Promise<void> {
+    const runs = [...this.#checkRuns.values()];
+    for (const r of runs) r.run();
+    await Promise.all(runs.map((r) => r.done));
+    // The lookup goes over the network: wait a little for it, not for a stalled connection (only an unknown
+    // tenant blocks Next, and the sign-in would say so anyway).
+    if (this.applies.tenantField) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const patience = new Promise<void>((done) => (timer = setTimeout(done, TENANT_LOOKUP_PATIENCE_MS)));
+      await Promise.race([this.lookUpTenant(), patience]);
+      clearTimeout(timer);
+    }
+  }
+
+  async #check(field: CheckedField, value: string, seq: number): Promise<void> {
+    try {
+      const result = await this.#ipc.checkField(field, value);
+      if (seq !== this.#checkSeq[field]) return;
+      this.checks[field] = { status: "done", value, result };
+      // The admin-consent link in the guide appears once the client ID and tenant are known.
+      if (field !== "clientSecret" && result.verdict !== "problem") void this.loadGuide();
+    } catch (err) {
+      if (seq === this.#checkSeq[field]) this.checks[field] = { status: "error", value, error: asIpcError(err) };
+    }
+  }
+
+  /** The tenant field lost focus: does Microsoft know this organisation? */
+  lookUpTenant(): Promise<void> {
+    const value = this.answers.tenant;
+    const check = this.checks.tenant;
+    if (value.trim() === "" || (check.status === "done" && check.result.verdict === "problem")) {
+      return Promise.resolve();
+    }
+    if (this.tenantLookup.status !== "idle" && this.tenantLookup.value === value) {
+      return this.tenantLookup.status === "looking" && this.#tenantLookupRun ? this.#tenantLookupRun : Promise.resolve();
+    }
+    const seq = ++this.#seq.tenant;
+    this.tenantLookup = { status: "looking", value };
+    this.#tenantLookupRun = (async () => {
+      try {
+        const found = await this.#ipc.discoverTenant(this.draft);
+        if (seq === this.#seq.tenant) this.tenantLookup = { status: "found", value, found };
+      } catch (err) {
+        if (seq === this.#seq.tenant) this.tenantLookup = { status: "failed", value, error: asIpcError(err) };
+      }
+    })();
+    return this.#tenantLookupRun;
+  }
+
+  /** Saves the account (the secret goes to the keychain). True when it worked. */
+  async save(): Promise<boolean> {
+    const seq = ++this.#seq.save;
+    this.saving = true;
+    this.saveError = null;
+    const draft = this.draft;
+    const fingerprint = draftFingerprint(this.answers);
+    const secret = this.applies.secretFields && this.secret.trim() !== "" ? this.secret : null;
+    const expires = secret && this.answers.secretExpires ? this.answers.secretExpires : null;
+    // Once a save was attempted, the account may exist: the next one replaces it (harmless if it does not).
+    const replace = this.saved;
+    this.saved = true;
+    try {
+      await this.#ipc.saveAccount(draft, secret, expires, replace);
+      if (seq !== this.#seq.save) return false;
+      this.savedDraft = fingerprint;
+      this.signedIn = false;
+      this.signIn = { status: "idle" };
+      this.secret = "";
+      this.checks.clientSecret = { status: "idle" };
+      return true;
+    } catch (err) {
+      if (seq === this.#seq.save) {
+        this.saveError = asIpcError(err);
+        this.savedDraft = null;
+      }
+      return false;
+    } finally {
+      if (seq === this.#seq.save) this.saving = false;
+    }
+  }
+
+  /** Stops waiting for the save (it may still finish in the background; the next save replaces it). */
+  stopSaving(): void {
+    this.#seq.save++;
+    this.saving = false;
+    this.savedDraft = null;
+  }
+
+  // ---------------------------------------------------------------------------------------------- step 5
+
+  #signInWaiting(): boolean {
+    const s = this.signIn.status;
+    return s === "starting" || s === "browser" || s === "device";
+  }
+
+  get signInWaiting(): boolean {
+    return this.#signInWaiting();
+  }
+
+  async startSignIn(): Promise<void> {
+    if (this.#signInWaiting()) return;
+    const seq = ++this.#seq.signIn;
+    this.signIn = { status: "starting" };
+    this.submitError = null;
+    try {
+      await this.#ipc.signIn(this.draft.name, (event: SignInEvent) => {
+        if (seq !== this.#seq.signIn) return;
+        if (event.kind === "browser") {
+          this.signIn = { status: "browser", url: event.url, opened: event.opened, paste: event.paste };
+        } else {
+          this.signIn = {
+            status: "device",
+            userCode: event.userCode,
+            verificationUri: event.verificationUri,
+            expiresAt: this.#now() + event.expiresInSecs * 1000,
+          };
+        }
+      });
+      if (seq !== this.#seq.signIn) return;
+      this.signedIn = true;
+      this.signIn = { status: "idle" };
+      if (this.step === 5) this.goTo(6);
+    } catch (err) {
+      if (seq !== this.#seq.signIn) return;
+      const error = asIpcError(err);
+      this.signIn = error.code === "cancelled" ? { status: "cancelled" } : { status: "failed", error };
+    }
+  }
+
+  async cancelSignIn(): Promise<void> {
+    if (!this.#signInWaiting()) return;
+    try {
+      const wasRunning = await this.#ipc.cancelSignIn();
+      if (!wasRunning && this.#signInWaiting()) {
+        this.#seq.signIn++;
+        this.signIn = { status: "cancelled" };
+      }
+    } catch {
+      // The sign-in ends by itself with "cancelled" or its own error.
+      this.#seq.signIn++;
+      this.signIn = { status: "cancelled" };
+    }
+  }
+
+  async submitAddress(address: string): Promise<void> {
+    this.submitError = null;
+    try {
+      await this.#ipc.submitSignInAddress(address.trim());
+    } catch (err) {
+      this.submitError = asIpcError(err);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- step 6
+
+  async prove(): Promise<void> {
+    const seq = ++this.#seq.probe;
+    const rows: ProbeRow[] = [];
+    this.probe = { status: "running", rows };
+    const live = () => (this.probe.status === "running" ? this.probe.rows : null);
+    try {
+      const reports = await this.#ipc.testAccount(this.draft.name, [], false, (progress: ProbeProgress) => {
+        const current = live();
+        if (seq !== this.#seq.probe || !current) return;
+        let row = current.find((r) => r.protocol === progress.protocol);
+        if (!row) {
+          current.push({ protocol: progress.protocol, server: progress.server, layers: [], report: null });
+          row = current[current.length - 1];
+        }
+        row.layers.push(progress.layer);
+      });
+      if (seq !== this.#seq.probe) return;
+      this.probe = {
+        status: "done",
+        rows: reports.map((report) => ({
+          protocol: report.protocol,
+          server: report.server,
+          layers: report.layers,
+          report,
+        })),
+      };
+      // Connected: nothing left to resume.
+      if (this.connected) this.forget();
+    } catch (err) {
+      if (seq !== this.#seq.probe) return;
+      const current = live() ?? [];
+      this.probe = { status: "error", rows: current, error: asIpcError(err) };
+    }
+  }
+
+  /** Stops waiting for the test (the probe in Rust finishes on its own; its result is dropped). */
+  stopProbe(): void {
+    if (this.probe.status !== "running") return;
+    this.#seq.probe++;
+    this.probe = { status: "stopped", rows: this.probe.rows };
+  }
+
+  /** The action a diagnosis offers. */
+  remedy(remedy: Remedy, diagnosis: Diagnosis): void {
+    if (remedy.kind === "admin") this.openAdmin(diagnosis);
+    else if (remedy.kind === "retry") {
+      if (this.step === 6) void this.prove();
+      else if (this.step === 5) void this.startSignIn();
+    } else if (remedy.step === 5) {
+      this.signedIn = false;
+      this.signIn = { status: "idle" };
+      if (this.step === 5) void this.startSignIn();
+      else this.goTo(5);
+    } else this.goTo(remedy.step);
+  }
+
+  // ---------------------------------------------------------------------------------------------- the IT admin
+
+  openAdmin(diagnosis: Diagnosis | null = null): void {
+    this.adminDiagnosis = diagnosis;
+    this.adminOpen = true;
+    void this.loadGuide();
+  }
+
+  closeAdmin(): void {
+    this.adminOpen = false;
+  }
+}
