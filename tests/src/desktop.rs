@@ -95,12 +95,14 @@ pub async fn connect(driver: &Driver, app: &Path) -> Client {
 
 /// A screenshot of the app's window taken at X level: WebKitWebDriver's own can be stale, and the DOM is ready
 /// before WebKitGTK has painted, so retry until the picture has more than a handful of colours and differs from
-/// the `previous` screen's.
+/// the `previous` screen's, and is the same twice running (or, for a screen that never stops changing, such as a
+/// countdown, after a few seconds).
 pub async fn screenshot(name: &str, previous: Option<&Path>) -> PathBuf {
     let dir = workspace::artifacts_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     let deadline = Instant::now() + Duration::from_secs(20);
+    let live_after = Instant::now() + Duration::from_secs(6);
     let (mut last, mut stable) = (Vec::new(), 0);
     loop {
         let window = app_window_id().unwrap_or_else(|| "root".to_owned());
@@ -122,7 +124,7 @@ pub async fn screenshot(name: &str, previous: Option<&Path>) -> PathBuf {
         let current = std::fs::read(&path).unwrap();
         let changed = previous.is_none_or(|p| std::fs::read(p).ok().as_ref() != Some(&current));
         stable = if current == last { stable + 1 } else { 0 };
-        if colours > 16 && changed && stable >= 2 {
+        if colours > 16 && changed && (stable >= 4 || Instant::now() > live_after) {
             return path;
         }
         last = current;

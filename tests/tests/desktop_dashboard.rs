@@ -72,6 +72,8 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
     );
     let client = connect(&driver, &app_binary()).await;
     card_state(&client, "adele", "working", Duration::from_secs(20)).await;
+    // WebKitGTK paints after the DOM is ready.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let shot = screenshot("app-dashboard.png", None).await;
 
     // Microsoft withdraws the consent: the next refresh fails, and the card says what to do.

@@ -23,6 +23,10 @@ use mailgrant_tests::peers::MailPeers;
 const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The app is single-instance (a second launch hands over to the first and exits), and the screenshots are of
+/// the one Mailgrant window: one app at a time.
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Bed {
     emulator: Emulator,
     peers: MailPeers,
@@ -236,6 +240,7 @@ async fn wait_connected(client: &Client) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and the mail peers: run the README's test command"]
 async fn a_confidential_app_with_loopback_sign_in_ends_in_a_tested_mailbox() {
+    let _one = ONE_APP.lock().await;
     let bed = Bed::start().await;
     let (driver, client) = start_wizard(&bed).await;
     let step1 = answer_steps_1_and_2(&client, &bed, false, true).await;
@@ -274,6 +279,7 @@ async fn a_confidential_app_with_loopback_sign_in_ends_in_a_tested_mailbox() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and the mail peers: run the README's test command"]
 async fn a_device_code_sign_in_ends_in_a_tested_mailbox() {
+    let _one = ONE_APP.lock().await;
     let bed = Bed::start().await;
     let (driver, client) = start_wizard(&bed).await;
     answer_steps_1_and_2(&client, &bed, true, false).await;
