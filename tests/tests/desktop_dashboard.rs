@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use mailgrant_core::model::{RedirectMode, Service};
+use mailgrant_core::model::{Flow, RedirectMode, Service};
 use mailgrant_core::store::Store;
 use mailgrant_core::vault::TokenVault;
-use mailgrant_core::DataHome;
+use mailgrant_core::{DataHome, SecretString};
 use mailgrant_tests::desktop::{app_binary, connect, screenshot, start_driver};
-use mailgrant_tests::emulator::demo::ADELE;
+use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN};
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::fixtures::{self, TestHome};
 
@@ -61,6 +61,32 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
     let mut registration = fixtures::public_registration(&emulator);
     registration.redirect_mode = RedirectMode::Loopback;
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
+    // A background service whose client secret runs out in 10 days, for the expiry board.
+    let daemon = mailgrant_core::connect::add_account(
+        &home.store,
+        &home.vault,
+        mailgrant_core::connect::NewAccount {
+            name: "daemon".into(),
+            address: ADELE.into(),
+            app_name: Some("Mail daemon".into()),
+            client_id: CONFIDENTIAL_CLIENT_ID.parse().unwrap(),
+            tenant: TENANT_DOMAIN.parse().unwrap(),
+            cloud: fixtures::emulator_cloud(&emulator),
+            flow: Flow::ClientCredentials,
+            redirect: RedirectMode::Loopback,
+            services: [Service::GraphRead].into_iter().collect(),
+            shared_mailbox: None,
+            imap: None,
+            pop: None,
+            smtp: None,
+            secret: Some((
+                SecretString::new(SECRET_VALUE.into()),
+                Some(time::OffsetDateTime::now_utc() + time::Duration::days(10)),
+            )),
+            certificate: None,
+        },
+    )
+    .unwrap();
 
     let log = home.path().join("browser.log");
     let driver = start_driver(
@@ -100,10 +126,42 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
     card_state(&client, "adele", "working", Duration::from_secs(30)).await;
     let browsed = std::fs::read_to_string(&log).unwrap();
     assert!(browsed.contains("loopback answered: 200"), "{browsed}");
-    screenshot("app-dashboard-restored.png", Some(&needs)).await;
+    let restored = screenshot("app-dashboard-restored.png", Some(&needs)).await;
+
+    // The expiry board lists the daemon's secret with its threshold.
+    client
+        .find(Locator::XPath(
+            "//button[normalize-space()='Check client-secret expiry']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='credential-row']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains(&SECRET_VALUE[..3]), "the secret's hint: {row}");
+    assert!(
+        row.to_lowercase().contains("14 days"),
+        "the 14-day threshold: {row}"
+    );
+    screenshot("app-secrets-board.png", Some(&restored)).await;
 
     client.close().await.unwrap();
     drop(driver);
     let _ = home.vault.forget_account("adele");
     let _ = home.vault.forget_registration(&registration);
+    let _ = home.vault.forget_account(&daemon.name);
+    if let Ok(config) = home.store.load() {
+        for registration in &config.registrations {
+            let _ = home.vault.forget_registration(registration);
+        }
+    }
 }
