@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the desktop app's start-to-first-paint time and its memory (RSS) at idle under Xvfb.
 #   bench/startup.sh [BINARY] [RUNS]    default: target/release/mailgrant if built, else target/debug/mailgrant; 5 runs
+#   ACCOUNTS=100 bench/startup.sh        first adds that many accounts (with `mailgrant add`): the dashboard at scale
 # First paint = the first moment the X window shows the rendered welcome screen (not just a blank window).
 # Run it inside a display and a D-Bus session, e.g.:
 #   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bench/startup.sh
@@ -23,10 +24,14 @@ tree_rss_kib() { # RSS of a process and all its descendants, in KiB
   echo "$total"
 }
 
-echo "binary: $bin ($(du -h "$bin" | cut -f1))"
+echo "binary: $bin ($(du -h "$bin" | cut -f1)), accounts: ${ACCOUNTS:-0}"
 times=()
 for i in $(seq "$runs"); do
   home=$(mktemp -d)
+  for n in $(seq "${ACCOUNTS:-0}"); do
+    MAILGRANT_HOME="$home/mg" "$bin" add --name "user$n" --email "user$n@contoso.example" \
+      --client-id 8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e --tenant contoso.example >/dev/null
+  done
   start=$(date +%s%N)
   MAILGRANT_HOME="$home/mg" XDG_DATA_HOME="$home/data" XDG_CACHE_HOME="$home/cache" XDG_CONFIG_HOME="$home/config" \
     "$bin" >/dev/null 2>&1 &

@@ -1,8 +1,10 @@
-//! While the app runs: access tokens refreshed before they expire, idle refresh tokens kept alive, and the UI
-//! told (`accounts-changed`) whenever an account's tokens or health changed.
+//! While the app runs: access tokens refreshed before they expire, idle refresh tokens kept alive, the UI told
+//! (`accounts-changed`) whenever an account's tokens or health changed, and a desktop notification when a client
+//! secret or certificate crosses 30, 14 or 7 days before expiry, or expires (once per threshold).
 
 use std::time::Duration;
 
+use mailgrant_core::health;
 use mailgrant_core::identity::permissions;
 use mailgrant_core::model::Flow;
 use mailgrant_core::tokens::{now_unix, REFRESH_MARGIN_SECS};
@@ -24,10 +26,34 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
             if tick(&state, ticks % 60 == 0).await {
                 let _ = app.emit(ACCOUNTS_CHANGED_EVENT, ());
             }
+            announce_expiries(&app, &state);
             ticks += 1;
             tokio::time::sleep(TICK).await;
         }
     });
+}
+
+/// Notifies each credential that crossed a threshold since it was last announced.
+fn announce_expiries<R: Runtime>(app: &tauri::AppHandle<R>, state: &AppState) {
+    use tauri_plugin_notification::NotificationExt;
+    let Ok(config) = state.tokens.store().load() else {
+        return;
+    };
+    let rows = health::credentials(&config, now_unix());
+    let mut notices = health::ExpiryNotices::load(&state.home);
+    let due = notices.due(&rows);
+    if due.is_empty() {
+        return;
+    }
+    for row in due {
+        let (title, body) = health::expiry_notice(row);
+        if let Err(error) = app.notification().builder().title(title).body(body).show() {
+            tracing::warn!(%error, "cannot show a desktop notification");
+        }
+    }
+    if let Err(error) = notices.save(&state.home) {
+        tracing::warn!(%error, "cannot record the expiry notifications");
+    }
 }
 
 /// One pass; true when something changed. `keep_alive`: also refresh refresh tokens idle for two weeks.

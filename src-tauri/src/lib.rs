@@ -65,7 +65,8 @@ fn run_desktop(open_url: Option<String>) -> ExitCode {
             focus_main_window(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
-        .plugin(tauri_plugin_opener::init());
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init());
 
     let result = configure(builder, state)
         .setup(move |app| {

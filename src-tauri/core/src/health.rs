@@ -165,7 +165,7 @@ pub fn accounts(config: &ConfigFile, now: i64) -> Vec<AccountHealth> {
 }
 
 /// How close a credential is to expiring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum ExpiryState {
@@ -283,6 +283,83 @@ pub fn credentials(config: &ConfigFile, now: i64) -> Vec<CredentialExpiry> {
             ))
     });
     rows
+}
+
+/// Which expiry thresholds the user has already been told about, per credential, so each one is announced once
+/// (a desktop notification at 30, 14 and 7 days and at expiry). Kept in `notified.json` in the data home.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ExpiryNotices {
+    /// `registration/key_id` → the last state announced.
+    announced: std::collections::BTreeMap<String, ExpiryState>,
+}
+
+impl ExpiryNotices {
+    /// The record in `home`, or an empty one (a missing or unreadable record only means notices may repeat).
+    pub fn load(home: &crate::DataHome) -> Self {
+        std::fs::read(Self::path(home))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, home: &crate::DataHome) -> Result<(), crate::store::StoreError> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(crate::store::StoreError::rejected)?;
+        crate::store::create_private_dir(home.dir())?;
+        crate::store::write_atomically(&Self::path(home), &bytes)
+    }
+
+    fn path(home: &crate::DataHome) -> std::path::PathBuf {
+        home.dir().join("notified.json")
+    }
+
+    /// The credentials that crossed a threshold not yet announced; marks them announced. A renewed credential
+    /// (back to `ok`) starts over.
+    pub fn due<'a>(&mut self, rows: &'a [CredentialExpiry]) -> Vec<&'a CredentialExpiry> {
+        let mut due = Vec::new();
+        for row in rows {
+            let key = format!("{}/{}", row.registration, row.key_id);
+            if !row.state.needs_attention() {
+                self.announced.remove(&key);
+                continue;
+            }
+            if self.announced.get(&key).is_none_or(|before| row.state < *before) {
+                self.announced.insert(key, row.state);
+                due.push(row);
+            }
+        }
+        // Forget credentials that are gone.
+        let present: std::collections::BTreeSet<String> = rows
+            .iter()
+            .map(|r| format!("{}/{}", r.registration, r.key_id))
+            .collect();
+        self.announced.retain(|key, _| present.contains(key));
+        due
+    }
+}
+
+/// The words of a notification for a credential that crossed a threshold.
+pub fn expiry_notice(row: &CredentialExpiry) -> (String, String) {
+    let what = match row.kind {
+        CredentialKind::Secret => "client secret",
+        CredentialKind::Certificate => "certificate",
+    };
+    let title = match (row.state, row.days_left) {
+        (ExpiryState::Expired, _) => format!("The {what} of {} has expired", row.registration_name),
+        (_, Some(days)) => format!("The {what} of {} expires in {days} days", row.registration_name),
+        _ => format!("The {what} of {} expires soon", row.registration_name),
+    };
+    let users = if row.accounts.is_empty() {
+        "No account here uses it.".to_owned()
+    } else {
+        format!(
+            "Mailboxes that stop working with it: {}.",
+            row.accounts.join(", ")
+        )
+    };
+    (
+        title,
+        format!("{users} Create a new one in Entra (Certificates & secrets) and add it to Mailgrant."),
+    )
 }
 
 /// Where to withdraw the consent an account gave, and what that does (and does not do).
@@ -439,6 +516,42 @@ mod tests {
         assert!(h.reason.contains("AADSTS70008"));
         a.tokens.last_failure.as_mut().unwrap().sign_in_again = false;
         assert_eq!(account_health(&a, Some(&reg), NOW).state, AccountState::Failing);
+    }
+
+    #[test]
+    fn each_threshold_is_announced_once_and_a_renewal_starts_over() {
+        let mut config = ConfigFile::default();
+        config
+            .add_registration(registration(&[Some(NOW + 20 * DAY)]))
+            .unwrap();
+        let mut notices = ExpiryNotices::default();
+        let at = |config: &ConfigFile, now| credentials(config, now);
+        assert_eq!(notices.due(&at(&config, NOW)).len(), 1, "30 days crossed");
+        assert!(notices.due(&at(&config, NOW)).is_empty(), "once");
+        assert!(
+            notices.due(&at(&config, NOW + 5 * DAY)).is_empty(),
+            "still within 30 (15 left)"
+        );
+        let rows = at(&config, NOW + 7 * DAY);
+        let due = notices.due(&rows);
+        assert_eq!(due.len(), 1, "14 days crossed");
+        let (title, body) = expiry_notice(due[0]);
+        assert!(title.contains("expires in 13 days"), "{title}");
+        assert!(body.contains("Entra"), "{body}");
+        assert_eq!(
+            notices.due(&at(&config, NOW + 14 * DAY)).len(),
+            1,
+            "7 days crossed"
+        );
+        let rows = at(&config, NOW + 21 * DAY);
+        let due = notices.due(&rows);
+        assert!(expiry_notice(due[0]).0.contains("has expired"));
+        assert!(notices.due(&at(&config, NOW + 22 * DAY)).is_empty());
+        // Renewed: a new end date far away, then it nears again.
+        config.registrations[0].credentials[0].expires =
+            Some(OffsetDateTime::from_unix_timestamp(NOW + 100 * DAY).unwrap());
+        assert!(notices.due(&at(&config, NOW + 22 * DAY)).is_empty());
+        assert_eq!(notices.due(&at(&config, NOW + 75 * DAY)).len(), 1);
     }
 
     #[test]

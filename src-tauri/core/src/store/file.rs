@@ -91,7 +91,7 @@ impl Drop for LockGuard {
 /// Replaces `path` with `bytes` so that a reader sees either the old or the new file, never a mix: a temporary
 /// file in the same directory is written, flushed to disk, renamed over `path`, and the directory entry is flushed
 /// too (unix). The temporary file is removed if anything fails.
-pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let write_error = |source| StoreError::Write {
         path: path.to_path_buf(),
         source,

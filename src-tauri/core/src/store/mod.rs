@@ -15,7 +15,7 @@
 //! by a newer Mailgrant at the same schema version survives an update made by this one.
 
 mod file;
-pub(crate) use file::{create_private_dir, LockGuard};
+pub(crate) use file::{create_private_dir, write_atomically, LockGuard};
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -395,7 +395,7 @@ impl Store {
         config.schema_version = SCHEMA_VERSION;
         let after = config.to_bytes()?;
         if after != before {
-            file::write_atomically(&self.path, &after)?;
+            write_atomically(&self.path, &after)?;
         }
         Ok(out)
     }
