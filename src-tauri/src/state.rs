@@ -8,6 +8,8 @@ use mailgrant_core::vault::TokenVault;
 use mailgrant_core::{DataHome, HomeError};
 use tokio_util::sync::CancellationToken;
 
+use crate::dto::IpcError;
+
 /// The environment variable naming extra trusted CA certificates (PEM) for HTTPS and mail: networks that
 /// inspect TLS, and the test bed's throwaway CA. The CLI's `--ca-file` does the same.
 pub const CA_FILE_ENV: &str = "MAILGRANT_CA_FILE";
@@ -60,6 +62,19 @@ impl AppState {
     /// State for the process: `MAILGRANT_HOME` or the platform config dir.
     pub fn from_env() -> Result<Self, StateError> {
         Self::new(DataHome::from_env()?)
+    }
+
+    /// The account's health as the config says now.
+    pub fn health_of(&self, name: &str) -> Result<mailgrant_core::health::AccountHealth, IpcError> {
+        let config = self.tokens.store().load().map_err(IpcError::from_store)?;
+        let account = config.account(name).ok_or_else(|| {
+            IpcError::new("unknown-account", format!("there is no account called {name:?}"))
+        })?;
+        Ok(mailgrant_core::health::account_health(
+            account,
+            config.registration(&account.registration),
+            mailgrant_core::tokens::now_unix(),
+        ))
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, Option<PendingSignIn>> {

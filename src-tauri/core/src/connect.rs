@@ -70,18 +70,7 @@ pub struct SignInPlan {
 impl SignInPlan {
     /// The plan for the account `name` of the service's config.
     pub fn load(service: &TokenService, name: &str) -> Result<Self, ConnectError> {
-        let config = service.store().load().map_err(TokenError::from)?;
-        let account = config
-            .account(name)
-            .cloned()
-            .ok_or_else(|| TokenError::UnknownAccount(name.to_owned()))?;
-        let registration = config
-            .registration(&account.registration)
-            .cloned()
-            .ok_or_else(|| TokenError::UnknownRegistration {
-                account: account.name.clone(),
-                registration: account.registration.clone(),
-            })?;
+        let (account, registration) = service.account(name)?;
         let resource = tokens::primary_resource(&account)
             .ok_or_else(|| ConnectError::NoServices(account.name.clone()))?;
         Ok(Self {

@@ -203,7 +203,8 @@ impl TokenService {
         }
     }
 
-    fn account(&self, name: &str) -> Result<(Account, AppRegistration), TokenError> {
+    /// The account `name` and its app registration, from the config as it is now.
+    pub fn account(&self, name: &str) -> Result<(Account, AppRegistration), TokenError> {
         let config = self.store.load()?;
         let account = config
             .account(name)

@@ -72,15 +72,7 @@ pub async fn refresh_account(state: State<'_, AppState>, name: String) -> Result
             .await
             .map_err(IpcError::from_token)?;
     }
-    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
-    let account = config
-        .account(&name)
-        .ok_or_else(|| IpcError::new("unknown-account", format!("there is no account called {name:?}")))?;
-    Ok(health::account_health(
-        account,
-        config.registration(&account.registration),
-        now_unix(),
-    ))
+    state.health_of(&name)
 }
 
 /// Forgets the account: its keychain entries (and its registration's, when no other account uses it) and its

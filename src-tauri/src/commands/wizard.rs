@@ -131,15 +131,7 @@ pub async fn sign_in(
     let result = run_sign_in(&state, &plan, &on_event, cancel, callback_rx).await;
     state.end_sign_in();
     result?;
-    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
-    let account = config
-        .account(&name)
-        .ok_or_else(|| IpcError::new("unknown-account", format!("there is no account called {name:?}")))?;
-    Ok(health::account_health(
-        account,
-        config.registration(&account.registration),
-        now_unix(),
-    ))
+    state.health_of(&name)
 }
 
 async fn run_sign_in(
