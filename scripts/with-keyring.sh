@@ -65,4 +65,12 @@ export GNOME_KEYRING_CONTROL=$home/runtime/keyring
 
 status=0
 "$@" || status=$?
+# A failure while the keyring daemon itself had crashed says nothing about the code under test (D-Bus then
+# activates the user's locked keyring, and every later keychain call fails): report it as such, with exit code 75
+# (EX_TEMPFAIL), so a caller may run the suite again in a fresh session.
+if [ "$status" -ne 0 ] && ! kill -0 "$daemon" 2>/dev/null; then
+  echo "with-keyring: gnome-keyring-daemon died during the run; its log:" >&2
+  cat "$home/daemon.log" >&2 || true
+  exit 75
+fi
 exit "$status"
