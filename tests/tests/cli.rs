@@ -504,7 +504,7 @@ async fn bad_input_gets_one_line_and_the_right_exit_code() {
             CONFIDENTIAL_CLIENT_ID,
             &["--client-secret-stdin", "--secret-expires", "2099-01-01"],
         ),
-        "Xk58Q~whateverwhateverwhateverwhatever12",
+        &format!("Xk58Q~{}", "c".repeat(34)),
         &[],
     )
     .await;

