@@ -379,7 +379,7 @@ async fn applications_with_their_credentials() {
     let (status, _, list) = get(&emulator, "/v1.0/applications", &token).await;
     assert_eq!(status, 200);
     let apps = list["value"].as_array().unwrap();
-    assert_eq!(apps.len(), 3);
+    assert_eq!(apps.len(), 5);
     let service = apps
         .iter()
         .find(|app| app["appId"] == CONFIDENTIAL_CLIENT_ID)
@@ -463,4 +463,49 @@ async fn applications_with_their_credentials() {
     )
     .await;
     assert_eq!(status, 200, "delegated Application.Read.All works too");
+}
+
+#[tokio::test]
+async fn the_application_list_comes_in_pages_linked_by_next_link() {
+    let mut seed = Seed::demo();
+    for n in 0..246 {
+        seed.apps.push(AppRegistration::new(
+            &format!("00000000-0000-4000-8000-{n:012}"),
+            &format!("Generated {n}"),
+            "contoso.example",
+            ClientKind::Confidential,
+        ));
+    }
+    let emulator = Emulator::start(seed).await.unwrap();
+    let token = emulator.mint_access_token(ADELE, "graph", &["Application.Read.All"], 3600);
+    let mut next = Some(format!(
+        "{}/v1.0/applications?$select=appId,displayName&$top=100",
+        emulator.base_url()
+    ));
+    let (mut pages, mut ids) = (0, std::collections::BTreeSet::new());
+    while let Some(url) = next.take() {
+        let page: Value = http()
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pages += 1;
+        for app in page["value"].as_array().unwrap() {
+            assert!(app.get("passwordCredentials").is_none(), "the $select is kept across pages");
+            ids.insert(app["appId"].as_str().unwrap().to_string());
+        }
+        next = page["@odata.nextLink"].as_str().map(str::to_string);
+    }
+    assert_eq!((pages, ids.len()), (3, 250), "4 demo apps and 246 more, 100 a page, none twice");
+
+    let (status, _, body) = get(&emulator, "/v1.0/applications?$top=0", &token).await;
+    assert_eq!(status, 400);
+    assert_graph_error(&body, "Request_UnsupportedQuery");
+    let (status, _, body) = get(&emulator, "/v1.0/applications?$skiptoken=forged", &token).await;
+    assert_eq!(status, 400);
+    assert_graph_error(&body, "Directory_ExpiredPageToken");
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use mailgrant_tests::emulator::browser::{Browser, Decision, Delivery, Page};
 use mailgrant_tests::emulator::demo::{
-    ADELE, CONFIDENTIAL_CLIENT_ID, CONSUMER, MEGAN, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN, TENANT_ID,
+    ADELE, CONFIDENTIAL_CLIENT_ID, CONSUMER, IT_ADMIN, MEGAN, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN, TENANT_ID,
 };
 use mailgrant_tests::emulator::{
     decode_claims, AppRegistration, ClientKind, Emulator, Seed, SignInAudience, User,
@@ -588,6 +588,37 @@ async fn auto_approval_prompt_none_and_deny() {
         panic!("the page asks again");
     };
     assert!(html.contains("AADSTS50034"), "{html}");
+}
+
+#[tokio::test]
+async fn only_an_admin_may_consent_to_directory_wide_permissions() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let base = emulator.base_url();
+    let browser = Browser::new(base).unwrap();
+    let url = |hint: &str| {
+        format!(
+            "{base}/{TENANT_DOMAIN}/oauth2/v2.0/authorize?client_id={PUBLIC_CLIENT_ID}&response_type=code\
+             &redirect_uri=mailgrant%3A%2F%2Fauth&scope=openid%20https%3A%2F%2Fgraph.microsoft.com%2FApplication.Read.All\
+             &state=dir{hint}"
+        )
+    };
+    // Megan is no admin: "Need admin approval" (AADSTS90094), not a consent she could give.
+    let refused = browser.sign_in(&url(""), MEGAN, Decision::Approve).await.unwrap();
+    assert_eq!(refused.get("error"), Some("access_denied"));
+    assert!(refused
+        .get("error_description")
+        .unwrap()
+        .starts_with("AADSTS90094: "));
+    // Adele is auto-approved for what she may consent to, but not for this.
+    let Page::Landed(adele) = browser.open(&url(&format!("&login_hint={ADELE}"))).await.unwrap() else {
+        panic!("an auto-approved user lands at once");
+    };
+    assert!(adele.get("error_description").unwrap().starts_with("AADSTS90094: "));
+    // The IT admin may.
+    let Page::Landed(admin) = browser.open(&url(&format!("&login_hint={IT_ADMIN}"))).await.unwrap() else {
+        panic!("the admin lands at once");
+    };
+    assert!(admin.get("code").is_some(), "{}", admin.location);
 }
 
 #[tokio::test]

@@ -387,7 +387,9 @@ fn complete_sign_in(
                 .tenants
                 .iter()
                 .any(|tenant| tenant.id == tid && !tenant.user_consent_allowed);
-        if consent_blocked {
+        // Users may not consent to directory-wide permissions: only an admin can ("Need admin approval").
+        let needs_admin = !user.admin && missing.iter().any(Scope::needs_admin);
+        if consent_blocked || needs_admin {
             return send_error(&target, &AadError::new(90094, &[]), trace, app_state);
         }
         if let Some(registration) = state.seed.app_mut(&pending.client_id) {

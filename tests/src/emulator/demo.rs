@@ -17,6 +17,8 @@ pub const TENANT_DOMAIN: &str = "contoso.example";
 pub const ADELE: &str = "adele@contoso.example";
 /// Work account that signs in through the form (no auto-approval).
 pub const MEGAN: &str = "megan@contoso.example";
+/// IT admin (Application Administrator): may consent to Graph `Application.Read.All`; auto-approved.
+pub const IT_ADMIN: &str = "it@contoso.example";
 /// Personal Microsoft account (tenant consumers), auto-approved.
 pub const CONSUMER: &str = "pat@outlook.example";
 /// Shared mailbox; Adele has FullAccess, and so does the confidential app's service principal.
@@ -42,6 +44,10 @@ pub const SECRET_ID: Uuid = uuid!("0a7f6e3b-1c2d-4e5f-9a8b-7c6d5e4f3a2b");
 pub const EXPIRED_SECRET_VALUE: &str = "Qw71Q~expiredDemoSecretValue.0123456789ab";
 pub const EXPIRED_SECRET_ID: Uuid = uuid!("6b5a4c3d-2e1f-4a9b-8c7d-6e5f4a3b2c1d");
 
+/// Contoso registrations that Mailgrant does not sign in with, listed by Graph `/applications`.
+pub const PAYROLL_CLIENT_ID: &str = "7a1e4c2b-3d5f-4e6a-9b8c-1d2e3f4a5b6c";
+pub const INTRANET_CLIENT_ID: &str = "9b2f5d3c-4e6a-4f7b-8c9d-2e3f4a5b6c7d";
+
 pub(crate) fn seed() -> Seed {
     let outlook = |scope: &str| format!("https://outlook.office.com/{scope}");
     let exchange = |role: &str| format!("https://outlook.office365.com/{role}");
@@ -56,6 +62,12 @@ pub(crate) fn seed() -> Seed {
         User {
             job_title: Some("Marketing Manager".into()),
             ..User::new(MEGAN, "Megan Bowen")
+        },
+        User {
+            job_title: Some("IT Administrator".into()),
+            admin: true,
+            auto_approve: true,
+            ..User::new(IT_ADMIN, "Isaiah Langer")
         },
         User {
             consumer: true,
@@ -122,6 +134,42 @@ pub(crate) fn seed() -> Seed {
             ClientKind::Confidential,
         )
     };
+    // Two more of Contoso's registrations, only for the directory (Graph `/applications`): one secret about to
+    // expire and one expired next to its replacement.
+    // Nobody signs in with these: their values are random.
+    let secret = |key_id: Uuid, name: &str, days: i64| ClientSecret {
+        key_id,
+        value: Uuid::new_v4().simple().to_string(),
+        display_name: name.into(),
+        hint: None,
+        start: Timestamp::in_days(days - 365),
+        end: Timestamp::in_days(days),
+    };
+    let payroll = AppRegistration {
+        secrets: vec![secret(
+            uuid!("1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d"),
+            "sync job",
+            5,
+        )],
+        sign_in_audience: SignInAudience::AzureAdMyOrg,
+        ..AppRegistration::new(PAYROLL_CLIENT_ID, "Payroll Sync", TENANT_DOMAIN, ClientKind::Confidential)
+    };
+    let intranet = AppRegistration {
+        secrets: vec![
+            secret(
+                uuid!("2e3d4c5b-6f7a-4b8c-9d0e-1f2a3b4c5d6e"),
+                "2025",
+                -3,
+            ),
+            secret(
+                uuid!("3f4e5d6c-7a8b-4c9d-8e1f-2a3b4c5d6e7f"),
+                "2026",
+                200,
+            ),
+        ],
+        sign_in_audience: SignInAudience::AzureAdMyOrg,
+        ..AppRegistration::new(INTRANET_CLIENT_ID, "Intranet Portal", TENANT_DOMAIN, ClientKind::Confidential)
+    };
     let adele_inbox = Mailbox {
         display_name: Some("Adele Vance".into()),
         messages: vec![
@@ -157,7 +205,7 @@ pub(crate) fn seed() -> Seed {
     Seed {
         tenants: vec![Tenant::new(TENANT_ID, "Contoso", TENANT_DOMAIN)],
         users,
-        apps: vec![public, confidential],
+        apps: vec![public, confidential, payroll, intranet],
         mailboxes: vec![
             adele_inbox,
             Mailbox {

@@ -14,6 +14,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
+use url::Url;
 
 use super::certs::ParsedCertificate;
 use super::errors::GraphError;
@@ -783,11 +784,38 @@ async fn applications(State(app): State<App>, Query(query): Query<Params>, heade
     if !may_read_applications(&grant) {
         return call.fail(&forbidden_directory());
     }
-    let value: Vec<Value> = state
+    // Graph pages lists: `$top` (1–999, default 100) per page, and `@odata.nextLink` with an opaque
+    // `$skiptoken` for the rest, to be followed as given.
+    let top = match query.get("$top").map(|top| top.parse::<usize>()) {
+        None => 100,
+        Some(Ok(top @ 1..=999)) => top,
+        Some(_) => {
+            return call.fail(&bad_request(
+                "Request_UnsupportedQuery",
+                "Invalid page size specified: the value of $top must be between 1 and 999.",
+            ))
+        }
+    };
+    let skip = match query.get("$skiptoken").map(|token| skip_from_token(token)) {
+        None => 0,
+        Some(Some(skip)) => skip,
+        Some(None) => {
+            return call.fail(&bad_request(
+                "Directory_ExpiredPageToken",
+                "The specified page token value has expired and can no longer be included in your request.",
+            ))
+        }
+    };
+    let all: Vec<&AppRegistration> = state
         .seed
         .apps
         .iter()
         .filter(|registration| state.seed.app_tenant_id(registration) == Some(grant.tid))
+        .collect();
+    let value: Vec<Value> = all
+        .iter()
+        .skip(skip)
+        .take(top)
         .map(|registration| {
             select(
                 application_json(&state, registration, false),
@@ -795,8 +823,31 @@ async fn applications(State(app): State<App>, Query(query): Query<Params>, heade
             )
         })
         .collect();
-    Json(json!({"@odata.context": format!("{}/v1.0/$metadata#applications", app.base), "value": value}))
-        .into_response()
+    let mut body = json!({"@odata.context": format!("{}/v1.0/$metadata#applications", app.base), "value": value});
+    if skip + top < all.len() {
+        let mut next = Url::parse(&format!("{}/v1.0/applications", app.base)).expect("the base URL is valid");
+        {
+            let mut pairs = next.query_pairs_mut();
+            if let Some(fields) = query.get("$select") {
+                pairs.append_pair("$select", fields);
+            }
+            pairs.append_pair("$top", &top.to_string());
+            pairs.append_pair("$skiptoken", &skip_token(skip + top));
+        }
+        body["@odata.nextLink"] = json!(next.to_string());
+    }
+    Json(body).into_response()
+}
+
+/// An opaque-looking page token for an offset into the list (Graph's are opaque; clients follow nextLink).
+fn skip_token(offset: usize) -> String {
+    format!("RFNwdAIAAQAAAB{}", URL_SAFE_NO_PAD.encode(format!("offset:{offset}")))
+}
+
+fn skip_from_token(token: &str) -> Option<usize> {
+    let encoded = token.strip_prefix("RFNwdAIAAQAAAB")?;
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
+    text.strip_prefix("offset:")?.parse().ok()
 }
 
 async fn application_by_object_id(

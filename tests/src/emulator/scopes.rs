@@ -112,6 +112,20 @@ impl Scope {
         }
     }
 
+    /// Whether only an admin may consent to this delegated permission (Entra's "Admin consent required: Yes"):
+    /// the directory-wide Graph permissions.
+    pub fn needs_admin(&self) -> bool {
+        const ADMIN_ONLY: [&str; 5] = [
+            "Application.Read.All",
+            "Application.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+            "Directory.AccessAsUser.All",
+        ];
+        matches!(self, Scope::Api { resource: Resource::Graph, name, .. }
+            if ADMIN_ONLY.iter().any(|admin| admin.eq_ignore_ascii_case(name)))
+    }
+
     pub fn is_default(&self) -> bool {
         matches!(self, Scope::Api { name, .. } if name == ".default")
     }

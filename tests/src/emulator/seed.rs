@@ -270,6 +270,9 @@ pub struct User {
     pub disabled: bool,
     /// Signs in and consents without showing the page when the authorize request's `login_hint` names them.
     pub auto_approve: bool,
+    /// Holds an admin role (Global or Application Administrator): may consent to permissions that need an
+    /// admin, such as Graph `Application.Read.All`.
+    pub admin: bool,
 }
 
 impl User {
