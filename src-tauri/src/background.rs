@@ -36,17 +36,15 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
 /// Notifies each credential that crossed a threshold since it was last announced.
 fn announce_expiries<R: Runtime>(app: &tauri::AppHandle<R>, state: &AppState) {
     use tauri_plugin_notification::NotificationExt;
-    let Ok(config) = state.tokens.store().load() else {
+    let Ok(rows) = health::board(state.tokens.store(), now_unix()) else {
         return;
     };
-    let rows = health::credentials(&config, now_unix());
     let mut notices = health::ExpiryNotices::load(&state.home);
     let due = notices.due(&rows);
     if due.is_empty() {
         return;
     }
-    for row in due {
-        let (title, body) = health::expiry_notice(row);
+    for (title, body) in health::expiry_notices(&due) {
         if let Err(error) = app.notification().builder().title(title).body(body).show() {
             tracing::warn!(%error, "cannot show a desktop notification");
         }

@@ -10,9 +10,12 @@ use std::process::{Command, Output, Stdio};
 use mailgrant_core::model::Resource;
 use mailgrant_tests::emulator::browser::{Browser, Decision};
 use mailgrant_tests::emulator::demo::{
-    ADELE, CONFIDENTIAL_CLIENT_ID, MEGAN, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, TENANT_DOMAIN,
+    ADELE, CONFIDENTIAL_CLIENT_ID, IT_ADMIN, MEGAN, PAYROLL_CLIENT_ID, PUBLIC_CLIENT_ID, SECRET_ID,
+    SECRET_VALUE, TENANT_DOMAIN,
 };
-use mailgrant_tests::emulator::{Emulator, Seed};
+use mailgrant_tests::emulator::{
+    AppRegistration, ClientKind, ClientSecret, Emulator, Seed, TestCertificate, Timestamp,
+};
 use mailgrant_tests::fixtures::TestHome;
 use mailgrant_tests::peers::MailPeers;
 use mailgrant_tests::workspace;
@@ -672,4 +675,203 @@ async fn test_proves_imap_smtp_and_pop_on_the_real_servers() {
         text(&untrusted.stdout)
     );
     assert_code(&run(home.path(), &["remove", "mail"], "", &[]).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remove() {
+    // Contoso with a certificate app and enough registrations for Graph to answer in two pages of 999.
+    let certificate = TestCertificate::generate("intranet signing").unwrap();
+    let mut seed = Seed::demo();
+    seed.apps.push(AppRegistration {
+        certificates: vec![certificate.credential("signing")],
+        ..AppRegistration::new(
+            "6e6e6e6e-aaaa-4bbb-8ccc-dddddddddddd",
+            "Cert App",
+            TENANT_DOMAIN,
+            ClientKind::Confidential,
+        )
+    });
+    for n in 0..1000 {
+        seed.apps.push(AppRegistration::new(
+            &format!("00000000-0000-4000-8000-{n:012}"),
+            &format!("Generated {n}"),
+            TENANT_DOMAIN,
+            ClientKind::Public,
+        ));
+    }
+    let emulator = Emulator::start(seed).await.unwrap();
+    let home = TestHome::new("cli-directory");
+    assert_code(
+        &run(
+            home.path(),
+            &add_args(&emulator, "work", PUBLIC_CLIENT_ID, &[]),
+            "",
+            &[],
+        )
+        .await,
+        0,
+    );
+    let browser = |user: &'static str| [("BROWSER", FAKE_BROWSER), ("FAKE_BROWSER_USER", user)];
+
+    // Megan is no admin: Microsoft's answer, explained, and nothing imported.
+    let refused = run(
+        home.path(),
+        &["directory", "import", PUBLIC_CLIENT_ID],
+        "",
+        &browser(MEGAN),
+    )
+    .await;
+    assert_code(&refused, 1);
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("mailgrant: the sign-in did not finish: AADSTS90094"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("An admin has to approve this app"), "{stderr}");
+    assert!(text(&run(home.path(), &["directory", "list"], "", &[]).await.stdout).contains("No imports yet"));
+
+    // The IT admin signs in through the same registration: every registration, both pages.
+    let imported = run(
+        home.path(),
+        &["directory", "import", PUBLIC_CLIENT_ID],
+        "",
+        &browser(IT_ADMIN),
+    )
+    .await;
+    assert_code(&imported, 0);
+    let said = text(&imported.stdout);
+    assert!(
+        said.contains("read 1005 app registrations") && said.contains("signed in as it@contoso.example"),
+        "{said}"
+    );
+    let list = run(home.path(), &["directory", "list", "--json"], "", &[]).await;
+    let imports: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let id = imports[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(imports[0]["tenant"], TENANT_DOMAIN);
+    assert_eq!(imports[0]["applications"], 1005);
+    let refresh_token = home
+        .vault
+        .directory_refresh_token(&id)
+        .unwrap()
+        .expect("kept in the keychain");
+    let on_disk = std::fs::read_to_string(home.path().join("directory.json")).unwrap();
+    assert!(!on_disk.contains(refresh_token.expose()), "no token on disk");
+
+    // The board: Payroll's secret (5 days), Intranet's expired one, the certificate with its thumbprint.
+    let secrets = run(home.path(), &["secrets", "--json"], "", &[]).await;
+    assert_code(&secrets, 1);
+    let rows: serde_json::Value = serde_json::from_slice(&secrets.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["registrationName"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(rows[0]["registrationName"], "Intranet Portal");
+    assert_eq!(rows[0]["state"], "expired");
+    assert_eq!(row("Payroll Sync")["state"], "within-7");
+    assert_eq!(row("Payroll Sync")["source"], "directory");
+    assert_eq!(row("Payroll Sync")["tenant"], TENANT_DOMAIN);
+    assert_eq!(row("Cert App")["kind"], "certificate");
+    assert_eq!(row("Cert App")["hint"], certificate.thumbprint());
+
+    // A new secret in Entra shows after a refresh, which needs no sign-in and rotates the refresh token.
+    emulator.update_seed(|seed| {
+        let payroll = seed
+            .apps
+            .iter_mut()
+            .find(|a| a.client_id == PAYROLL_CLIENT_ID)
+            .unwrap();
+        payroll.secrets.push(ClientSecret {
+            key_id: uuid::Uuid::new_v4(),
+            value: uuid::Uuid::new_v4().to_string(),
+            display_name: "renewed".into(),
+            hint: None,
+            start: Timestamp::now(),
+            end: Timestamp::in_days(365),
+        });
+    });
+    let refreshed = run(home.path(), &["directory", "refresh"], "", &[]).await;
+    assert_code(&refreshed, 0);
+    let rotated = home.vault.directory_refresh_token(&id).unwrap().unwrap();
+    assert_ne!(
+        rotated.expose(),
+        refresh_token.expose(),
+        "the rotated refresh token was kept"
+    );
+    let csv = text(&run(home.path(), &["secrets", "--csv"], "", &[]).await.stdout);
+    assert_eq!(csv.matches("Payroll Sync,").count(), 2, "{csv}");
+
+    // App-only through the confidential registration: the same tenant, so the same rows, not twice.
+    let mut daemon = add_args(
+        &emulator,
+        "daemon",
+        CONFIDENTIAL_CLIENT_ID,
+        &[
+            "--flow",
+            "client-credentials",
+            "--services",
+            "graph-read",
+            "--client-secret-stdin",
+        ],
+    );
+    daemon.extend(["--app-name", "Mail daemon"]);
+    assert_code(
+        &run(home.path(), &daemon, &format!("{SECRET_VALUE}\n"), &[]).await,
+        0,
+    );
+    let app_only = run(
+        home.path(),
+        &["directory", "import", "Mail daemon", "--app-only"],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&app_only, 0);
+    assert!(text(&app_only.stdout).contains("as the app itself"));
+    let csv = text(&run(home.path(), &["secrets", "--csv"], "", &[]).await.stdout);
+    assert_eq!(csv.matches("Payroll Sync,").count(), 2, "{csv}");
+    let public_only = run(
+        home.path(),
+        &["directory", "import", "work", "--app-only"],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&public_only, 2);
+
+    // The admin's consent is revoked: the refresh says to sign in again (exit 3), and the last list stays.
+    emulator.revoke(IT_ADMIN, "consent");
+    let revoked = run(home.path(), &["directory", "refresh", &id], "", &[]).await;
+    assert_code(&revoked, 3);
+    assert!(
+        text(&revoked.stderr).contains("must sign in again"),
+        "{}",
+        text(&revoked.stderr)
+    );
+    let list = text(&run(home.path(), &["directory", "list"], "", &[]).await.stdout);
+    assert!(list.contains("needs sign-in"), "{list}");
+    assert!(text(&run(home.path(), &["secrets"], "", &[]).await.stdout).contains("Payroll Sync"));
+
+    // Forgetting both imports takes their rows and the refresh token.
+    for _ in 0..2 {
+        let imports: serde_json::Value = serde_json::from_slice(
+            &run(home.path(), &["directory", "list", "--json"], "", &[])
+                .await
+                .stdout,
+        )
+        .unwrap();
+        let first = imports[0]["id"].as_str().unwrap().to_owned();
+        assert_code(
+            &run(home.path(), &["directory", "remove", &first], "", &[]).await,
+            0,
+        );
+    }
+    assert!(home.vault.directory_refresh_token(&id).unwrap().is_none());
+    let after = text(&run(home.path(), &["secrets"], "", &[]).await.stdout);
+    assert!(!after.contains("Payroll Sync"), "{after}");
+    for name in ["work", "daemon"] {
+        assert_code(&run(home.path(), &["remove", name], "", &[]).await, 0);
+    }
 }

@@ -495,12 +495,19 @@ async fn the_application_list_comes_in_pages_linked_by_next_link() {
             .unwrap();
         pages += 1;
         for app in page["value"].as_array().unwrap() {
-            assert!(app.get("passwordCredentials").is_none(), "the $select is kept across pages");
+            assert!(
+                app.get("passwordCredentials").is_none(),
+                "the $select is kept across pages"
+            );
             ids.insert(app["appId"].as_str().unwrap().to_string());
         }
         next = page["@odata.nextLink"].as_str().map(str::to_string);
     }
-    assert_eq!((pages, ids.len()), (3, 250), "4 demo apps and 246 more, 100 a page, none twice");
+    assert_eq!(
+        (pages, ids.len()),
+        (3, 250),
+        "4 demo apps and 246 more, 100 a page, none twice"
+    );
 
     let (status, _, body) = get(&emulator, "/v1.0/applications?$top=0", &token).await;
     assert_eq!(status, 400);

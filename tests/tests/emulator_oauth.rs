@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use mailgrant_tests::emulator::browser::{Browser, Decision, Delivery, Page};
 use mailgrant_tests::emulator::demo::{
-    ADELE, CONFIDENTIAL_CLIENT_ID, CONSUMER, IT_ADMIN, MEGAN, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN, TENANT_ID,
+    ADELE, CONFIDENTIAL_CLIENT_ID, CONSUMER, IT_ADMIN, MEGAN, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN,
+    TENANT_ID,
 };
 use mailgrant_tests::emulator::{
     decode_claims, AppRegistration, ClientKind, Emulator, Seed, SignInAudience, User,
@@ -613,9 +614,16 @@ async fn only_an_admin_may_consent_to_directory_wide_permissions() {
     let Page::Landed(adele) = browser.open(&url(&format!("&login_hint={ADELE}"))).await.unwrap() else {
         panic!("an auto-approved user lands at once");
     };
-    assert!(adele.get("error_description").unwrap().starts_with("AADSTS90094: "));
+    assert!(adele
+        .get("error_description")
+        .unwrap()
+        .starts_with("AADSTS90094: "));
     // The IT admin may.
-    let Page::Landed(admin) = browser.open(&url(&format!("&login_hint={IT_ADMIN}"))).await.unwrap() else {
+    let Page::Landed(admin) = browser
+        .open(&url(&format!("&login_hint={IT_ADMIN}")))
+        .await
+        .unwrap()
+    else {
         panic!("the admin lands at once");
     };
     assert!(admin.get("code").is_some(), "{}", admin.location);

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::model::{Account, AppRegistration, CredentialKind, Flow, Resource};
+use crate::directory::DirectoryImport;
+use crate::model::{Account, AppRegistration, Credential, CredentialKind, Flow, Resource};
 use crate::store::ConfigFile;
 use crate::tokens::{KEEP_ALIVE_AFTER_SECS, REFRESH_TOKEN_INACTIVITY_SECS};
 
@@ -220,11 +221,25 @@ impl ExpiryState {
     }
 }
 
+/// Where Mailgrant knows a credential from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum CredentialSource {
+    /// Added to Mailgrant (the wizard or `mailgrant add`), to sign in with.
+    Mailgrant,
+    /// Listed by Microsoft Graph in an import of the organisation's app registrations.
+    Directory,
+    /// Both: Mailgrant signs in with it, and Graph listed it too.
+    Both,
+}
+
 /// One client secret or certificate of an app registration.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CredentialExpiry {
+    /// Mailgrant's registration id, or `directory:{object id}` for one only Graph listed.
     pub registration: String,
     pub registration_name: String,
     pub client_id: String,
@@ -241,33 +256,119 @@ pub struct CredentialExpiry {
     pub state: ExpiryState,
     /// The accounts that sign in with it.
     pub accounts: Vec<String>,
+    pub source: CredentialSource,
+    /// The tenant of the directory import that listed it.
+    pub tenant: Option<String>,
 }
 
-/// Every credential of every registration, soonest expiry first (those without an expiry last).
-pub fn credentials(config: &ConfigFile, now: i64) -> Vec<CredentialExpiry> {
+impl CredentialExpiry {
+    fn new(
+        registration: (&str, &str, &str),
+        credential: &Credential,
+        accounts: Vec<String>,
+        source: CredentialSource,
+        now: i64,
+    ) -> Self {
+        let expires_at = credential.expires.map(OffsetDateTime::unix_timestamp);
+        CredentialExpiry {
+            registration: registration.0.to_owned(),
+            registration_name: registration.1.to_owned(),
+            client_id: registration.2.to_owned(),
+            kind: credential.kind,
+            key_id: credential.key_id.clone(),
+            label: credential.label.clone(),
+            hint: credential.hint.clone(),
+            expires_at,
+            days_left: expires_at.map(|at| (at - now).div_euclid(86_400)),
+            state: ExpiryState::at(expires_at, now),
+            accounts,
+            source,
+            tenant: None,
+        }
+    }
+
+    /// Whether this row and a credential Graph listed for the same app are one credential: the same key id,
+    /// or (when Mailgrant made its own id) the same kind and hint — a secret's first characters, a
+    /// certificate's thumbprint.
+    fn is(&self, listed: &Credential) -> bool {
+        self.key_id.eq_ignore_ascii_case(&listed.key_id)
+            || (self.kind == listed.kind
+                && self
+                    .hint
+                    .as_deref()
+                    .zip(listed.hint.as_deref())
+                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
+    }
+}
+
+/// Every credential of every registration, soonest expiry first (those without an expiry last): Mailgrant's own
+/// registrations, and those of the organisation's directory imports. A credential both know is one row; Graph's
+/// dates win, as Entra's are the ones that count.
+pub fn credentials(config: &ConfigFile, directory: &[DirectoryImport], now: i64) -> Vec<CredentialExpiry> {
     let mut rows: Vec<CredentialExpiry> = config
         .registrations
         .iter()
         .flat_map(|r| {
             let users: Vec<String> = config.accounts_of(&r.id).map(|a| a.name.clone()).collect();
             r.credentials.iter().map(move |c| {
-                let expires_at = c.expires.map(OffsetDateTime::unix_timestamp);
-                CredentialExpiry {
-                    registration: r.id.clone(),
-                    registration_name: r.name.clone(),
-                    client_id: r.client_id.to_string(),
-                    kind: c.kind,
-                    key_id: c.key_id.clone(),
-                    label: c.label.clone(),
-                    hint: c.hint.clone(),
-                    expires_at,
-                    days_left: expires_at.map(|at| (at - now).div_euclid(86_400)),
-                    state: ExpiryState::at(expires_at, now),
-                    accounts: users.clone(),
-                }
+                CredentialExpiry::new(
+                    (&r.id, &r.name, r.client_id.as_str()),
+                    c,
+                    users.clone(),
+                    CredentialSource::Mailgrant,
+                    now,
+                )
             })
         })
         .collect();
+    let local = rows.len();
+    // The same tenant read through two registrations lists the same credentials twice.
+    let mut listed_once = std::collections::HashSet::new();
+    for import in directory {
+        for app in &import.applications {
+            let mine = config
+                .registrations
+                .iter()
+                .find(|r| r.client_id.as_str().eq_ignore_ascii_case(&app.app_id));
+            let users: Vec<String> = mine
+                .map(|r| config.accounts_of(&r.id).map(|a| a.name.clone()).collect())
+                .unwrap_or_default();
+            for listed in &app.credentials {
+                let known = rows[..local]
+                    .iter_mut()
+                    .find(|row| row.client_id.eq_ignore_ascii_case(&app.app_id) && row.is(listed));
+                if let Some(row) = known {
+                    let merged = CredentialExpiry::new(
+                        (&row.registration, &row.registration_name, &row.client_id),
+                        listed,
+                        std::mem::take(&mut row.accounts),
+                        CredentialSource::Both,
+                        now,
+                    );
+                    *row = CredentialExpiry {
+                        label: listed.label.clone().or(row.label.take()),
+                        hint: listed.hint.clone().or(row.hint.take()),
+                        tenant: Some(import.tenant_name.clone()),
+                        ..merged
+                    };
+                    continue;
+                }
+                if !listed_once.insert((app.app_id.to_lowercase(), listed.key_id.to_lowercase())) {
+                    continue;
+                }
+                let id = mine.map_or_else(|| format!("directory:{}", app.object_id), |r| r.id.clone());
+                let mut row = CredentialExpiry::new(
+                    (&id, &app.display_name, &app.app_id),
+                    listed,
+                    users.clone(),
+                    CredentialSource::Directory,
+                    now,
+                );
+                row.tenant = Some(import.tenant_name.clone());
+                rows.push(row);
+            }
+        }
+    }
     rows.sort_by(|a, b| {
         (
             a.expires_at.is_none(),
@@ -283,6 +384,16 @@ pub fn credentials(config: &ConfigFile, now: i64) -> Vec<CredentialExpiry> {
             ))
     });
     rows
+}
+
+/// The expiry board of a data home: its config's registrations and its directory imports.
+pub fn board(
+    store: &crate::store::Store,
+    now: i64,
+) -> Result<Vec<CredentialExpiry>, crate::store::StoreError> {
+    let config = store.load()?;
+    let directory = crate::directory::Directory::beside(store).load()?;
+    Ok(credentials(&config, &directory, now))
 }
 
 /// Which expiry thresholds the user has already been told about, per credential, so each one is announced once
@@ -356,10 +467,47 @@ pub fn expiry_notice(row: &CredentialExpiry) -> (String, String) {
             row.accounts.join(", ")
         )
     };
-    (
-        title,
-        format!("{users} Create a new one in Entra (Certificates & secrets) and add it to Mailgrant."),
-    )
+    let fix = if row.source == CredentialSource::Directory {
+        "Create a new one in Entra (Certificates & secrets) and give it to whatever uses this app."
+    } else {
+        "Create a new one in Entra (Certificates & secrets) and add it to Mailgrant."
+    };
+    (title, format!("{users} {fix}"))
+}
+
+/// At most this many credentials get a notification each; more at once (a directory import) get one summary.
+pub const NOTICES_AT_ONCE: usize = 3;
+
+/// The notifications for the credentials that crossed a threshold: one each, or one summary when there are
+/// more than [`NOTICES_AT_ONCE`].
+pub fn expiry_notices(due: &[&CredentialExpiry]) -> Vec<(String, String)> {
+    if due.len() <= NOTICES_AT_ONCE {
+        return due.iter().map(|row| expiry_notice(row)).collect();
+    }
+    let expired = due.iter().filter(|r| r.state == ExpiryState::Expired).count();
+    let title = if expired > 0 {
+        format!(
+            "{} client secrets and certificates need attention ({expired} expired)",
+            due.len()
+        )
+    } else {
+        format!("{} client secrets and certificates expire soon", due.len())
+    };
+    let mut names: Vec<&str> = due.iter().map(|r| r.registration_name.as_str()).collect();
+    names.dedup();
+    let shown = names
+        .iter()
+        .take(NOTICES_AT_ONCE)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = names.len().saturating_sub(NOTICES_AT_ONCE);
+    let body = if more > 0 {
+        format!("{shown} and {more} more. Open Mailgrant's expiry board to see them all, soonest first.")
+    } else {
+        format!("{shown}. Open Mailgrant's expiry board to see them all, soonest first.")
+    };
+    vec![(title, body)]
 }
 
 /// Where to withdraw the consent an account gave, and what that does (and does not do).
@@ -525,7 +673,7 @@ mod tests {
             .add_registration(registration(&[Some(NOW + 20 * DAY)]))
             .unwrap();
         let mut notices = ExpiryNotices::default();
-        let at = |config: &ConfigFile, now| credentials(config, now);
+        let at = |config: &ConfigFile, now| credentials(config, &[], now);
         assert_eq!(notices.due(&at(&config, NOW)).len(), 1, "30 days crossed");
         assert!(notices.due(&at(&config, NOW)).is_empty(), "once");
         assert!(
@@ -582,7 +730,7 @@ mod tests {
         reg.credentials[1].kind = CredentialKind::Certificate;
         config.add_registration(reg).unwrap();
         config.add_account(account()).unwrap();
-        let rows = credentials(&config, NOW);
+        let rows = credentials(&config, &[], NOW);
         let keys: Vec<&str> = rows.iter().map(|r| r.key_id.as_str()).collect();
         assert_eq!(keys, ["k2", "k3", "k0", "k1"]);
         assert_eq!(rows[0].days_left, Some(-2));
@@ -590,5 +738,109 @@ mod tests {
         assert_eq!(rows[1].state, ExpiryState::Within7);
         assert_eq!(rows[3].state, ExpiryState::NoExpiry);
         assert_eq!(rows[0].accounts, ["adele"]);
+    }
+
+    #[test]
+    fn directory_imports_add_rows_and_merge_the_ones_mailgrant_knows() {
+        let mut config = ConfigFile::default();
+        let mut reg = registration(&[Some(NOW + 90 * DAY), Some(NOW + 200 * DAY)]);
+        reg.credentials[1].key_id = "local-1".into();
+        reg.credentials[1].hint = Some("Ab1".into());
+        config.add_registration(reg.clone()).unwrap();
+        config.add_account(account()).unwrap();
+        let secret = |key_id: &str, hint: &str, days: i64| Credential {
+            kind: CredentialKind::Secret,
+            key_id: key_id.into(),
+            label: Some(format!("from Graph {key_id}")),
+            hint: Some(hint.into()),
+            starts: None,
+            expires: Some(OffsetDateTime::from_unix_timestamp(NOW + days * DAY).unwrap()),
+        };
+        let import = DirectoryImport {
+            id: "reg@t".into(),
+            registration: "reg".into(),
+            tenant_id: "t".into(),
+            tenant_name: "contoso.example".into(),
+            signed_in_as: None,
+            app_only: true,
+            imported_at: Some(NOW),
+            applications: vec![
+                crate::directory::DirectoryApp {
+                    object_id: "o-mine".into(),
+                    app_id: reg.client_id.to_string().to_uppercase(),
+                    display_name: "Reg in Entra".into(),
+                    // k0 by key id (Entra's date wins), local-1 by hint, and one Mailgrant lacks.
+                    credentials: vec![
+                        secret("K0", "Xy9", 80),
+                        secret("g-77", "ab1", 200),
+                        secret("g-new", "Qq3", 3),
+                    ],
+                },
+                crate::directory::DirectoryApp {
+                    object_id: "o-other".into(),
+                    app_id: "11111111-2222-4333-8444-555555555555".into(),
+                    display_name: "Payroll".into(),
+                    credentials: vec![secret("p1", "Pp1", -1)],
+                },
+            ],
+            last_failure: None,
+        };
+        // The same tenant read through a second registration lists it all again.
+        let again = DirectoryImport {
+            id: "other@t".into(),
+            ..import.clone()
+        };
+        let rows = credentials(&config, &[import, again], NOW);
+        let view: Vec<(&str, &str, CredentialSource, Option<i64>)> = rows
+            .iter()
+            .map(|r| (r.registration.as_str(), r.key_id.as_str(), r.source, r.days_left))
+            .collect();
+        assert_eq!(
+            view,
+            [
+                ("directory:o-other", "p1", CredentialSource::Directory, Some(-1)),
+                ("reg", "g-new", CredentialSource::Directory, Some(3)),
+                ("reg", "K0", CredentialSource::Both, Some(80)),
+                ("reg", "g-77", CredentialSource::Both, Some(200)),
+            ]
+        );
+        assert_eq!(rows[1].accounts, ["adele"], "Mailgrant's accounts of that app");
+        assert_eq!(rows[2].accounts, ["adele"]);
+        assert_eq!(rows[0].registration_name, "Payroll");
+        assert_eq!(rows[0].tenant.as_deref(), Some("contoso.example"));
+        assert_eq!(rows[2].label.as_deref(), Some("from Graph K0"));
+    }
+
+    #[test]
+    fn many_crossings_at_once_are_one_notification() {
+        let mut config = ConfigFile::default();
+        config
+            .add_registration(registration(&[Some(NOW - DAY), Some(NOW + 3 * DAY)]))
+            .unwrap();
+        let rows = credentials(&config, &[], NOW);
+        let two: Vec<&CredentialExpiry> = rows.iter().collect();
+        let notices = expiry_notices(&two);
+        assert_eq!(notices.len(), 2);
+        assert_eq!(notices[0].0, "The client secret of Reg has expired");
+        assert!(notices[0].1.ends_with("add it to Mailgrant."), "{}", notices[0].1);
+
+        let mut many = Vec::new();
+        for n in 0..6 {
+            let mut row = rows[n % 2].clone();
+            row.registration_name = format!("App {n}");
+            many.push(row);
+        }
+        let refs: Vec<&CredentialExpiry> = many.iter().collect();
+        let notices = expiry_notices(&refs);
+        assert_eq!(notices.len(), 1);
+        assert_eq!(
+            notices[0].0,
+            "6 client secrets and certificates need attention (3 expired)"
+        );
+        assert!(
+            notices[0].1.starts_with("App 0, App 1, App 2 and 3 more."),
+            "{}",
+            notices[0].1
+        );
     }
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod connect;
 pub mod diagnosis;
+pub mod directory;
 pub mod health;
 pub mod home;
 pub mod identity;

@@ -479,7 +479,7 @@ pub fn resource_label(resource: Resource) -> &'static str {
     }
 }
 
-fn classify(account: &str, error: SignInError) -> TokenError {
+pub(crate) fn classify(account: &str, error: SignInError) -> TokenError {
     match error {
         SignInError::Failed(diagnosis) => {
             let sign_in_again = diagnosis
@@ -519,7 +519,7 @@ pub fn split_certificate_bundle(bundle: &SecretString) -> Result<(Vec<u8>, Secre
 }
 
 /// Runs a blocking keychain operation off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     op: impl FnOnce() -> Result<T, VaultError> + Send + 'static,
 ) -> Result<T, TokenError> {
     tokio::task::spawn_blocking(op)

@@ -101,6 +101,12 @@ pub enum Command {
         #[command(flatten)]
         global: Global,
     },
+    /// Your organisation's app registrations from Microsoft Graph: their secrets and certificates join
+    /// `secrets`, `status` and the app's expiry board.
+    Directory {
+        #[command(subcommand)]
+        action: DirectoryAction,
+    },
     /// Prove the mailbox works: IMAP, SMTP, POP and Graph, layer by layer (all of the account's by default).
     Test {
         name: String,
@@ -133,6 +139,48 @@ pub enum Command {
     },
     /// Show where Mailgrant keeps its data and which keychain namespace it uses.
     Where,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryAction {
+    /// Read every app registration of a tenant with its secrets and certificates (names and dates, never values).
+    /// An admin signs in through one of Mailgrant's app registrations and consents to Graph's
+    /// Application.Read.All; or, with --app-only, the registration reads as itself.
+    Import {
+        /// The app registration to read through: its Mailgrant id, client id or name (`mailgrant accounts --json`).
+        registration: String,
+        /// Read as the app itself, with its secret or certificate (needs the Application.Read.All application
+        /// permission with admin consent).
+        #[arg(long, conflicts_with = "device_code")]
+        app_only: bool,
+        /// Sign in with a code entered in a browser anywhere (the registration must allow public client flows).
+        #[arg(long)]
+        device_code: bool,
+        /// Print the address to open instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// The imports: tenant, who signed in, when, how many registrations and credentials.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Read the imports again without signing in (all of them, or the ids given).
+    Refresh {
+        ids: Vec<String>,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Forget an import: its list and its refresh token.
+    Remove {
+        id: String,
+        #[command(flatten)]
+        global: Global,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

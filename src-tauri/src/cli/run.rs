@@ -23,6 +23,8 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::out::{self, note, note_raw, say, say_raw, Table, Tone};
+
+mod directory;
 use super::{
     AddArgs, CloudArg, Command, FlowArg, Global, RedirectArg, ResourceArg, ServiceArg, EXIT_ATTENTION,
     EXIT_KEYCHAIN, EXIT_OK, EXIT_SIGN_IN, EXIT_USAGE,
@@ -260,6 +262,7 @@ async fn dispatch(command: Command) -> Outcome {
             test(&Context::open(&global)?, &name, &options).await
         }
         Command::Remove { name, global } => remove(&Context::open(&global)?, &name),
+        Command::Directory { action } => directory::run(action).await,
         Command::Where | Command::Explain { .. } => unreachable!("handled without a runtime"),
     }
 }
@@ -571,50 +574,37 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
             let authorization = plan.start_device_code(&context.http).await?;
             let prompt = &authorization.prompt;
             note!("To sign in, open {}", prompt.verification_uri);
-            note!("and enter the code  {}", out::paint(&prompt.user_code, Tone::Warn, colour));
+            note!(
+                "and enter the code  {}",
+                out::paint(&prompt.user_code, Tone::Warn, colour)
+            );
             note!(
                 "Waiting for you to finish (the code works for {} minutes; Ctrl+C cancels)…",
                 prompt.expires_in.as_secs() / 60
             );
-            plan.finish_device_code(&context.tokens, &context.http, &authorization, &cancel_on_ctrl_c())
-                .await?
+            plan.finish_device_code(
+                &context.tokens,
+                &context.http,
+                &authorization,
+                &cancel_on_ctrl_c(),
+            )
+            .await?
         }
-        Flow::AuthCode => match plan.registration.redirect_mode {
-            RedirectMode::Loopback => {
-                let listener = LoopbackRedirect::bind().await.map_err(ConnectError::from)?;
-                let request = plan.authorize(&listener.redirect_uri())?;
-                show_authorize_url(&request.url, no_browser);
-                note!("Waiting for the browser (up to 5 minutes; Ctrl+C cancels)…");
-                let code = listener
-                    .wait(request.state(), loopback::DEFAULT_TIMEOUT, cancel_on_ctrl_c())
-                    .await
-                    .map_err(ConnectError::from)?;
-                plan.redeem(&context.tokens, &context.http, request, code).await?
-            }
-            RedirectMode::Paste => {
-                let redirect = plan.endpoints.redirect_uri_to_register(RedirectMode::Paste);
-                let request = plan.authorize(&redirect)?;
-                show_authorize_url(&request.url, no_browser);
-                note!(
-                    "After you sign in, the browser shows an empty page. Copy its whole address from the address \
-                     bar and paste it here, then press Enter:"
-                );
-                let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .map_err(|e| usage(format!("cannot read the address: {e}")))?;
-                plan.finish_auth_code(&context.tokens, &context.http, request, line.trim())
-                    .await?
-            }
-            RedirectMode::DeepLink => {
-                return Err(usage(format!(
+        Flow::AuthCode => {
+            let (request, code) = browser_sign_in(plan.registration.redirect_mode, &plan.endpoints, no_browser, |uri| {
+                Ok(plan.authorize(uri)?)
+            })
+            .await
+            .map_err(|failure| match failure {
+                BrowserFailure::DeepLink => usage(format!(
                     "{name:?} hands the sign-in back through mailgrant:// links, which the desktop app receives: \
                      sign in from the app, or add the redirect URI http://localhost to the app registration and \
                      add the account again with --redirect loopback"
-                )))
-            }
-        },
+                )),
+                BrowserFailure::Failed(failure) => failure,
+            })?;
+            plan.redeem(&context.tokens, &context.http, request, code).await?
+        }
     };
     let who = account
         .identity
@@ -633,6 +623,62 @@ async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// Why a browser sign-in could not run in the terminal.
+enum BrowserFailure {
+    /// The registration answers through mailgrant:// links, which only the desktop app receives.
+    DeepLink,
+    Failed(Failure),
+}
+
+impl From<Failure> for BrowserFailure {
+    fn from(failure: Failure) -> Self {
+        BrowserFailure::Failed(failure)
+    }
+}
+
+/// A sign-in in the system browser, answered on a loopback port or by pasting the final address: the request
+/// (`authorize` makes it for the redirect URI) and the authorization code to redeem.
+async fn browser_sign_in(
+    mode: RedirectMode,
+    endpoints: &Endpoints,
+    no_browser: bool,
+    authorize: impl FnOnce(&str) -> Result<mailgrant_core::signin::authcode::AuthRequest, Failure>,
+) -> Result<(mailgrant_core::signin::authcode::AuthRequest, SecretString), BrowserFailure> {
+    match mode {
+        RedirectMode::Loopback => {
+            let listener = LoopbackRedirect::bind()
+                .await
+                .map_err(|e| Failure::from(ConnectError::from(e)))?;
+            let request = authorize(&listener.redirect_uri())?;
+            show_authorize_url(&request.url, no_browser);
+            note!("Waiting for the browser (up to 5 minutes; Ctrl+C cancels)…");
+            let code = listener
+                .wait(request.state(), loopback::DEFAULT_TIMEOUT, cancel_on_ctrl_c())
+                .await
+                .map_err(|e| Failure::from(ConnectError::from(e)))?;
+            Ok((request, code))
+        }
+        RedirectMode::Paste => {
+            let request = authorize(&endpoints.redirect_uri_to_register(RedirectMode::Paste))?;
+            show_authorize_url(&request.url, no_browser);
+            note!(
+                "After you sign in, the browser shows an empty page. Copy its whole address from the address \
+                 bar and paste it here, then press Enter:"
+            );
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| usage(format!("cannot read the address: {e}")))?;
+            let code = request
+                .code_from_callback(line.trim())
+                .map_err(|e| Failure::from(ConnectError::from(e)))?;
+            Ok((request, code))
+        }
+        RedirectMode::DeepLink => Err(BrowserFailure::DeepLink),
+    }
 }
 
 fn show_authorize_url(url: &str, no_browser: bool) {
@@ -669,7 +715,7 @@ fn status(context: &Context, json: bool) -> Outcome {
     let config = context.tokens.store().load()?;
     let now = now_unix();
     let accounts = health::accounts(&config, now);
-    let credentials = health::credentials(&config, now);
+    let credentials = health::board(context.tokens.store(), now)?;
     let trouble = accounts.iter().any(|a| a.state.needs_attention())
         || credentials.iter().any(|c| c.state.needs_attention());
     if json {
@@ -760,9 +806,8 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
     if within.is_some_and(|d| d < 0) {
         return Err(usage("--expiring-within takes a number of days, 0 or more"));
     }
-    let config = context.tokens.store().load()?;
     let now = now_unix();
-    let rows: Vec<_> = health::credentials(&config, now)
+    let rows: Vec<_> = health::board(context.tokens.store(), now)?
         .into_iter()
         .filter(|c| within.is_none_or(|days| c.days_left.is_some_and(|left| left <= days)))
         .collect();

@@ -96,8 +96,7 @@ pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<
 /// Every client secret and certificate of every app registration, soonest expiry first.
 #[tauri::command]
 pub async fn list_credentials(state: State<'_, AppState>) -> Result<Vec<CredentialExpiry>, IpcError> {
-    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
-    Ok(health::credentials(&config, now_unix()))
+    health::board(state.tokens.store(), now_unix()).map_err(IpcError::from_store)
 }
 
 /// Probes the account's mailbox, one protocol after another (`protocols` empty: all the account uses), sending

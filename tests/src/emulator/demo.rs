@@ -152,23 +152,25 @@ pub(crate) fn seed() -> Seed {
             5,
         )],
         sign_in_audience: SignInAudience::AzureAdMyOrg,
-        ..AppRegistration::new(PAYROLL_CLIENT_ID, "Payroll Sync", TENANT_DOMAIN, ClientKind::Confidential)
+        ..AppRegistration::new(
+            PAYROLL_CLIENT_ID,
+            "Payroll Sync",
+            TENANT_DOMAIN,
+            ClientKind::Confidential,
+        )
     };
     let intranet = AppRegistration {
         secrets: vec![
-            secret(
-                uuid!("2e3d4c5b-6f7a-4b8c-9d0e-1f2a3b4c5d6e"),
-                "2025",
-                -3,
-            ),
-            secret(
-                uuid!("3f4e5d6c-7a8b-4c9d-8e1f-2a3b4c5d6e7f"),
-                "2026",
-                200,
-            ),
+            secret(uuid!("2e3d4c5b-6f7a-4b8c-9d0e-1f2a3b4c5d6e"), "2025", -3),
+            secret(uuid!("3f4e5d6c-7a8b-4c9d-8e1f-2a3b4c5d6e7f"), "2026", 200),
         ],
         sign_in_audience: SignInAudience::AzureAdMyOrg,
-        ..AppRegistration::new(INTRANET_CLIENT_ID, "Intranet Portal", TENANT_DOMAIN, ClientKind::Confidential)
+        ..AppRegistration::new(
+            INTRANET_CLIENT_ID,
+            "Intranet Portal",
+            TENANT_DOMAIN,
+            ClientKind::Confidential,
+        )
     };
     let adele_inbox = Mailbox {
         display_name: Some("Adele Vance".into()),

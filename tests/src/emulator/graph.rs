@@ -796,16 +796,15 @@ async fn applications(State(app): State<App>, Query(query): Query<Params>, heade
             ))
         }
     };
-    let skip = match query.get("$skiptoken").map(|token| skip_from_token(token)) {
-        None => 0,
-        Some(Some(skip)) => skip,
-        Some(None) => {
-            return call.fail(&bad_request(
+    let skip =
+        match query.get("$skiptoken").map(|token| skip_from_token(token)) {
+            None => 0,
+            Some(Some(skip)) => skip,
+            Some(None) => return call.fail(&bad_request(
                 "Directory_ExpiredPageToken",
                 "The specified page token value has expired and can no longer be included in your request.",
-            ))
-        }
-    };
+            )),
+        };
     let all: Vec<&AppRegistration> = state
         .seed
         .apps
@@ -823,7 +822,8 @@ async fn applications(State(app): State<App>, Query(query): Query<Params>, heade
             )
         })
         .collect();
-    let mut body = json!({"@odata.context": format!("{}/v1.0/$metadata#applications", app.base), "value": value});
+    let mut body =
+        json!({"@odata.context": format!("{}/v1.0/$metadata#applications", app.base), "value": value});
     if skip + top < all.len() {
         let mut next = Url::parse(&format!("{}/v1.0/applications", app.base)).expect("the base URL is valid");
         {
@@ -841,7 +841,10 @@ async fn applications(State(app): State<App>, Query(query): Query<Params>, heade
 
 /// An opaque-looking page token for an offset into the list (Graph's are opaque; clients follow nextLink).
 fn skip_token(offset: usize) -> String {
-    format!("RFNwdAIAAQAAAB{}", URL_SAFE_NO_PAD.encode(format!("offset:{offset}")))
+    format!(
+        "RFNwdAIAAQAAAB{}",
+        URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
+    )
 }
 
 fn skip_from_token(token: &str) -> Option<usize> {

@@ -155,7 +155,7 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
 /// Copies a corrupt config to `config.json.corrupt-<UTC time>` beside it, and leaves the original in place. A
 /// backup with the same content that already exists is reused, so reading the same broken file again and again
 /// does not pile up copies.
-pub(super) fn back_up_corrupt(path: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+pub(crate) fn back_up_corrupt(path: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

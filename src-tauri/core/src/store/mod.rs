@@ -15,7 +15,7 @@
 //! by a newer Mailgrant at the same schema version survives an update made by this one.
 
 mod file;
-pub(crate) use file::{create_private_dir, write_atomically, LockGuard};
+pub(crate) use file::{back_up_corrupt, create_private_dir, write_atomically, LockGuard};
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -366,7 +366,7 @@ impl Store {
                 supported: SCHEMA_VERSION,
             }),
             Err(Unreadable::Corrupt(source)) => {
-                let backup = file::back_up_corrupt(&self.path, &bytes)?;
+                let backup = back_up_corrupt(&self.path, &bytes)?;
                 tracing::warn!(path = %self.path.display(), backup = %backup.display(), "config file is corrupt");
                 Err(StoreError::Corrupt {
                     path: self.path.clone(),

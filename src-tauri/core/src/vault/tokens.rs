@@ -21,6 +21,8 @@ pub enum VaultKey<'a> {
     RefreshToken { account: &'a str },
     /// An account's access token for one resource, with its expiry.
     AccessToken { account: &'a str, resource: Resource },
+    /// The refresh token of a directory import (an admin's Graph sign-in), by import id.
+    DirectoryRefreshToken { import: &'a str },
 }
 
 /// Escapes the characters that structure entry names, so that no id can make one key look like another (or
@@ -69,6 +71,9 @@ impl fmt::Display for VaultKey<'_> {
                 component(&account.to_lowercase()),
                 resource_name(*resource)
             ),
+            Self::DirectoryRefreshToken { import } => {
+                write!(f, "directory/{}/refresh-token", component(&import.to_lowercase()))
+            }
         }
     }
 }
@@ -192,6 +197,18 @@ impl TokenVault {
 
     pub fn delete_refresh_token(&self, account: &str) -> Result<bool, VaultError> {
         self.delete(VaultKey::RefreshToken { account })
+    }
+
+    pub fn directory_refresh_token(&self, import: &str) -> Result<Option<SecretString>, VaultError> {
+        self.get(VaultKey::DirectoryRefreshToken { import })
+    }
+
+    pub fn set_directory_refresh_token(&self, import: &str, token: &SecretString) -> Result<(), VaultError> {
+        self.set(VaultKey::DirectoryRefreshToken { import }, token)
+    }
+
+    pub fn delete_directory_refresh_token(&self, import: &str) -> Result<bool, VaultError> {
+        self.delete(VaultKey::DirectoryRefreshToken { import })
     }
 
     pub fn access_token(&self, account: &str, resource: Resource) -> Result<Option<AccessToken>, VaultError> {
