@@ -1,7 +1,7 @@
 //! The types that cross IPC. TypeScript bindings are generated from them by ts-rs (`cargo test` writes
 //! `ui/src/lib/ipc/bindings/`) and CI fails when the committed bindings drift.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// What the UI shows about this build and where it keeps its data.
@@ -190,4 +190,51 @@ pub struct FailureView {
     #[ts(type = "number")]
     pub at: i64,
     pub sign_in_again: bool,
+}
+
+/// How an import reads the organisation's app registrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ImportMethod {
+    /// An admin signs in in the system browser.
+    Browser,
+    /// An admin enters a code in a browser anywhere.
+    DeviceCode,
+    /// The registration reads as itself (its secret or certificate, the Application.Read.All app permission).
+    AppOnly,
+}
+
+/// An app registration an import can read through.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ImportSource {
+    pub registration: String,
+    pub name: String,
+    pub client_id: String,
+    pub tenant: String,
+    /// Confidential, for one tenant, with a credential in Mailgrant: it can read as itself.
+    pub app_only: bool,
+}
+
+/// One import of an organisation's app registrations, as the expiry board shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ImportView {
+    pub id: String,
+    pub registration: String,
+    pub registration_name: String,
+    /// The tenant's domain (or ID).
+    pub tenant: String,
+    pub signed_in_as: Option<String>,
+    pub app_only: bool,
+    /// When the list was last read in full (unix seconds).
+    #[ts(type = "number | null")]
+    pub imported_at: Option<i64>,
+    pub applications: u32,
+    pub credentials: u32,
+    /// Why the last refresh failed, until one succeeds.
+    pub last_failure: Option<FailureView>,
 }

@@ -8,6 +8,7 @@ use mailgrant_core::health::{self, AccountHealth};
 use mailgrant_core::identity::endpoints::Endpoints;
 use mailgrant_core::identity::setup::{self, FieldCheck};
 use mailgrant_core::model::{Flow, RedirectMode};
+use mailgrant_core::signin::authcode::AuthRequest;
 use mailgrant_core::signin::discovery;
 use mailgrant_core::signin::loopback::{self, LoopbackRedirect};
 use mailgrant_core::tokens::now_unix;
@@ -162,51 +163,68 @@ async fn run_sign_in(
                 .await
                 .map_err(IpcError::from_connect)?;
         }
-        Flow::AuthCode => match plan.registration.redirect_mode {
-            RedirectMode::Loopback => {
-                let listener = LoopbackRedirect::bind().await.map_err(IpcError::from_sign_in)?;
-                let request = plan
-                    .authorize(&listener.redirect_uri())
-                    .map_err(IpcError::from_connect)?;
-                let opened = crate::browser::open(&request.url).is_ok();
-                let _ = events.send(SignInEvent::Browser {
-                    url: request.url.clone(),
-                    opened,
-                    paste: false,
-                });
-                let code = listener
-                    .wait(request.state(), loopback::DEFAULT_TIMEOUT, cancel)
-                    .await
-                    .map_err(IpcError::from_sign_in)?;
-                plan.redeem(tokens, &state.http, request, code)
-                    .await
-                    .map_err(IpcError::from_connect)?;
-            }
-            mode => {
-                // Paste and deep link: the address comes back through `submit_sign_in_address` or a
-                // mailgrant:// link the OS hands to the app.
-                let redirect = plan.endpoints.redirect_uri_to_register(mode);
-                let request = plan.authorize(&redirect).map_err(IpcError::from_connect)?;
-                let opened = crate::browser::open(&request.url).is_ok();
-                let _ = events.send(SignInEvent::Browser {
-                    url: request.url.clone(),
-                    opened,
-                    paste: mode == RedirectMode::Paste,
-                });
-                let address = tokio::select! {
-                    address = callback => address.map_err(|_| IpcError::new("cancelled", "The sign-in was cancelled."))?,
-                    () = cancel.cancelled() => return Err(IpcError::new("cancelled", "The sign-in was cancelled.")),
-                    () = tokio::time::sleep(loopback::DEFAULT_TIMEOUT) => {
-                        return Err(IpcError::new("timed-out", "The sign-in was not finished within 5 minutes."))
-                    }
-                };
-                plan.finish_auth_code(tokens, &state.http, request, &address)
-                    .await
-                    .map_err(IpcError::from_connect)?;
-            }
-        },
+        Flow::AuthCode => {
+            let (request, code) = browser_code(
+                plan.registration.redirect_mode,
+                &plan.endpoints,
+                events,
+                cancel,
+                callback,
+                |uri| plan.authorize(uri).map_err(IpcError::from_connect),
+            )
+            .await?;
+            plan.redeem(tokens, &state.http, request, code)
+                .await
+                .map_err(IpcError::from_connect)?;
+        }
     }
     Ok(())
+}
+
+/// A sign-in in the system browser: opens the request `authorize` makes for the redirect URI, tells the UI on
+/// `events`, and waits for the answer on a loopback port, or for the address pasted back or the mailgrant://
+/// link (through `callback`). Returns the request and the code to redeem.
+pub(crate) async fn browser_code(
+    mode: RedirectMode,
+    endpoints: &Endpoints,
+    events: &Channel<SignInEvent>,
+    cancel: CancellationToken,
+    callback: tokio::sync::oneshot::Receiver<String>,
+    authorize: impl FnOnce(&str) -> Result<AuthRequest, IpcError>,
+) -> Result<(AuthRequest, SecretString), IpcError> {
+    let announce = |request: &AuthRequest, paste: bool| {
+        let opened = crate::browser::open(&request.url).is_ok();
+        let _ = events.send(SignInEvent::Browser {
+            url: request.url.clone(),
+            opened,
+            paste,
+        });
+    };
+    if mode == RedirectMode::Loopback {
+        let listener = LoopbackRedirect::bind().await.map_err(IpcError::from_sign_in)?;
+        let request = authorize(&listener.redirect_uri())?;
+        announce(&request, false);
+        let code = listener
+            .wait(request.state(), loopback::DEFAULT_TIMEOUT, cancel)
+            .await
+            .map_err(IpcError::from_sign_in)?;
+        return Ok((request, code));
+    }
+    // Paste and deep link: the address comes back through `submit_sign_in_address` or a mailgrant:// link the
+    // OS hands to the app.
+    let request = authorize(&endpoints.redirect_uri_to_register(mode))?;
+    announce(&request, mode == RedirectMode::Paste);
+    let address = tokio::select! {
+        address = callback => address.map_err(|_| IpcError::new("cancelled", "The sign-in was cancelled."))?,
+        () = cancel.cancelled() => return Err(IpcError::new("cancelled", "The sign-in was cancelled.")),
+        () = tokio::time::sleep(loopback::DEFAULT_TIMEOUT) => {
+            return Err(IpcError::new("timed-out", "The sign-in was not finished within 5 minutes."))
+        }
+    };
+    let code = request
+        .code_from_callback(&address)
+        .map_err(IpcError::from_sign_in)?;
+    Ok((request, code))
 }
 
 /// Stops the sign-in in progress, if any.
