@@ -16,10 +16,18 @@ runs=${2:-5}
 [ -x "$bin" ] || { echo "no binary at $bin: build it first" >&2; exit 2; }
 [ -n "${DISPLAY:-}" ] || { echo "no DISPLAY: run under xvfb-run" >&2; exit 2; }
 
+tree_pids() { # a process and all its descendants (no threads)
+  pstree -p -T "$1" 2>/dev/null | grep -o '([0-9]*)' | tr -d '()' || true
+}
+rss_kib() { # RSS of one process in KiB, 0 if it is gone
+  local kib
+  kib=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || true)
+  echo "${kib:-0}"
+}
 tree_rss_kib() { # RSS of a process and all its descendants, in KiB
   local total=0 pid
-  for pid in $(pstree -p -T "$1" | grep -o '([0-9]*)' | tr -d '()'); do
-    total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  for pid in $(tree_pids "$1"); do
+    total=$((total + $(rss_kib "$pid")))
   done
   echo "$total"
 }
@@ -50,15 +58,25 @@ for i in $(seq "$runs"); do
   times+=("$ms")
   if [ "$i" = "$runs" ]; then
     sleep 5
-    echo "RSS at idle, 5 s after first paint: app + WebKit processes $(( $(tree_rss_kib "$pid") / 1024 )) MiB"
-    for p in $(pstree -p -T "$pid" | grep -o '([0-9]*)' | tr -d '()'); do
-      [ -r "/proc/$p/status" ] && printf "  %-24s %6s MiB\n" "$(cat /proc/$p/comm)" "$(( $(awk "/^VmRSS/ {print \$2}" /proc/$p/status) / 1024 ))"
+    # Per process: "  <executable name> <MiB> MiB" (bench/desktop.sh parses these lines).
+    echo "RSS at idle, 5 s after first paint: app + WebKit processes $(( ($(tree_rss_kib "$pid") + 512) / 1024 )) MiB"
+    for p in $(tree_pids "$pid"); do
+      name=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1 || true)
+      [ -n "$name" ] || continue
+      printf "  %-24s %6s MiB\n" "$(basename "$name")" "$(( ($(rss_kib "$p") + 512) / 1024 ))"
     done
   fi
+  # Wait for this run's own processes only (not for other instances of the same binary someone else may be
+  # running): the next run must not find this one still holding the single-instance name.
+  mine=$(tree_pids "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  # The next run must not find this one still holding the single-instance name.
-  while pgrep -f "^$bin" >/dev/null; do sleep 0.1; done
+  for _ in $(seq 100); do
+    alive=""
+    for p in $mine; do if kill -0 "$p" 2>/dev/null; then alive=1; fi; done
+    [ -n "$alive" ] || break
+    sleep 0.1
+  done
   sleep 0.3; rm -rf "$home" 2>/dev/null || true
 done
 sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-echo "start to first paint over $runs runs (ms): $(echo $sorted | tr '\n' ' ')  median $(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")"
+echo "start to first paint over $runs runs (ms): $(echo "$sorted" | paste -sd' ' -) median $(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")"

@@ -802,6 +802,8 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
     );
     let csv = text(&run(home.path(), &["secrets", "--csv"], "", &[]).await.stdout);
     assert_eq!(csv.matches("Payroll Sync,").count(), 2, "{csv}");
+    assert!(csv.lines().next().unwrap().ends_with(",source,tenant"), "{csv}");
+    assert!(csv.contains(",directory,contoso.example\n"), "{csv}");
 
     // App-only through the confidential registration: the same tenant, so the same rows, not twice.
     let mut daemon = add_args(
@@ -852,6 +854,10 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
     );
     let list = text(&run(home.path(), &["directory", "list"], "", &[]).await.stdout);
     assert!(list.contains("needs sign-in"), "{list}");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(home.path(), &["directory", "list", "--json"], "", &[]).await.stdout).unwrap();
+    let failing = listed.as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap();
+    assert_eq!(failing["lastFailure"]["signInAgain"], true, "{failing}");
     assert!(text(&run(home.path(), &["secrets"], "", &[]).await.stdout).contains("Payroll Sync"));
 
     // Forgetting both imports takes their rows and the refresh token.

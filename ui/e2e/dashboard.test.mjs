@@ -213,6 +213,8 @@ function fixture(views = allAccounts) {
       app_info: defaultAppInfo,
       account_views: views,
       list_credentials: [],
+      list_imports: [],
+      import_sources: [],
       refresh_account: { ...adele.health },
       remove_account: workRevocation,
       test_account: [],

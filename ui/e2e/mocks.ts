@@ -23,7 +23,8 @@ export interface Rule {
   delayMs?: number;
   /**
    * Stays pending until the test (or the app) settles it: `cancel_sign_in` rejects a held call with
-   * `{ code: "cancelled" }`, `submit_sign_in_address` resolves a held `sign_in` with `response`, and
+   * `{ code: "cancelled" }`, `submit_sign_in_address` resolves a held `sign_in` (or `import_directory`) with
+   * `response`, and
    * `window.__MAILGRANT_MOCK__.settle(cmd)` does either from the test.
    */
   hold?: boolean;
@@ -152,7 +153,7 @@ mockIPC(
 
     // The app ends a held sign-in the way Rust does.
     if (cmd === "cancel_sign_in" || cmd === "submit_sign_in_address") {
-      const h = held.find((x) => x.cmd === "sign_in");
+      const h = held.find((x) => x.cmd === "sign_in" || x.cmd === "import_directory");
       const answer = fixture.rules?.find((r) => r.cmd === cmd && matches(r.args, args));
       if (answer?.error !== undefined) throw answer.error;
       if (cmd === "cancel_sign_in") {

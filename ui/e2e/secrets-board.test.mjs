@@ -51,6 +51,8 @@ function credential(registrationName, days, over = {}) {
     daysLeft: expiresAt === null ? null : Math.floor((expiresAt - NOW) / DAY),
     state: stateAt(expiresAt),
     accounts: ["adele"],
+    source: "mailgrant",
+    tenant: null,
     ...over,
   };
 }
@@ -77,9 +79,54 @@ function bigBoard() {
   });
 }
 
-/** @param {unknown[]} credentials */
-const fixture = (credentials) => ({
-  responses: { app_info: defaultAppInfo, account_views: [], list_credentials: credentials },
+/** The registrations an import can read through. */
+const sources = [
+  {
+    registration: "desktop",
+    name: "Mailgrant Desktop",
+    clientId: "8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e",
+    tenant: "contoso.example",
+    appOnly: false,
+  },
+  {
+    registration: "service",
+    name: "Mailgrant Service",
+    clientId: "5e0c7d41-2a9b-4f38-b6e1-c4a7f2d90b85",
+    tenant: "contoso.example",
+    appOnly: true,
+  },
+];
+
+/** @param {Partial<Record<string, unknown>>} [over] */
+const importView = (over = {}) => ({
+  id: "desktop@3f8a2c1e-5b7d-4e9f-a1c3-6d2e8b4f0a17",
+  registration: "desktop",
+  registrationName: "Mailgrant Desktop",
+  tenant: "contoso.example",
+  signedInAs: "it@contoso.example",
+  appOnly: false,
+  importedAt: NOW - 3 * 3600,
+  applications: 214,
+  credentials: 388,
+  lastFailure: null,
+  ...over,
+});
+
+/** Rows Graph listed for the organisation. */
+const imported = [
+  credential("Payroll Sync", 4, { accounts: [], source: "directory", tenant: "contoso.example", hint: "Pr9" }),
+  credential("Intranet Portal", -3, { accounts: [], source: "directory", tenant: "contoso.example", label: "2025" }),
+];
+
+/** @param {unknown[]} credentials @param {unknown[]} [imports] */
+const fixture = (credentials, imports = []) => ({
+  responses: {
+    app_info: defaultAppInfo,
+    account_views: [],
+    list_credentials: credentials,
+    list_imports: imports,
+    import_sources: sources,
+  },
 });
 
 /** The CSV the board must export, built independently of the app. @param {any[]} rows */
@@ -98,7 +145,7 @@ function expectedCsv(rows) {
     "no-expiry": "No end date",
   };
   const lines = [
-    "Registration,Client ID,Kind,Label,Hint,Key ID,Expires (UTC),Days left,State,Accounts",
+    "Registration,Client ID,Kind,Label,Hint,Key ID,Expires (UTC),Days left,State,Accounts,Source,Tenant",
     ...rows.map((r) =>
       [
         r.registrationName,
@@ -111,6 +158,10 @@ function expectedCsv(rows) {
         r.daysLeft,
         words[/** @type {keyof typeof words} */ (r.state)],
         r.accounts.join("; "),
+        { mailgrant: "Mailgrant", directory: "Microsoft Graph", both: "Mailgrant and Microsoft Graph" }[
+          /** @type {"mailgrant" | "directory" | "both"} */ (r.source)
+        ],
+        r.tenant,
       ]
         .map(field)
         .join(","),
@@ -127,6 +178,8 @@ async function openBoard(page) {
 
 /** @param {import("playwright-core").Page} page */
 const rows = (page) => page.getByTestId("credential-row");
+/** An element's text with its white space collapsed. @param {import("playwright-core").Locator} locator */
+const textOf = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
 /** @param {import("playwright-core").Page} page */
 const rowKeys = (page) => rows(page).evaluateAll((els) => els.map((e) => e.getAttribute("data-key")));
 
@@ -162,7 +215,8 @@ describe("client-secret expiry board", () => {
     const { page, context, consoleErrors } = await harness.open(fixture([]));
     await openBoard(page);
     await page.getByTestId("board-empty").waitFor();
-    assert.ok(await page.getByText("No app registrations yet").isVisible());
+    assert.ok(await page.getByText("No client secrets or certificates yet").isVisible());
+    assert.ok(await page.getByRole("button", { name: "Import from Microsoft Graph…" }).isVisible());
     assert.equal(await rows(page).count(), 0);
     assert.deepEqual(await harness.axeViolations(page), []);
     assert.deepEqual(consoleErrors, []);
@@ -274,7 +328,7 @@ describe("client-secret expiry board", () => {
     assert.match(copied, /,"Prod, main",Qx7,/);
     assert.match(copied, /,"Cert ""A""",/);
     assert.match(copied, /,'\+cmd\|' \/C calc'!A0,/);
-    assert.match(copied, /,-3,Expired,adele\r\n/, "a negative number stays a number");
+    assert.match(copied, /,-3,Expired,adele,Mailgrant,\r\n/, "a negative number stays a number");
 
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -401,7 +455,7 @@ describe("client-secret expiry board", () => {
 
   it("says so when the list cannot be read, and tries again", async () => {
     const { page, context } = await harness.open({
-      responses: { app_info: defaultAppInfo, account_views: [] },
+      responses: { app_info: defaultAppInfo, account_views: [], list_imports: [], import_sources: sources },
       errors: { list_credentials: { code: "config", message: "the config file is damaged" } },
     });
     await openBoard(page);
@@ -414,6 +468,163 @@ describe("client-secret expiry board", () => {
     await page.getByRole("button", { name: "Try again" }).click();
     await rows(page).first().waitFor();
     assert.equal(await rows(page).count(), 6);
+    await context.close();
+  });
+});
+
+describe("importing the organisation's app registrations from Microsoft Graph", () => {
+  /** @param {import("playwright-core").Page} page */
+  const dialog = (page) => page.getByTestId("import-dialog");
+  const admin90094 = {
+    code: "sign-in",
+    message: "AADSTS90094: An admin has to approve this app",
+    diagnosis: {
+      code: "AADSTS90094",
+      title: "An admin has to approve this app",
+      explanation:
+        "Your organisation lets only administrators approve apps that ask for these permissions, so you can't agree to them yourself.",
+      fixer: "it-admin",
+      steps: ["Your IT admin opens the link and clicks Grant admin consent.", "After that, sign in again."],
+      links: [{ label: "Enterprise applications", url: "https://entra.microsoft.com/#view/Enterprise" }],
+      retryable: false,
+      raw: { aadsts: 90094, error: "access_denied", errorDescription: "AADSTS90094: The grant requires admin permission." },
+    },
+  };
+
+  it("an admin signs in in the browser, can cancel, and the imported rows join the board", async () => {
+    const f = fixture(board);
+    const browserEvent = { kind: "browser", url: "https://login.microsoftonline.com/authorize?x", opened: true, paste: false };
+    /** @type {any} */ (f).rules = [
+      { cmd: "import_directory", times: 1, events: [browserEvent], hold: true },
+      { cmd: "import_directory", args: { registration: "desktop", method: "browser" }, events: [browserEvent], response: importView() },
+      { cmd: "list_credentials", times: 1, response: board },
+    ];
+    f.responses.list_credentials = [...imported, ...board];
+    const { page, context, consoleErrors } = await harness.open(f);
+    await openBoard(page);
+    await rows(page).first().waitFor();
+    const panel = page.getByTestId("directory-panel");
+    assert.match((await panel.textContent()) ?? "", /An admin can add every app registration/);
+    await panel.getByRole("button", { name: "Import from Microsoft Graph…" }).click();
+    await dialog(page).getByText("Application.Read.All").first().waitFor();
+    // The app-only way is offered only for a registration that can read as itself.
+    const appOnly = dialog(page).getByRole("radio", { name: /As the app itself/ });
+    assert.equal(await appOnly.isDisabled(), true);
+    await dialog(page).getByLabel("Read through the app registration").selectOption("service");
+    assert.equal(await appOnly.isDisabled(), false);
+    await dialog(page).getByLabel("Read through the app registration").selectOption("desktop");
+    assert.deepEqual(await harness.axeViolations(page), []);
+    await harness.screenshot(page, "ui-import-dialog.png");
+
+    // First try: the browser opens; the user cancels.
+    await dialog(page).getByRole("button", { name: "Import" }).click();
+    await dialog(page).getByText("Sign in there with an admin account of the organisation").waitFor();
+    assert.deepEqual(await harness.axeViolations(page), []);
+    await dialog(page).getByRole("button", { name: "Cancel sign-in" }).click();
+    await dialog(page).getByText("The import was cancelled.").waitFor();
+
+    // Second try: done; the board reloads with the organisation's rows.
+    await dialog(page).getByRole("button", { name: "Import" }).click();
+    await page.getByTestId("import-done").waitFor();
+    assert.match(
+      (await page.getByTestId("import-done").textContent()) ?? "",
+      /Read 214 app registrations with 388 secrets and certificates from contoso\.example\./,
+    );
+    await dialog(page).getByRole("button", { name: "Close" }).first().click();
+    await page.getByTestId("directory-import").waitFor();
+    assert.match(
+      await textOf(page.getByTestId("directory-import")),
+      /contoso\.example.*214 app registrations, 388 secrets and certificates · signed in as it@contoso\.example · read 3 hours ago/s,
+    );
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="credential-row"]').length === 8);
+    assert.equal(await rowKeys(page).then((k) => k[0]), "payroll-sync-key");
+    assert.match((await rows(page).first().textContent()) ?? "", /No account here.*From Graph · contoso\.example/s);
+    await page.getByLabel("Search").fill("microsoft graph");
+    assert.deepEqual(await rowKeys(page), ["payroll-sync-key", "intranet-portal-key"]);
+    const calls = await page.evaluate(() => window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "import_directory").length);
+    assert.equal(calls, 2);
+    assert.deepEqual(consoleErrors, []);
+    await context.close();
+  });
+
+  it("shows Microsoft's refusal explained, and a device code for an admin elsewhere", async () => {
+    const f = fixture(board);
+    /** @type {any} */ (f).rules = [
+      { cmd: "import_directory", args: { method: "browser" }, error: admin90094 },
+      {
+        cmd: "import_directory",
+        args: { method: "device-code" },
+        events: [{ kind: "deviceCode", userCode: "GKX7-PLQ2", verificationUri: "https://microsoft.com/devicelogin", expiresInSecs: 900 }],
+        hold: true,
+      },
+    ];
+    const { page, context } = await harness.open(f);
+    await openBoard(page);
+    await page.getByRole("button", { name: "Import from Microsoft Graph…" }).click();
+    await dialog(page).getByRole("button", { name: "Import" }).click();
+    const diagnosis = dialog(page).getByTestId("diagnosis");
+    await diagnosis.waitFor();
+    assert.equal(await diagnosis.getAttribute("data-code"), "AADSTS90094");
+    assert.match((await diagnosis.textContent()) ?? "", /An admin has to approve this app/);
+    assert.ok(await dialog(page).getByRole("button", { name: "Try again" }).isVisible());
+    assert.deepEqual(await harness.axeViolations(page), []);
+    await harness.screenshot(page, "ui-import-refused.png");
+
+    await dialog(page).getByRole("radio", { name: /An admin signs in with a code/ }).check();
+    await dialog(page).getByRole("button", { name: "Try again" }).click();
+    await dialog(page).getByTestId("device-code").waitFor();
+    assert.equal(await dialog(page).getByTestId("device-code").textContent(), "GKX7-PLQ2");
+    // Closing the dialog cancels the sign-in.
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => window.__MAILGRANT_CALLS__.some((c) => c.cmd === "cancel_sign_in"));
+    assert.equal(await page.evaluate(() => window.__MAILGRANT_MOCK__.holding("import_directory")), false);
+    await context.close();
+  });
+
+  it("refreshes an import, asks for a new sign-in when its consent is gone, and forgets it", async () => {
+    const failing = importView({
+      id: "desktop@fabrikam",
+      tenant: "fabrikam.example",
+      signedInAs: "admin@fabrikam.example",
+      lastFailure: { code: "AADSTS65001", title: "Consent was withdrawn", at: NOW - 60, signInAgain: true },
+    });
+    const f = fixture([...imported, ...board], [importView(), failing]);
+    f.responses.remove_import = null;
+    /** @type {any} */ (f).rules = [
+      { cmd: "refresh_import", response: importView({ applications: 215, importedAt: NOW }), delayMs: 300 },
+    ];
+    for (const [options, shot] of /** @type {const} */ ([
+      [{ colorScheme: "dark" }, "ui-directory-imports-dark.png"],
+      [{ width: 800, height: 600 }, "ui-directory-imports-800x600.png"],
+    ])) {
+      const { page, context } = await harness.open(f, options);
+      await openBoard(page);
+      const items = page.getByTestId("directory-import");
+      await items.nth(1).waitFor();
+      assert.match(await textOf(items.nth(1)), /Needs sign-in: Consent was withdrawn/);
+      assert.ok(await items.nth(1).getByRole("button", { name: "Sign in again" }).isVisible());
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(overflow, false, `${shot}: no horizontal scrolling`);
+      assert.deepEqual(await harness.axeViolations(page), [], shot);
+      await harness.screenshot(page, shot);
+      await context.close();
+    }
+    const { page, context } = await harness.open(f);
+    await openBoard(page);
+    const items = page.getByTestId("directory-import");
+    await items.first().waitFor();
+    await items.first().getByRole("button", { name: "Refresh" }).click();
+    await items.first().getByRole("button", { name: "Refreshing…" }).waitFor();
+    await page.getByText("contoso.example: read 215 app registrations again.").waitFor();
+    // Sign in again opens the dialog on that import's registration.
+    await items.nth(1).getByRole("button", { name: "Sign in again" }).click();
+    assert.equal(await dialog(page).getByLabel("Read through the app registration").inputValue(), "desktop");
+    await dialog(page).getByRole("button", { name: "Close" }).first().click();
+    await items.nth(1).getByRole("button", { name: "Forget the import from fabrikam.example" }).click();
+    await page.getByText("Forgot the import from fabrikam.example and its sign-in.").waitFor();
+    assert.equal(await items.count(), 1);
+    const listed = await page.evaluate(() => window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "list_credentials").length);
+    assert.ok(listed >= 3, "the board reloaded after the refresh and the removal");
     await context.close();
   });
 });

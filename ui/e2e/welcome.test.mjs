@@ -14,7 +14,7 @@ after(async () => {
 });
 
 // No account yet (so the start screen is Welcome, not the dashboard), and no app registration.
-const fixture = { responses: { app_info: defaultAppInfo, account_views: [], list_credentials: [] } };
+const fixture = { responses: { app_info: defaultAppInfo, account_views: [], list_credentials: [], list_imports: [], import_sources: [] } };
 
 describe("welcome screen", () => {
   it("shows the product, its two actions and the version that came over IPC", async () => {
@@ -56,7 +56,7 @@ describe("welcome screen", () => {
     const { page, context } = await harness.open(fixture, { width: 800, height: 600 });
     await page.getByRole("button", { name: "Check client-secret expiry" }).click();
     await page.getByRole("heading", { level: 1, name: "Client-secret expiry" }).waitFor();
-    assert.ok(await page.getByText("No app registrations yet").isVisible());
+    assert.ok(await page.getByText("No client secrets or certificates yet").isVisible());
     assert.deepEqual(await harness.axeViolations(page), []);
     await harness.screenshot(page, "ui-secrets-800x600.png");
     await page.getByRole("button", { name: "Back" }).click();

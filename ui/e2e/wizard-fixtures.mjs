@@ -375,6 +375,8 @@ export function wizardFixture(extra = {}) {
       list_accounts: [],
       account_views: [],
       list_credentials: [],
+      list_imports: [],
+      import_sources: [],
       check_field: { verdict: "ok", value: "" },
       setup_guide: extra.guide ?? guide(),
       discover_tenant: { tenantId: TENANT_ID, cloudInstance: "microsoftonline.com", regionScope: "EU" },

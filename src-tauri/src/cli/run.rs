@@ -815,7 +815,7 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
     if json {
         say!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
     } else if csv {
-        say!("registration,client_id,kind,key_id,hint,expires,days_left,state,accounts");
+        say!("registration,client_id,kind,key_id,hint,expires,days_left,state,accounts,source,tenant");
         for c in &rows {
             let fields = [
                 c.registration_name.clone(),
@@ -827,6 +827,11 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
                 c.days_left.map(|d| d.to_string()).unwrap_or_default(),
                 c.state.label().to_owned(),
                 c.accounts.join(" "),
+                serde_json::to_value(c.source)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                c.tenant.clone().unwrap_or_default(),
             ];
             let line: Vec<String> = fields.iter().map(|f| out::csv_field(f)).collect();
             say!("{}", line.join(","));

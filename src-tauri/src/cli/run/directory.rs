@@ -156,7 +156,12 @@ fn list(context: &Context, json: bool) -> Outcome {
                     "importedAt": i.imported_at,
                     "applications": i.applications.len(),
                     "credentials": i.credential_count(),
-                    "lastFailure": i.last_failure,
+                    "lastFailure": i.last_failure.as_ref().map(|f| serde_json::json!({
+                        "code": f.code,
+                        "title": f.title,
+                        "at": f.at,
+                        "signInAgain": f.sign_in_again,
+                    })),
                 })
             })
             .collect();

@@ -20,6 +20,9 @@ import type { Diagnosis } from "./bindings/Diagnosis";
 import type { ProbeProgress } from "./bindings/ProbeProgress";
 import type { ProbeReport } from "./bindings/ProbeReport";
 import type { Protocol } from "./bindings/Protocol";
+import type { ImportMethod } from "./bindings/ImportMethod";
+import type { ImportSource } from "./bindings/ImportSource";
+import type { ImportView } from "./bindings/ImportView";
 
 export type {
   AccountAudience,
@@ -32,6 +35,9 @@ export type {
   DeepLinkEvent,
   Diagnosis,
   FieldCheck,
+  ImportMethod,
+  ImportSource,
+  ImportView,
   ProbeProgress,
   ProbeReport,
   Protocol,
@@ -95,6 +101,22 @@ export const ipc = {
     channel.onmessage = onLayer;
     return call<ProbeReport[]>("test_account", { name, protocols, sendToSelf, onLayer: channel });
   },
+
+  // The organisation's app registrations from Microsoft Graph (the expiry board's imports).
+  listImports: () => call<ImportView[]>("list_imports"),
+  importSources: () => call<ImportSource[]>("import_sources"),
+  /** An admin signs in (events as for `signIn`; `cancelSignIn` stops it), or the app reads as itself. */
+  importDirectory: (
+    registration: string,
+    method: ImportMethod,
+    onEvent: (event: SignInEvent) => void,
+  ): Promise<ImportView> => {
+    const channel = new Channel<SignInEvent>();
+    channel.onmessage = onEvent;
+    return call<ImportView>("import_directory", { registration, method, onEvent: channel });
+  },
+  refreshImport: (id: string) => call<ImportView>("refresh_import", { id }),
+  removeImport: (id: string) => call<void>("remove_import", { id }),
 
   // The "Connect a mailbox" wizard.
   checkField: (field: CheckedField, value: string) => call<FieldCheck>("check_field", { field, value }),

@@ -30,6 +30,13 @@ export const EXPIRY_LABELS: Record<ExpiryState, string> = {
   "no-expiry": "No end date",
 };
 
+/** Where a row comes from, in words. */
+export const SOURCE_LABELS: Record<CredentialExpiry["source"], string> = {
+  mailgrant: "Mailgrant",
+  directory: "Microsoft Graph",
+  both: "Mailgrant and Microsoft Graph",
+};
+
 const ATTENTION: ReadonlySet<ExpiryState> = new Set(["expired", "within-7", "within-14", "within-30"]);
 
 export interface IndexedCredential {
@@ -50,6 +57,8 @@ export function indexCredentials(rows: readonly CredentialExpiry[]): IndexedCred
       row.label ?? "",
       row.hint ?? "",
       EXPIRY_LABELS[row.state],
+      SOURCE_LABELS[row.source],
+      row.tenant ?? "",
       ...row.accounts,
     ]
       .join("\n")
@@ -98,6 +107,8 @@ export const CSV_HEADER = [
   "Days left",
   "State",
   "Accounts",
+  "Source",
+  "Tenant",
 ] as const;
 
 export function credentialsCsv(rows: readonly CredentialExpiry[]): string {
@@ -114,6 +125,8 @@ export function credentialsCsv(rows: readonly CredentialExpiry[]): string {
       r.daysLeft,
       EXPIRY_LABELS[r.state],
       r.accounts.join("; "),
+      SOURCE_LABELS[r.source],
+      r.tenant,
     ]),
   );
 }
