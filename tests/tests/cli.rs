@@ -854,9 +854,18 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
     );
     let list = text(&run(home.path(), &["directory", "list"], "", &[]).await.stdout);
     assert!(list.contains("needs sign-in"), "{list}");
-    let listed: serde_json::Value =
-        serde_json::from_slice(&run(home.path(), &["directory", "list", "--json"], "", &[]).await.stdout).unwrap();
-    let failing = listed.as_array().unwrap().iter().find(|i| i["id"] == id.as_str()).unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(
+        &run(home.path(), &["directory", "list", "--json"], "", &[])
+            .await
+            .stdout,
+    )
+    .unwrap();
+    let failing = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .unwrap();
     assert_eq!(failing["lastFailure"]["signInAgain"], true, "{failing}");
     assert!(text(&run(home.path(), &["secrets"], "", &[]).await.stdout).contains("Payroll Sync"));
 

@@ -589,7 +589,7 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
       lastFailure: { code: "AADSTS65001", title: "Consent was withdrawn", at: NOW - 60, signInAgain: true },
     });
     const f = fixture([...imported, ...board], [importView(), failing]);
-    f.responses.remove_import = null;
+    /** @type {any} */ (f.responses).remove_import = null;
     /** @type {any} */ (f).rules = [
       { cmd: "refresh_import", response: importView({ applications: 215, importedAt: NOW }), delayMs: 300 },
     ];
