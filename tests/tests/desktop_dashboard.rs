@@ -13,7 +13,7 @@ use mailgrant_core::store::Store;
 use mailgrant_core::vault::TokenVault;
 use mailgrant_core::{DataHome, SecretString};
 use mailgrant_tests::desktop::{app_binary, connect, screenshot, start_driver};
-use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN};
+use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, IT_ADMIN, SECRET_VALUE, TENANT_DOMAIN};
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::fixtures::{self, TestHome};
 
@@ -41,6 +41,16 @@ async fn click_in_card(client: &Client, account: &str, button: &str) {
         )))
         .await
         .unwrap_or_else(|e| panic!("no {button:?} button for {account}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn click_button(client: &Client, label: &str) {
+    client
+        .find(Locator::XPath(&format!("//button[normalize-space()='{label}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no {label:?} button: {e}"))
         .click()
         .await
         .unwrap();
@@ -94,6 +104,7 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
         &[
             ("BROWSER", FAKE_BROWSER),
             ("FAKE_BROWSER_LOG", log.to_str().unwrap()),
+            ("FAKE_BROWSER_ADMIN", IT_ADMIN),
         ],
     );
     let client = connect(&driver, &app_binary()).await;
@@ -152,13 +163,75 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
         row.to_lowercase().contains("14 days"),
         "the 14-day threshold: {row}"
     );
-    screenshot("app-secrets-board.png", Some(&restored)).await;
+    let board = screenshot("app-secrets-board.png", Some(&restored)).await;
+
+    // An admin imports the organisation's app registrations from Graph through the desktop registration.
+    click_button(&client, "Import from Microsoft Graph…").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("[data-testid='import-dialog'][open]"))
+        .await
+        .unwrap();
+    click_button(&client, "Import").await;
+    let done = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("[data-testid='import-done']"))
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "the import did not finish: {e}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        })
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        done.contains("Read 4 app registrations") && done.contains("contoso.example"),
+        "{done}"
+    );
+    client
+        .find(Locator::Css("[data-testid='import-dialog'] footer button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let import = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='directory-import']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(import.contains("signed in as it@contoso.example"), "{import}");
+    // The organisation's secrets join the board, soonest first: Intranet Portal's expired one leads, marked as
+    // listed by Graph.
+    let first = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//*[@data-testid='credential-row'][1][contains(., 'Intranet Portal') and contains(., 'From Graph')]",
+        ))
+        .await;
+    screenshot("app-secrets-board-imported.png", Some(&board)).await;
+    first.unwrap();
 
     client.close().await.unwrap();
     drop(driver);
     let _ = home.vault.forget_account("adele");
     let _ = home.vault.forget_registration(&registration);
     let _ = home.vault.forget_account(&daemon.name);
+    for import in mailgrant_core::directory::Directory::beside(&home.store)
+        .load()
+        .unwrap_or_default()
+    {
+        let _ = home.vault.delete_directory_refresh_token(&import.id);
+    }
     if let Ok(config) = home.store.load() {
         for registration in &config.registrations {
             let _ = home.vault.forget_registration(registration);

@@ -1,7 +1,9 @@
 //! `fake-browser URL`: plays the user's browser for `mailgrant sign-in` in tests (set `BROWSER` to it). Opens
 //! the emulator's authorize page, signs in as `FAKE_BROWSER_USER` (default adele@contoso.example), approves or
 //! (`FAKE_BROWSER_DECISION=decline`) declines, then follows the redirect to Mailgrant's loopback listener, as a
-//! browser does. Writes what happened to `FAKE_BROWSER_LOG` when set.
+//! browser does. A request for a directory-wide permission (`Application.Read.All`, an import of the organisation's
+//! app registrations) signs in as `FAKE_BROWSER_ADMIN` when set, as a user picks their admin account. Writes what
+//! happened to `FAKE_BROWSER_LOG` when set.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -37,7 +39,17 @@ async fn main() -> ExitCode {
 async fn run(url: &str) -> Result<String, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
     let base = parsed.origin().ascii_serialization();
-    let user = std::env::var("FAKE_BROWSER_USER").unwrap_or_else(|_| ADELE.to_owned());
+    let scope = parsed
+        .query_pairs()
+        .find(|(key, _)| key == "scope")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let admin = std::env::var("FAKE_BROWSER_ADMIN")
+        .ok()
+        .filter(|_| scope.contains("Application.Read.All"));
+    let user = admin
+        .or_else(|| std::env::var("FAKE_BROWSER_USER").ok())
+        .unwrap_or_else(|| ADELE.to_owned());
     let decision = match std::env::var("FAKE_BROWSER_DECISION").as_deref() {
         Ok("decline") => Decision::Deny,
         _ => Decision::Approve,
