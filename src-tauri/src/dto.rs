@@ -112,6 +112,17 @@ pub enum SignInEvent {
     },
 }
 
+impl SignInEvent {
+    /// The code to show, from the device authorization's prompt.
+    pub fn device_code(prompt: &mailgrant_core::signin::device::DeviceCodePrompt) -> Self {
+        SignInEvent::DeviceCode {
+            user_code: prompt.user_code.clone(),
+            verification_uri: prompt.verification_uri.clone(),
+            expires_in_secs: prompt.expires_in.as_secs(),
+        }
+    }
+}
+
 /// What tenant discovery found.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

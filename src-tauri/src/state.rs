@@ -81,6 +81,25 @@ impl AppState {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Runs a sign-in as the one in progress: `run` gets its cancellation and the receiver of an address pasted
+    /// back or a deep link (`cancel_sign_in` and `submit_sign_in_address` reach it). One that was still running
+    /// is cancelled first.
+    pub async fn tracked_sign_in<T, F, Fut>(&self, run: F) -> T
+    where
+        F: FnOnce(CancellationToken, tokio::sync::oneshot::Receiver<String>) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let cancel = CancellationToken::new();
+        let (callback_tx, callback_rx) = tokio::sync::oneshot::channel::<String>();
+        self.begin_sign_in(PendingSignIn {
+            cancel: cancel.clone(),
+            callback: Some(callback_tx),
+        });
+        let result = run(cancel, callback_rx).await;
+        self.end_sign_in();
+        result
+    }
+
     /// Starts tracking a sign-in; one that was still running is cancelled (the wizard started over).
     pub fn begin_sign_in(&self, sign_in: PendingSignIn) {
         if let Some(old) = self.pending().replace(sign_in) {

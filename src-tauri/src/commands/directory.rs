@@ -9,7 +9,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::wizard::browser_code;
 use crate::dto::{FailureView, ImportMethod, ImportSource, ImportView, IpcError, SignInEvent};
-use crate::state::PendingSignIn;
 use crate::AppState;
 
 impl IpcError {
@@ -102,15 +101,9 @@ pub async fn import_directory(
     on_event: Channel<SignInEvent>,
 ) -> Result<ImportView, IpcError> {
     let plan = ImportPlan::load(&state.tokens, &registration).map_err(IpcError::from_directory)?;
-    let cancel = CancellationToken::new();
-    let (callback_tx, callback_rx) = tokio::sync::oneshot::channel::<String>();
-    state.begin_sign_in(PendingSignIn {
-        cancel: cancel.clone(),
-        callback: Some(callback_tx),
-    });
-    let result = run_import(&state, &plan, method, &on_event, cancel, callback_rx).await;
-    state.end_sign_in();
-    let import = result?;
+    let import = state
+        .tracked_sign_in(|cancel, callback| run_import(&state, &plan, method, &on_event, cancel, callback))
+        .await?;
     Ok(view(&import, Some(&plan.registration.name)))
 }
 
@@ -130,11 +123,7 @@ async fn run_import(
                 .start_device_code(http)
                 .await
                 .map_err(IpcError::from_directory)?;
-            let _ = events.send(SignInEvent::DeviceCode {
-                user_code: authorization.prompt.user_code.clone(),
-                verification_uri: authorization.prompt.verification_uri.clone(),
-                expires_in_secs: authorization.prompt.expires_in.as_secs(),
-            });
+            let _ = events.send(SignInEvent::device_code(&authorization.prompt));
             plan.finish_device_code(tokens, http, &authorization, &cancel)
                 .await
         }

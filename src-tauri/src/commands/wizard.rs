@@ -19,7 +19,6 @@ use tauri::State;
 use tokio_util::sync::CancellationToken;
 
 use crate::dto::{IpcError, SignInEvent, TenantFound};
-use crate::state::PendingSignIn;
 use crate::AppState;
 
 /// Checks one pasted value as it is typed: `clientId`, `tenant` or `clientSecret`.
@@ -123,15 +122,9 @@ pub async fn sign_in(
     on_event: Channel<SignInEvent>,
 ) -> Result<AccountHealth, IpcError> {
     let plan = SignInPlan::load(&state.tokens, &name).map_err(IpcError::from_connect)?;
-    let cancel = CancellationToken::new();
-    let (callback_tx, callback_rx) = tokio::sync::oneshot::channel::<String>();
-    state.begin_sign_in(PendingSignIn {
-        cancel: cancel.clone(),
-        callback: Some(callback_tx),
-    });
-    let result = run_sign_in(&state, &plan, &on_event, cancel, callback_rx).await;
-    state.end_sign_in();
-    result?;
+    state
+        .tracked_sign_in(|cancel, callback| run_sign_in(&state, &plan, &on_event, cancel, callback))
+        .await?;
     state.health_of(&name)
 }
 
@@ -154,11 +147,7 @@ async fn run_sign_in(
                 .start_device_code(&state.http)
                 .await
                 .map_err(IpcError::from_connect)?;
-            let _ = events.send(SignInEvent::DeviceCode {
-                user_code: authorization.prompt.user_code.clone(),
-                verification_uri: authorization.prompt.verification_uri.clone(),
-                expires_in_secs: authorization.prompt.expires_in.as_secs(),
-            });
+            let _ = events.send(SignInEvent::device_code(&authorization.prompt));
             plan.finish_device_code(tokens, &state.http, &authorization, &cancel)
                 .await
                 .map_err(IpcError::from_connect)?;
