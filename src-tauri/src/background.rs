@@ -1,13 +1,14 @@
 //! While the app runs: access tokens refreshed before they expire, idle refresh tokens kept alive, the UI told
 //! (`accounts-changed`) whenever an account's tokens or health changed, and a desktop notification when a client
-//! secret or certificate crosses 30, 14 or 7 days before expiry, or expires (once per threshold).
+//! secret or certificate crosses 30, 14 or 7 days before expiry, or expires (once per threshold). The
+//! organisation's app registrations imported from Graph are read again once a day.
 
 use std::time::Duration;
 
-use mailgrant_core::health;
 use mailgrant_core::identity::permissions;
 use mailgrant_core::model::Flow;
 use mailgrant_core::tokens::{now_unix, REFRESH_MARGIN_SECS};
+use mailgrant_core::{directory, health};
 use tauri::{Emitter, Runtime};
 
 use crate::AppState;
@@ -91,6 +92,19 @@ async fn tick(state: &AppState, keep_alive: bool) -> bool {
         if let Ok(done) = state.tokens.keep_alive().await {
             changed |= !done.is_empty();
         }
+        refresh_directory(state, now).await;
     }
     changed
+}
+
+/// Reads again the imports of the organisation's app registrations that are a day old.
+async fn refresh_directory(state: &AppState, now: i64) {
+    let Ok(imports) = directory::Directory::beside(state.tokens.store()).load() else {
+        return;
+    };
+    for import in imports.iter().filter(|i| i.refresh_due(now)) {
+        if let Err(error) = directory::refresh(&state.tokens, &state.http, &import.id).await {
+            tracing::warn!(import = %import.id, %error, "background directory refresh failed");
+        }
+    }
 }

@@ -59,7 +59,7 @@ pub enum DirectoryError {
     Graph(Box<Diagnosis>),
     #[error("there is no app registration {0:?} in Mailgrant: add it first (the wizard or `mailgrant add`)")]
     UnknownRegistration(String),
-    #[error("there is no import {0:?}: `mailgrant secrets import` lists them")]
+    #[error("there is no import {0:?}: `mailgrant directory list` lists them")]
     UnknownImport(String),
     #[error(
         "the app registration {0:?} is a public client: it has no secret or certificate to read the directory as \
@@ -136,9 +136,24 @@ pub struct DirectoryImport {
     pub last_failure: Option<RefreshFailure>,
 }
 
+/// How old a list may get before the app reads it again by itself.
+pub const REFRESH_AFTER_SECS: i64 = 24 * 3600;
+/// How long the app waits after a failed refresh before trying again by itself.
+const RETRY_AFTER_SECS: i64 = 3600;
+
 impl DirectoryImport {
     pub fn credential_count(&self) -> usize {
         self.applications.iter().map(|a| a.credentials.len()).sum()
+    }
+
+    /// Whether the app should read it again by itself now: its list is a day old, the last attempt did not fail
+    /// within the hour, and no new sign-in is needed (that waits for the user).
+    pub fn refresh_due(&self, now: i64) -> bool {
+        match &self.last_failure {
+            Some(f) if f.sign_in_again => false,
+            Some(f) if now - f.at < RETRY_AFTER_SECS => false,
+            _ => self.imported_at.is_none_or(|at| now - at >= REFRESH_AFTER_SECS),
+        }
     }
 }
 
@@ -743,6 +758,35 @@ mod tests {
         assert_eq!(certificate.kind, CredentialKind::Certificate);
         assert_eq!(certificate.hint.as_deref(), Some("AB12"));
         assert_eq!(certificate.label, None, "an empty name is no name");
+    }
+
+    #[test]
+    fn a_list_is_read_again_daily_unless_a_sign_in_is_needed() {
+        let now = 1_800_000_000;
+        let mut import = DirectoryImport {
+            id: "reg@t".into(),
+            registration: "reg".into(),
+            tenant_id: "t".into(),
+            tenant_name: "t".into(),
+            signed_in_as: None,
+            app_only: true,
+            imported_at: Some(now - REFRESH_AFTER_SECS + 60),
+            applications: Vec::new(),
+            last_failure: None,
+        };
+        assert!(!import.refresh_due(now), "read less than a day ago");
+        assert!(import.refresh_due(now + 60));
+        let failure = |at, sign_in_again| RefreshFailure {
+            code: "TIMEOUT".into(),
+            title: "slow".into(),
+            at,
+            sign_in_again,
+        };
+        import.last_failure = Some(failure(now + 30, false));
+        assert!(!import.refresh_due(now + 60), "failed a moment ago");
+        assert!(import.refresh_due(now + 30 + RETRY_AFTER_SECS));
+        import.last_failure = Some(failure(now - 10 * REFRESH_AFTER_SECS, true));
+        assert!(!import.refresh_due(now + 60), "waits for the user to sign in");
     }
 
     #[test]
