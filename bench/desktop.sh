@@ -82,6 +82,7 @@ field() { # field FILE SED-EXPRESSION: the first line the expression rewrites, o
 }
 cold_median=$(field "$out/cold" 's/^start to first paint over .* median \([0-9]*\)$/\1/p')
 cold_runs=$(field "$out/cold" 's/^start to first paint over .*(ms): \(.*\) median.*$/\1/p')
+first_launch=$(field "$out/cold" 's/^first launch with an empty GL shader cache: \([0-9]*\) ms.*$/\1/p')
 rss_total=$(field "$out/accounts" 's/^RSS at idle.*processes \([0-9]*\) MiB$/\1/p')
 rss_split=$(sed -n '/^RSS at idle/,/^[^ ]/s/^  *\([^ ].*[^ ]\)  *\([0-9][0-9]*\) MiB$/\1 \2/p' "$out/accounts" | paste -sd, - | sed 's/,/, /g')
 render=$(field "$out/board" 's/^  first render.*: \([0-9]*\) ms$/\1/p')
@@ -90,6 +91,6 @@ read -r n_changes dom_median dom_p95 frame_median frame_p95 <<<"$board"
 
 echo
 echo "== Summary: $(basename "$(dirname "$bin")") build, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(($(date +%s) - started)) s =="
-echo "Cold start to first paint:      median ${cold_median} ms of 3 runs (${cold_runs} ms); fresh process and data home each run, OS file caches warm"
+echo "Cold start to first paint:      median ${cold_median} ms of 3 runs (${cold_runs} ms); fresh process and data home each run; OS file and GL shader caches warm (${first_launch} ms with an empty shader cache)"
 echo "RSS at idle with 100 accounts:  ${rss_total} MiB total, 5 s after first paint (${rss_split:-no split}; MiB)"
 echo "Board filter, 10,000 rows:      median ${frame_median} ms, p95 ${frame_p95} ms to the next frame (DOM updated ${dom_median} / ${dom_p95} ms; ${n_changes} filter and search changes); first render ${render} ms"
