@@ -287,17 +287,22 @@ impl CredentialExpiry {
         }
     }
 
-    /// Whether this row and a credential Graph listed for the same app are one credential: the same key id,
-    /// or (when Mailgrant made its own id) the same kind and hint — a secret's first characters, a
-    /// certificate's thumbprint.
-    fn is(&self, listed: &Credential) -> bool {
-        self.key_id.eq_ignore_ascii_case(&listed.key_id)
-            || (self.kind == listed.kind
+    /// Whether this row and a credential Graph listed for the same app (`siblings`: all it listed for that app)
+    /// are one credential: the same key id, or (when Mailgrant made its own id) the same kind and hint — a
+    /// secret's first characters, a certificate's thumbprint — when no other credential of the app shares it.
+    fn is(&self, listed: &Credential, siblings: &[Credential]) -> bool {
+        let same_hint = |c: &Credential| {
+            c.kind == self.kind
                 && self
                     .hint
                     .as_deref()
-                    .zip(listed.hint.as_deref())
-                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b)))
+                    .zip(c.hint.as_deref())
+                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        self.key_id.eq_ignore_ascii_case(&listed.key_id)
+            || (same_hint(listed)
+                && siblings.iter().filter(|c| same_hint(c)).count() == 1
+                && !siblings.iter().any(|c| c.key_id.eq_ignore_ascii_case(&self.key_id)))
     }
 }
 
@@ -334,9 +339,9 @@ pub fn credentials(config: &ConfigFile, directory: &[DirectoryImport], now: i64)
                 .map(|r| config.accounts_of(&r.id).map(|a| a.name.clone()).collect())
                 .unwrap_or_default();
             for listed in &app.credentials {
-                let known = rows[..local]
-                    .iter_mut()
-                    .find(|row| row.client_id.eq_ignore_ascii_case(&app.app_id) && row.is(listed));
+                let known = rows[..local].iter_mut().find(|row| {
+                    row.client_id.eq_ignore_ascii_case(&app.app_id) && row.is(listed, &app.credentials)
+                });
                 if let Some(row) = known {
                     let merged = CredentialExpiry::new(
                         (&row.registration, &row.registration_name, &row.client_id),
@@ -748,6 +753,13 @@ mod tests {
         reg.credentials[1].hint = Some("Ab1".into());
         config.add_registration(reg.clone()).unwrap();
         config.add_account(account()).unwrap();
+        let mut twins = registration(&[Some(NOW + 40 * DAY)]);
+        twins.id = "twins".into();
+        twins.name = "Twins reg".into();
+        twins.client_id = "22222222-2222-4333-8444-555555555555".parse().unwrap();
+        twins.credentials[0].key_id = "local-t".into();
+        twins.credentials[0].hint = Some("Tw1".into());
+        config.add_registration(twins).unwrap();
         let secret = |key_id: &str, hint: &str, days: i64| Credential {
             kind: CredentialKind::Secret,
             key_id: key_id.into(),
@@ -777,6 +789,13 @@ mod tests {
                     ],
                 },
                 crate::directory::DirectoryApp {
+                    object_id: "o-twins".into(),
+                    app_id: "22222222-2222-4333-8444-555555555555".into(),
+                    display_name: "Twins".into(),
+                    // Two secrets with one hint: a hint alone cannot tell which one Mailgrant has.
+                    credentials: vec![secret("t1", "Tw1", 40), secret("t2", "Tw1", 400)],
+                },
+                crate::directory::DirectoryApp {
                     object_id: "o-other".into(),
                     app_id: "11111111-2222-4333-8444-555555555555".into(),
                     display_name: "Payroll".into(),
@@ -800,15 +819,19 @@ mod tests {
             [
                 ("directory:o-other", "p1", CredentialSource::Directory, Some(-1)),
                 ("reg", "g-new", CredentialSource::Directory, Some(3)),
+                ("twins", "t1", CredentialSource::Directory, Some(40)),
+                ("twins", "local-t", CredentialSource::Mailgrant, Some(40)),
                 ("reg", "K0", CredentialSource::Both, Some(80)),
                 ("reg", "g-77", CredentialSource::Both, Some(200)),
+                ("twins", "t2", CredentialSource::Directory, Some(400)),
             ]
         );
         assert_eq!(rows[1].accounts, ["adele"], "Mailgrant's accounts of that app");
-        assert_eq!(rows[2].accounts, ["adele"]);
+        assert_eq!(rows[4].accounts, ["adele"]);
         assert_eq!(rows[0].registration_name, "Payroll");
         assert_eq!(rows[0].tenant.as_deref(), Some("contoso.example"));
-        assert_eq!(rows[2].label.as_deref(), Some("from Graph K0"));
+        assert_eq!(rows[4].label.as_deref(), Some("from Graph K0"));
+        assert_eq!(rows[3].tenant, None, "Mailgrant's own, not merged on an ambiguous hint");
     }
 
     #[test]

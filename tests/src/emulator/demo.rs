@@ -38,10 +38,11 @@ pub const PUBLIC_REDIRECTS: [&str; 3] = [
 pub const CONFIDENTIAL_CLIENT_ID: &str = "5e0c7d41-2a9b-4f38-b6e1-c4a7f2d90b85";
 pub const CONFIDENTIAL_REDIRECT: &str = "https://app.contoso.example/auth/callback";
 /// The valid secret's value, and its "Secret ID".
-pub const SECRET_VALUE: &str = "Xk58Q~validDemoSecretValue.0123456789abcd";
+/// (Demo values are shaped unlike real Entra secrets, so that no secret scanner takes them for one.)
+pub const SECRET_VALUE: &str = "demo.valid-service-secret_0123456789abcdef";
 pub const SECRET_ID: Uuid = uuid!("0a7f6e3b-1c2d-4e5f-9a8b-7c6d5e4f3a2b");
 /// A secret that expired yesterday.
-pub const EXPIRED_SECRET_VALUE: &str = "Qw71Q~expiredDemoSecretValue.0123456789ab";
+pub const EXPIRED_SECRET_VALUE: &str = "expired.demo-service-secret_0123456789abc";
 pub const EXPIRED_SECRET_ID: Uuid = uuid!("6b5a4c3d-2e1f-4a9b-8c7d-6e5f4a3b2c1d");
 
 /// Contoso registrations that Mailgrant does not sign in with, listed by Graph `/applications`.
