@@ -302,7 +302,9 @@ impl CredentialExpiry {
         self.key_id.eq_ignore_ascii_case(&listed.key_id)
             || (same_hint(listed)
                 && siblings.iter().filter(|c| same_hint(c)).count() == 1
-                && !siblings.iter().any(|c| c.key_id.eq_ignore_ascii_case(&self.key_id)))
+                && !siblings
+                    .iter()
+                    .any(|c| c.key_id.eq_ignore_ascii_case(&self.key_id)))
     }
 }
 
@@ -831,7 +833,10 @@ mod tests {
         assert_eq!(rows[0].registration_name, "Payroll");
         assert_eq!(rows[0].tenant.as_deref(), Some("contoso.example"));
         assert_eq!(rows[4].label.as_deref(), Some("from Graph K0"));
-        assert_eq!(rows[3].tenant, None, "Mailgrant's own, not merged on an ambiguous hint");
+        assert_eq!(
+            rows[3].tenant, None,
+            "Mailgrant's own, not merged on an ambiguous hint"
+        );
     }
 
     #[test]
