@@ -118,6 +118,15 @@ const imported = [
   credential("Intranet Portal", -3, { accounts: [], source: "directory", tenant: "contoso.example", label: "2025" }),
 ];
 
+/** Soonest first, as Rust sorts them (no end date last, then by name and key). @param {any[]} rows */
+const soonestFirst = (rows) =>
+  [...rows].sort(
+    (a, b) =>
+      (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) ||
+      a.registrationName.localeCompare(b.registrationName) ||
+      a.keyId.localeCompare(b.keyId),
+  );
+
 /** @param {unknown[]} credentials @param {unknown[]} [imports] */
 const fixture = (credentials, imports = []) => ({
   responses: {
@@ -499,7 +508,7 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
       { cmd: "import_directory", args: { registration: "desktop", method: "browser" }, events: [browserEvent], response: importView() },
       { cmd: "list_credentials", times: 1, response: board },
     ];
-    f.responses.list_credentials = [...imported, ...board];
+    f.responses.list_credentials = soonestFirst([...imported, ...board]);
     const { page, context, consoleErrors } = await harness.open(f);
     await openBoard(page);
     await rows(page).first().waitFor();
@@ -537,10 +546,10 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
       /contoso\.example.*214 app registrations, 388 secrets and certificates · signed in as it@contoso\.example · read 3 hours ago/s,
     );
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="credential-row"]').length === 8);
-    assert.equal(await rowKeys(page).then((k) => k[0]), "payroll-sync-key");
+    assert.equal(await rowKeys(page).then((k) => k[0]), "intranet-portal-key");
     assert.match((await rows(page).first().textContent()) ?? "", /No account here.*From Graph · contoso\.example/s);
     await page.getByLabel("Search").fill("microsoft graph");
-    assert.deepEqual(await rowKeys(page), ["payroll-sync-key", "intranet-portal-key"]);
+    assert.deepEqual(await rowKeys(page), ["intranet-portal-key", "payroll-sync-key"]);
     const calls = await page.evaluate(() => window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "import_directory").length);
     assert.equal(calls, 2);
     assert.deepEqual(consoleErrors, []);
@@ -588,7 +597,7 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
       signedInAs: "admin@fabrikam.example",
       lastFailure: { code: "AADSTS65001", title: "Consent was withdrawn", at: NOW - 60, signInAgain: true },
     });
-    const f = fixture([...imported, ...board], [importView(), failing]);
+    const f = fixture(soonestFirst([...imported, ...board]), [importView(), failing]);
     /** @type {any} */ (f.responses).remove_import = null;
     /** @type {any} */ (f).rules = [
       { cmd: "refresh_import", response: importView({ applications: 215, importedAt: NOW }), delayMs: 300 },
