@@ -92,19 +92,23 @@ async fn tick(state: &AppState, keep_alive: bool) -> bool {
         if let Ok(done) = state.tokens.keep_alive().await {
             changed |= !done.is_empty();
         }
-        refresh_directory(state, now).await;
+        changed |= refresh_directory(state, now).await;
     }
     changed
 }
 
-/// Reads again the imports of the organisation's app registrations that are a day old.
-async fn refresh_directory(state: &AppState, now: i64) {
+/// Reads again the imports of the organisation's app registrations that are a day old; true when one was tried
+/// (its list or its failure changed).
+async fn refresh_directory(state: &AppState, now: i64) -> bool {
     let Ok(imports) = directory::Directory::beside(state.tokens.store()).load() else {
-        return;
+        return false;
     };
+    let mut tried = false;
     for import in imports.iter().filter(|i| i.refresh_due(now)) {
+        tried = true;
         if let Err(error) = directory::refresh(&state.tokens, &state.http, &import.id).await {
             tracing::warn!(import = %import.id, %error, "background directory refresh failed");
         }
     }
+    tried
 }

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 
 import { defaultAppInfo, startHarness } from "./harness.mjs";
+import { control, openControlled } from "./ipc-control.mjs";
 
 /** @type {Awaited<ReturnType<typeof startHarness>>} */
 let harness;
@@ -634,6 +635,19 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
     assert.equal(await items.count(), 1);
     const listed = await page.evaluate(() => window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "list_credentials").length);
     assert.ok(listed >= 3, "the board reloaded after the refresh and the removal");
+    await context.close();
+  });
+
+  it("updates live when the app's background loop reads an import again", async () => {
+    const { page, context } = await openControlled(harness, fixture(board, [importView()]));
+    await openBoard(page);
+    await rows(page).first().waitFor();
+    await page.getByTestId("directory-import").waitFor();
+    await control(page, "respond", "list_credentials", soonestFirst([...imported, ...board]));
+    await control(page, "respond", "list_imports", [importView({ applications: 215, credentials: 390 })]);
+    await control(page, "event", "accounts-changed");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="credential-row"]').length === 8);
+    await page.getByText("215 app registrations, 390 secrets and certificates").waitFor();
     await context.close();
   });
 });
