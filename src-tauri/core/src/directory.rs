@@ -503,6 +503,11 @@ pub async fn refresh(
     id: &str,
 ) -> Result<DirectoryImport, DirectoryError> {
     let directory = Directory::beside(service.store());
+    // One refresh of an import at a time across processes (the app's daily one, a CLI run): each redeems the
+    // refresh token the previous one stored.
+    let _turn = service
+        .lock_named("directory", &directory.get(id)?.id.to_lowercase())
+        .await?;
     let import = directory.get(id)?;
     let plan = ImportPlan::load(service, &import.registration)?;
     let token = if import.app_only {

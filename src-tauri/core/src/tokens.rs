@@ -240,8 +240,14 @@ impl TokenService {
     }
 
     async fn lock_account(&self, account: &str) -> Result<LockGuard, TokenError> {
+        self.lock_named("account", &account.to_lowercase()).await
+    }
+
+    /// A cross-process lock of this data home for one `kind` of thing called `name` (refreshes that rotate a
+    /// refresh token take one, so two processes never redeem the same token at once).
+    pub(crate) async fn lock_named(&self, kind: &str, name: &str) -> Result<LockGuard, TokenError> {
         let dir = self.lock_dir.clone();
-        let path = dir.join(format!("account-{:016x}.lock", fnv1a(&account.to_lowercase())));
+        let path = dir.join(format!("{kind}-{:016x}.lock", fnv1a(name)));
         tokio::task::spawn_blocking(move || {
             crate::store::create_private_dir(&dir)?;
             LockGuard::acquire(&path, REFRESH_LOCK_TIMEOUT)
