@@ -843,6 +843,56 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
     .await;
     assert_code(&public_only, 2);
 
+    // The app-only import goes (forgetting it keeps the other's rows), then the daemon's secret is deleted in
+    // Entra: after a refresh, the board says Graph no longer lists it.
+    let imports: serde_json::Value = serde_json::from_slice(
+        &run(home.path(), &["directory", "list", "--json"], "", &[])
+            .await
+            .stdout,
+    )
+    .unwrap();
+    let app_only_id = imports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["appOnly"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_code(
+        &run(home.path(), &["directory", "remove", &app_only_id], "", &[]).await,
+        0,
+    );
+    let csv = text(&run(home.path(), &["secrets", "--csv"], "", &[]).await.stdout);
+    assert_eq!(csv.matches("Payroll Sync,").count(), 2, "{csv}");
+    emulator.update_seed(|seed| {
+        let service = seed
+            .apps
+            .iter_mut()
+            .find(|a| a.client_id == CONFIDENTIAL_CLIENT_ID)
+            .unwrap();
+        service.secrets.retain(|s| s.key_id != SECRET_ID);
+    });
+    assert_code(
+        &run(home.path(), &["directory", "refresh", &id], "", &[]).await,
+        0,
+    );
+    let rows: serde_json::Value =
+        serde_json::from_slice(&run(home.path(), &["secrets", "--json"], "", &[]).await.stdout).unwrap();
+    let daemon: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["accounts"][0] == "daemon")
+        .collect();
+    assert!(
+        daemon
+            .iter()
+            .any(|r| r["missingInDirectory"] == true && r["source"] == "mailgrant"),
+        "{daemon:?}"
+    );
+
     // The admin's consent is revoked: the refresh says to sign in again (exit 3), and the last list stays.
     emulator.revoke(IT_ADMIN, "consent");
     let revoked = run(home.path(), &["directory", "refresh", &id], "", &[]).await;
@@ -869,20 +919,8 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
     assert_eq!(failing["lastFailure"]["signInAgain"], true, "{failing}");
     assert!(text(&run(home.path(), &["secrets"], "", &[]).await.stdout).contains("Payroll Sync"));
 
-    // Forgetting both imports takes their rows and the refresh token.
-    for _ in 0..2 {
-        let imports: serde_json::Value = serde_json::from_slice(
-            &run(home.path(), &["directory", "list", "--json"], "", &[])
-                .await
-                .stdout,
-        )
-        .unwrap();
-        let first = imports[0]["id"].as_str().unwrap().to_owned();
-        assert_code(
-            &run(home.path(), &["directory", "remove", &first], "", &[]).await,
-            0,
-        );
-    }
+    // Forgetting the import takes its rows and the refresh token.
+    assert_code(&run(home.path(), &["directory", "remove", &id], "", &[]).await, 0);
     assert!(home.vault.directory_refresh_token(&id).unwrap().is_none());
     let after = text(&run(home.path(), &["secrets"], "", &[]).await.stdout);
     assert!(!after.contains("Payroll Sync"), "{after}");

@@ -35,6 +35,7 @@ const credentials = Array.from({ length: ROWS }, (_, i) => {
     accounts: [`user${i % 250}@contoso.example`],
     source: i % 2 === 0 ? "mailgrant" : "directory",
     tenant: i % 2 === 0 ? null : "contoso.example",
+    missingInDirectory: false,
   };
 });
 

@@ -54,6 +54,7 @@ function credential(registrationName, days, over = {}) {
     accounts: ["adele"],
     source: "mailgrant",
     tenant: null,
+    missingInDirectory: false,
     ...over,
   };
 }
@@ -509,7 +510,9 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
       { cmd: "import_directory", args: { registration: "desktop", method: "browser" }, events: [browserEvent], response: importView() },
       { cmd: "list_credentials", times: 1, response: board },
     ];
-    f.responses.list_credentials = soonestFirst([...imported, ...board]);
+    // After the import, Graph's list of Northwind's app lacks the secret Mailgrant has: deleted in Entra.
+    const gone = board.map((r) => (r.keyId === "northwind-key" ? { ...r, missingInDirectory: true, tenant: "contoso.example" } : r));
+    f.responses.list_credentials = soonestFirst([...imported, ...gone]);
     const { page, context, consoleErrors } = await harness.open(f);
     await openBoard(page);
     await rows(page).first().waitFor();
@@ -551,6 +554,9 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
     assert.match((await rows(page).first().textContent()) ?? "", /No account here.*From Graph · contoso\.example/s);
     await page.getByLabel("Search").fill("microsoft graph");
     assert.deepEqual(await rowKeys(page), ["intranet-portal-key", "payroll-sync-key"]);
+    await page.getByLabel("Search").fill("not in entra");
+    assert.deepEqual(await rowKeys(page), ["northwind-key"]);
+    assert.equal(await rows(page).first().getByTestId("missing-in-directory").textContent().then((t) => t?.trim()), "Not in Entra's list");
     const calls = await page.evaluate(() => window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "import_directory").length);
     assert.equal(calls, 2);
     assert.deepEqual(consoleErrors, []);

@@ -59,6 +59,7 @@ export function indexCredentials(rows: readonly CredentialExpiry[]): IndexedCred
       EXPIRY_LABELS[row.state],
       SOURCE_LABELS[row.source],
       row.tenant ?? "",
+      row.missingInDirectory ? "not in entra's list" : "",
       ...row.accounts,
     ]
       .join("\n")

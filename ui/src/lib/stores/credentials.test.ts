@@ -23,6 +23,7 @@ function row(over: Partial<CredentialExpiry>): CredentialExpiry {
     accounts: ["adele"],
     source: "mailgrant",
     tenant: null,
+    missingInDirectory: false,
     ...over,
   };
 }

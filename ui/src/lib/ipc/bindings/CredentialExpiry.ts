@@ -26,4 +26,9 @@ accounts: Array<string>, source: CredentialSource,
 /**
  * The tenant of the directory import that listed it.
  */
-tenant: string | null, };
+tenant: string | null, 
+/**
+ * Mailgrant signs in with it, and a directory import lists its app without it: deleted in Entra (sign-ins
+ * with it fail with AADSTS7000215), or added to Mailgrant with another ID and hint.
+ */
+missingInDirectory: boolean, };
