@@ -475,18 +475,16 @@ fn flow_words(flow: Flow) -> &'static str {
     connect::flow_label(flow)
 }
 
+/// A value's serde name (`graph-read`, `directory`): the words the JSON output and the flags use.
+fn serde_word(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn service_words(services: &BTreeSet<Service>) -> String {
-    services
-        .iter()
-        .map(|s| match s {
-            Service::Imap => "imap",
-            Service::Pop => "pop",
-            Service::Smtp => "smtp",
-            Service::GraphRead => "graph-read",
-            Service::GraphSend => "graph-send",
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+    services.iter().map(serde_word).collect::<Vec<_>>().join(",")
 }
 
 fn state_tone(state: AccountState) -> Tone {
@@ -827,10 +825,7 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
                 c.days_left.map(|d| d.to_string()).unwrap_or_default(),
                 c.state.label().to_owned(),
                 c.accounts.join(" "),
-                serde_json::to_value(c.source)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                serde_word(&c.source),
                 c.tenant.clone().unwrap_or_default(),
             ];
             let line: Vec<String> = fields.iter().map(|f| out::csv_field(f)).collect();
@@ -866,12 +861,30 @@ fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Out
                     Tone::Plain,
                 ),
                 (c.state.label().to_owned(), expiry_tone(c.state)),
-                (c.accounts.join(", "), Tone::Plain),
+                used_by(c),
             ]);
         }
         say_raw!("{}", table.render(out::colour_stdout()));
     }
     Ok(if trouble { EXIT_ATTENTION } else { EXIT_OK })
+}
+
+/// Who uses a credential, and what the directory said about it.
+fn used_by(c: &health::CredentialExpiry) -> (String, Tone) {
+    let users = if c.accounts.is_empty() {
+        "-".to_owned()
+    } else {
+        c.accounts.join(", ")
+    };
+    if c.missing_in_directory {
+        return (format!("{users} (not in Entra's list: deleted?)"), Tone::Warn);
+    }
+    match (&c.source, &c.tenant) {
+        (health::CredentialSource::Directory, Some(tenant)) => {
+            (format!("{users} (from Graph, {tenant})"), Tone::Plain)
+        }
+        _ => (users, Tone::Plain),
+    }
 }
 
 struct TestOptions {
