@@ -874,8 +874,9 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
             .unwrap();
         service.secrets.retain(|s| s.key_id != SECRET_ID);
     });
+    // (An import can be named by its tenant.)
     assert_code(
-        &run(home.path(), &["directory", "refresh", &id], "", &[]).await,
+        &run(home.path(), &["directory", "refresh", TENANT_DOMAIN], "", &[]).await,
         0,
     );
     let rows: serde_json::Value =

@@ -57,10 +57,15 @@ pub enum DirectoryError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Graph(Box<Diagnosis>),
-    #[error("there is no app registration {0:?} in Mailgrant: add it first (the wizard or `mailgrant add`)")]
+    #[error(
+        "there is no app registration or account {0:?} in Mailgrant: name one of `mailgrant accounts`, or add one \
+         first (the wizard or `mailgrant add`)"
+    )]
     UnknownRegistration(String),
     #[error("there is no import {0:?}: `mailgrant directory list` lists them")]
     UnknownImport(String),
+    #[error("{0:?} has more than one import (through different app registrations): name one by its ID")]
+    AmbiguousImport(String),
     #[error(
         "the app registration {0:?} is a public client: it has no secret or certificate to read the directory as \
          itself; sign in as an admin instead"
@@ -217,12 +222,20 @@ impl Directory {
         }
     }
 
-    /// The import `id` (ignoring case).
+    /// The import `id` (ignoring case), or the one import of the tenant called `id` (`contoso.com`).
     pub fn get(&self, id: &str) -> Result<DirectoryImport, DirectoryError> {
-        self.load()?
+        let imports = self.load()?;
+        if let Some(found) = imports.iter().find(|i| i.id.eq_ignore_ascii_case(id)) {
+            return Ok(found.clone());
+        }
+        let mut of_tenant = imports
             .into_iter()
-            .find(|i| i.id.eq_ignore_ascii_case(id))
-            .ok_or_else(|| DirectoryError::UnknownImport(id.to_owned()))
+            .filter(|i| i.tenant_name.eq_ignore_ascii_case(id) || i.tenant_id.eq_ignore_ascii_case(id));
+        match (of_tenant.next(), of_tenant.next()) {
+            (Some(only), None) => Ok(only),
+            (Some(_), Some(_)) => Err(DirectoryError::AmbiguousImport(id.to_owned())),
+            _ => Err(DirectoryError::UnknownImport(id.to_owned())),
+        }
     }
 
     /// Changes the imports under the lock and writes them atomically.
@@ -267,16 +280,25 @@ pub struct ImportPlan {
 }
 
 impl ImportPlan {
-    /// The plan for the registration `id` of the service's config.
+    /// The plan for the registration `id` of the service's config (its id, client id or name, or the name of an
+    /// account that signs in through it).
     pub fn load(service: &TokenService, id: &str) -> Result<Self, DirectoryError> {
         let config = service.store().load()?;
         let registration = config
             .registration(id)
             .or_else(|| {
-                // Scripts may name a registration by its client id or name too.
-                config.registrations.iter().find(|r| {
-                    r.client_id.as_str().eq_ignore_ascii_case(id) || r.name.eq_ignore_ascii_case(id)
-                })
+                // Scripts may name a registration by its client id or name, or by an account that uses it.
+                config
+                    .registrations
+                    .iter()
+                    .find(|r| {
+                        r.client_id.as_str().eq_ignore_ascii_case(id) || r.name.eq_ignore_ascii_case(id)
+                    })
+                    .or_else(|| {
+                        config
+                            .account(id)
+                            .and_then(|a| config.registration(&a.registration))
+                    })
             })
             .cloned()
             .ok_or_else(|| DirectoryError::UnknownRegistration(id.to_owned()))?;
@@ -815,6 +837,7 @@ mod tests {
         directory.put(import.clone()).unwrap();
         assert_eq!(directory.load().unwrap(), vec![import.clone()]);
         assert_eq!(directory.get("REG@T").unwrap(), import);
+        assert_eq!(directory.get("Contoso.Example").unwrap(), import, "by its tenant");
         assert!(matches!(
             directory.get("other"),
             Err(DirectoryError::UnknownImport(_))

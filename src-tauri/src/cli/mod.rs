@@ -147,7 +147,8 @@ pub enum DirectoryAction {
     /// An admin signs in through one of Mailgrant's app registrations and consents to Graph's
     /// Application.Read.All; or, with --app-only, the registration reads as itself.
     Import {
-        /// The app registration to read through: its Mailgrant id, client id or name (`mailgrant accounts --json`).
+        /// The app registration to read through: an account's name (its registration is used), or the
+        /// registration's Mailgrant id, client id or name (`mailgrant accounts --json`).
         registration: String,
         /// Read as the app itself, with its secret or certificate (needs the Application.Read.All application
         /// permission with admin consent).
@@ -169,13 +170,13 @@ pub enum DirectoryAction {
         #[command(flatten)]
         global: Global,
     },
-    /// Read the imports again without signing in (all of them, or the ids given).
+    /// Read the imports again without signing in (all of them, or those given by ID or tenant).
     Refresh {
         ids: Vec<String>,
         #[command(flatten)]
         global: Global,
     },
-    /// Forget an import: its list and its refresh token.
+    /// Forget an import (by ID or tenant): its list and its refresh token.
     Remove {
         id: String,
         #[command(flatten)]

@@ -150,6 +150,9 @@ pub fn date(unix: i64) -> String {
 pub fn relative(unix: i64, now: i64) -> String {
     let delta = unix - now;
     let span = delta.unsigned_abs();
+    if span < 5 {
+        return "just now".to_owned();
+    }
     let words = if span < 90 {
         format!("{span} s")
     } else if span < 90 * 60 {
@@ -218,6 +221,8 @@ mod tests {
     fn times_read_as_words() {
         assert_eq!(relative(1_000 + 3_000, 1_000), "in 50 min");
         assert_eq!(relative(1_000 - 3 * 86_400, 1_000), "3 days ago");
+        assert_eq!(relative(1_000, 1_000), "just now");
+        assert_eq!(relative(1_000 - 30, 1_000), "30 s ago");
         assert_eq!(datetime(0), "1970-01-01 00:00 UTC");
         assert_eq!(date(86_400), "1970-01-02");
     }

@@ -22,7 +22,7 @@ impl IpcError {
                 return Self::from_sign_in(s);
             }
             DirectoryError::Store(_) => "config",
-            DirectoryError::UnknownImport(_) => "unknown-import",
+            DirectoryError::UnknownImport(_) | DirectoryError::AmbiguousImport(_) => "unknown-import",
             DirectoryError::UnknownRegistration(_) => "unknown-registration",
             DirectoryError::AppOnlyNeedsCredential(_) | DirectoryError::AppOnlyNeedsTenant(..) => "app-only",
             _ => "directory",

@@ -54,6 +54,7 @@ fn failure(error: DirectoryError, what: &str) -> Failure {
         DirectoryError::Store(e) => e.into(),
         DirectoryError::UnknownRegistration(_)
         | DirectoryError::UnknownImport(_)
+        | DirectoryError::AmbiguousImport(_)
         | DirectoryError::AppOnlyNeedsCredential(_)
         | DirectoryError::AppOnlyNeedsTenant(..) => usage(error.to_string()),
         other => Failure {
