@@ -291,18 +291,21 @@ impl CredentialExpiry {
         }
     }
 
+    /// The same kind of credential with the same hint (a secret's first characters, a certificate's thumbprint).
+    fn has_hint_of(&self, c: &Credential) -> bool {
+        c.kind == self.kind
+            && self
+                .hint
+                .as_deref()
+                .zip(c.hint.as_deref())
+                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+    }
+
     /// Whether this row and a credential Graph listed for the same app (`siblings`: all it listed for that app)
     /// are one credential: the same key id, or (when Mailgrant made its own id) the same kind and hint — a
     /// secret's first characters, a certificate's thumbprint — when no other credential of the app shares it.
     fn is(&self, listed: &Credential, siblings: &[Credential]) -> bool {
-        let same_hint = |c: &Credential| {
-            c.kind == self.kind
-                && self
-                    .hint
-                    .as_deref()
-                    .zip(c.hint.as_deref())
-                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-        };
+        let same_hint = |c: &Credential| self.has_hint_of(c);
         self.key_id.eq_ignore_ascii_case(&listed.key_id)
             || (same_hint(listed)
                 && siblings.iter().filter(|c| same_hint(c)).count() == 1
@@ -385,14 +388,7 @@ pub fn credentials(config: &ConfigFile, directory: &[DirectoryImport], now: i64)
         .iter_mut()
         .filter(|r| r.source == CredentialSource::Mailgrant)
     {
-        let same_hint = |c: &Credential| {
-            c.kind == row.kind
-                && row
-                    .hint
-                    .as_deref()
-                    .zip(c.hint.as_deref())
-                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-        };
+        let same_hint = |c: &Credential| row.has_hint_of(c);
         // (A hint several of the app's credentials share leaves it open: not flagged.)
         let listed_app = directory.iter().find_map(|import| {
             import
