@@ -30,6 +30,13 @@ peers_free_ports() {
   echo "${picked[*]}"
 }
 
+# peers_said FILE...: what the files say (their last 20 lines, empty ones left out), or "(nothing logged)".
+peers_said() {
+  local said
+  said=$(cat "$@" 2>/dev/null | grep -v '^[[:space:]]*$' | tail -n 20)
+  echo "${said:-(nothing logged)}"
+}
+
 # peers_listening PORT: whether some socket listens on TCP PORT.
 peers_listening() {
   local hex

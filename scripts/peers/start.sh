@@ -97,10 +97,13 @@ for protocol in imap pop smtp; do
   done
 done
 
-# try_start: renders the configurations with fresh free ports and starts both servers. Returns 2 if a port
-# was taken meanwhile (the caller tries other ports).
+# try_start: renders the configurations with fresh free ports and starts both servers. On any failure it stops
+# whatever it started, puts the reason in $why and returns 1; the caller tries again with other ports. (Two
+# instances started at once can race for a port; on a loaded machine `master -w` can give up waiting for its
+# daemon, which then says nothing.)
 try_start() {
-  local name i
+  local name i status
+  why=''
   declare -gA port=()
   local -a free
   read -r -a free <<<"$(peers_free_ports 6)"
@@ -121,42 +124,59 @@ try_start() {
 
   : >"$dir/dovecot/dovecot.log"
   # The daemons get neither our stdin nor our stdout: the Rust fixture reads our stdout until it closes.
-  if ! dovecot -c "$dir/dovecot/dovecot.conf" </dev/null >/dev/null 2>"$dir/dovecot/start.err"; then
-    grep -q 'in use' "$dir/dovecot/start.err" "$dir/dovecot/dovecot.log" && return 2
-    peers_die "Dovecot did not start: $(cat "$dir/dovecot/start.err" "$dir/dovecot/dovecot.log")"
+  status=0
+  dovecot -c "$dir/dovecot/dovecot.conf" </dev/null >/dev/null 2>"$dir/dovecot/start.err" || status=$?
+  if [ "$status" != 0 ]; then
+    why="Dovecot exited with status $status: $(peers_said "$dir/dovecot/start.err" "$dir/dovecot/dovecot.log")"
+    return 1
   fi
   # Dovecot listens a few milliseconds after its master forked into the background.
   for name in IMAP_TLS IMAP_STARTTLS POP_TLS POP_STARTTLS; do
     for ((i = 0; ; i++)); do
       (exec 3<>"/dev/tcp/127.0.0.1/${port[$name]}") 2>/dev/null && break
-      if grep -q 'in use' "$dir/dovecot/dovecot.log"; then
-        peers_stop "$dir"
-        return 2
+      if grep -q 'in use' "$dir/dovecot/dovecot.log" || [ "$i" -ge 1000 ]; then
+        why="Dovecot does not listen on ${port[$name]}: $(peers_said "$dir/dovecot/dovecot.log")"
+        return 1
       fi
-      [ "$i" -lt 500 ] || peers_die "Dovecot does not listen on ${port[$name]}: $(cat "$dir/dovecot/dovecot.log")"
       sleep 0.01
     done
   done
 
   # `master -w` returns once Postfix listens (0.2 s); `postfix start` would spend 2 s on `postfix check` first.
   : >"$dir/postfix/maillog"
-  if ! "$postfix_daemons/master" -c "$dir/postfix/etc" -w </dev/null >/dev/null 2>"$dir/postfix/start.err"; then
-    # Postfix says nothing without a tty when it can't bind: see whether another process took a port.
-    if peers_listening "${port[SUBMISSION]}" || peers_listening "${port[SMTPS]}"; then
-      peers_stop "$dir"
-      return 2
-    fi
-    peers_die "Postfix did not start: $(cat "$dir/postfix/start.err" "$dir/postfix/maillog")"
+  status=0
+  "$postfix_daemons/master" -c "$dir/postfix/etc" -w </dev/null >/dev/null 2>"$dir/postfix/start.err" || status=$?
+  if [ "$status" != 0 ]; then
+    # Postfix says nothing without a tty when it can't bind or when its daemon was slow to get ready; the log
+    # may say more a moment later.
+    sleep 0.2
+    why="Postfix's master -w exited with status $status"
+    for name in SUBMISSION SMTPS; do
+      peers_listening "${port[$name]}" && why+="; port ${port[$name]} ($name) is in use"
+    done
+    why+=": $(peers_said "$dir/postfix/start.err" "$dir/postfix/maillog")"
+    return 1
   fi
+  for name in SUBMISSION SMTPS; do
+    if ! peers_listening "${port[$name]}"; then
+      why="Postfix started but does not listen on ${port[$name]} ($name): $(peers_said "$dir/postfix/maillog")"
+      return 1
+    fi
+  done
   return 0
 }
 
-for attempt in 1 2 3 4; do
-  status=0
-  try_start || status=$?
-  [ "$status" = 0 ] && break
-  [ "$attempt" -lt 4 ] || peers_die "no free ports after $attempt attempts"
+attempts=6
+failures=''
+for ((attempt = 1; ; attempt++)); do
+  try_start && break
+  failures+=$'\n'"  attempt $attempt: $why"
+  # Stop whatever half started before trying other ports (also a master still getting ready).
+  peers_stop "$dir" >/dev/null 2>&1 || true
+  [ "$attempt" -lt "$attempts" ] || peers_die "the servers did not start in $attempts attempts:$failures"
+  sleep "0.$((attempt * 2))"
 done
+[ -z "$failures" ] || echo "mail peers: started after earlier failures:$failures" >&2
 
 dovecot_pid=$(peers_pid_of "$dir/dovecot/run/master.pid" "$dir/dovecot/dovecot.conf") ||
   peers_die "Dovecot's master is not running"

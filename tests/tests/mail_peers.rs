@@ -731,13 +731,10 @@ async fn an_unreachable_identity_provider_is_a_temporary_failure() {
 }
 
 #[tokio::test]
-async fn the_servers_start_quickly_and_stop_without_leftovers() {
+async fn the_servers_start_and_stop_without_leftovers() {
+    // How quickly is a figure (printed below), not an assertion: a loaded machine is slower, not broken.
     let peers = MailPeers::start(bed().emulator.base_url()).expect("mail peers");
     let started_in = peers.started_in();
-    assert!(
-        started_in < Duration::from_secs(5),
-        "took {started_in:?} to start"
-    );
 
     // Both answer, over TLS that verifies against the throwaway CA only.
     let tls = peers.tls_config().expect("TLS configuration");
