@@ -2,7 +2,8 @@
 # Installs whatever is missing, then runs the whole suite: formatting, lints, the UI checks and build, the
 # core/shell split, unit and integration tests (real keychain, real Dovecot/Postfix, the identity-platform
 # emulator), the real app under Xvfb through WebDriver, the UI in Chromium, the bindings drift check, and a check
-# that no test touched the user's real config dir or keychain. Artifacts (screenshots) go to ./artifacts.
+# that no test touched the user's real config dir or keychain; and the .deb built from the test build, installed
+# with apt-get and used through the OS (scripts/test-package.sh; it removes the package again). Artifacts (screenshots) go to ./artifacts.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -54,6 +55,9 @@ if [ "$status" -eq 75 ]; then
 fi
 [ "$status" -eq 0 ] || exit "$status"
 unset MAILGRANT_HOME
+
+step "the installed package: .deb from this build, apt-get install, PATH, xdg-mime, paint, deep link through xdg-open, removal"
+dbus-run-session -- bash scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/test-package.sh
 
 step "generated TypeScript bindings are committed and current"
 if ! git diff --exit-code -- ui/src/lib/ipc/bindings || [ -n "$(git status --porcelain -- ui/src/lib/ipc/bindings)" ]; then

@@ -16,22 +16,71 @@ use crate::AppState;
 /// The event the dashboard listens to.
 pub const ACCOUNTS_CHANGED_EVENT: &str = "accounts-changed";
 
-/// How often the accounts are looked at.
+/// How often the accounts are looked at, at most; sooner when an access token comes due before.
 const TICK: Duration = Duration::from_secs(60);
+/// How often idle refresh tokens are looked for and the imports of app registrations are checked.
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Starts the loop; it ends with the app.
+/// Starts the loop; it ends with the app (it goes on while the window is hidden).
 pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
     tauri::async_runtime::spawn(async move {
-        let mut ticks: u64 = 0;
+        let mut kept_alive: Option<tokio::time::Instant> = None;
         loop {
-            if tick(&state, ticks % 60 == 0).await {
+            let keep_alive = kept_alive.is_none_or(|at| at.elapsed() >= KEEP_ALIVE_EVERY);
+            if keep_alive {
+                kept_alive = Some(tokio::time::Instant::now());
+            }
+            if tick(&state, keep_alive).await {
                 let _ = app.emit(ACCOUNTS_CHANGED_EVENT, ());
             }
             announce_expiries(&app, &state);
-            ticks += 1;
-            tokio::time::sleep(TICK).await;
+            tokio::time::sleep(next_wake(&state, now_unix())).await;
         }
     });
+}
+
+/// Until the next access token comes due (its expiry less the refresh margin), at most [`TICK`]. One already due
+/// was just tried (and failed, or it would not be due): it waits a whole [`TICK`], so a dead server is not asked
+/// every second.
+fn next_wake(state: &AppState, now: i64) -> Duration {
+    let Ok(config) = state.tokens.store().load() else {
+        return TICK;
+    };
+    config
+        .accounts
+        .iter()
+        .filter(|a| refreshable(a))
+        .flat_map(|a| a.tokens.access_expires.values().copied())
+        .map(|at| at - REFRESH_MARGIN_SECS - now)
+        .filter(|secs| *secs > 0)
+        .min()
+        .map_or(TICK, |secs| TICK.min(Duration::from_secs(secs.unsigned_abs())))
+}
+
+/// Whether the background may refresh the account's tokens: signed in, and not waiting for a new sign-in.
+fn refreshable(account: &mailgrant_core::model::Account) -> bool {
+    let failing = account
+        .tokens
+        .last_failure
+        .as_ref()
+        .is_some_and(|f| f.sign_in_again);
+    let signed_in = account.flow == Flow::ClientCredentials || account.tokens.refresh_issued_at.is_some();
+    signed_in && !failing
+}
+
+/// "Refresh all now" (the tray): new tokens for every account that can have them, then the UI is told.
+pub async fn refresh_all<R: Runtime>(app: &tauri::AppHandle<R>, state: &AppState) {
+    let Ok(config) = state.tokens.store().load() else {
+        return;
+    };
+    for account in config.accounts.iter().filter(|a| refreshable(a)) {
+        for resource in permissions::resources(&account.services) {
+            if let Err(error) = state.tokens.refresh_now(&account.name, resource).await {
+                tracing::warn!(account = %account.name, %error, "refresh failed");
+            }
+        }
+    }
+    let _ = app.emit(ACCOUNTS_CHANGED_EVENT, ());
 }
 
 /// Notifies each credential that crossed a threshold since it was last announced.
@@ -62,17 +111,8 @@ async fn tick(state: &AppState, keep_alive: bool) -> bool {
     };
     let now = now_unix();
     let mut changed = false;
-    for account in &config.accounts {
+    for account in config.accounts.iter().filter(|a| refreshable(a)) {
         // Accounts that need a sign-in wait for the user; the others get fresh tokens ahead of expiry.
-        let failing = account
-            .tokens
-            .last_failure
-            .as_ref()
-            .is_some_and(|f| f.sign_in_again);
-        let signed_in = account.flow == Flow::ClientCredentials || account.tokens.refresh_issued_at.is_some();
-        if failing || !signed_in {
-            continue;
-        }
         for resource in permissions::resources(&account.services) {
             let due = account
                 .tokens

@@ -19,6 +19,17 @@ pub struct AppInfo {
     pub platform: String,
 }
 
+/// The desktop settings the app shows: what closing the window does, starting at login, and whether the desktop
+/// shows Mailgrant's tray icon (where it doesn't, the app is opened again from the applications menu).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DesktopSettingsView {
+    pub keep_running_when_closed: bool,
+    pub start_at_login: bool,
+    pub tray_shown: bool,
+}
+
 /// A link the OS handed to the app (`mailgrant://…`), forwarded to the UI as the `deep-link` event.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

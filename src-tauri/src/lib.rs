@@ -4,12 +4,14 @@
 
 use std::process::ExitCode;
 
+use mailgrant_core::desktop::START_HIDDEN_FLAG;
 use tauri::{Manager, Runtime};
 
 pub mod background;
 pub mod browser;
 pub mod cli;
 pub mod commands;
+pub mod desktop;
 pub mod dto;
 pub mod state;
 
@@ -23,7 +25,7 @@ pub fn run() -> ExitCode {
     let args = cli::Cli::parse_args();
     match args.command {
         Some(command) => cli::execute(command),
-        None => run_desktop(args.open_url),
+        None => run_desktop(args.open_url, args.hidden),
     }
 }
 
@@ -51,10 +53,14 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::wizard::sign_in,
         commands::wizard::cancel_sign_in,
         commands::wizard::submit_sign_in_address,
+        commands::settings::desktop_settings,
+        commands::settings::set_keep_running,
+        commands::settings::set_start_at_login,
+        commands::settings::quit_app,
     ])
 }
 
-fn run_desktop(open_url: Option<String>) -> ExitCode {
+fn run_desktop(open_url: Option<String>, hidden: bool) -> ExitCode {
     let state = match AppState::from_env() {
         Ok(state) => state,
         Err(err) => {
@@ -66,12 +72,20 @@ fn run_desktop(open_url: Option<String>) -> ExitCode {
 
     let builder = tauri::Builder::default()
         // First: a second launch (e.g. the browser handing back a mailgrant:// link) reaches this instance.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            focus_main_window(app);
+        // A second launch from the menu (or at login) shows the window of the one already running.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            if !argv.iter().any(|a| a == START_HIDDEN_FLAG) {
+                desktop::show_main_window(app);
+            }
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_notification::init());
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![START_HIDDEN_FLAG]),
+        ))
+        .on_window_event(desktop::on_window_event);
 
     let result = configure(builder, state)
         .setup(move |app| {
@@ -80,7 +94,12 @@ fn run_desktop(open_url: Option<String>) -> ExitCode {
                 .inner_size(1000.0, 720.0)
                 .min_inner_size(800.0, 600.0)
                 .data_directory(webview_dir.clone())
+                .visible(!hidden)
                 .build()?;
+            desktop::detect_tray(app.handle());
+            if let Err(err) = desktop::add_tray(app.handle()) {
+                eprintln!("mailgrant: cannot add the tray icon: {err}");
+            }
             register_deep_links(app.handle());
             background::start(app.handle().clone(), app.state::<AppState>().inner().clone());
             if let Some(url) = &open_url {
@@ -99,28 +118,28 @@ fn run_desktop(open_url: Option<String>) -> ExitCode {
     }
 }
 
-fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
-}
-
 /// Makes `mailgrant://` links open this app and hands each link to the UI.
 fn register_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
     use tauri_plugin_deep_link::DeepLinkExt;
 
     // macOS reads the scheme from the bundle's Info.plist; Linux and Windows register it at run time.
+    // An installed package registers it through its desktop file: registering again would make a copy under
+    // ~/.local/share the default and hide the package's.
+    #[cfg(target_os = "linux")]
+    let registered = desktop::packaged_handler().is_some();
+    #[cfg(target_os = "windows")]
+    let registered = false;
     #[cfg(any(target_os = "linux", target_os = "windows"))]
-    if let Err(err) = app.deep_link().register_all() {
-        eprintln!("mailgrant: cannot register the mailgrant:// link handler: {err}");
+    if !registered {
+        if let Err(err) = app.deep_link().register_all() {
+            eprintln!("mailgrant: cannot register the mailgrant:// link handler: {err}");
+        }
     }
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {
         for url in event.urls() {
             commands::links::forward(&handle, url.as_str());
         }
-        focus_main_window(&handle);
+        desktop::show_main_window(&handle);
     });
 }

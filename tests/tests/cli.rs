@@ -929,3 +929,278 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
         assert_code(&run(home.path(), &["remove", name], "", &[]).await, 0);
     }
 }
+
+/// `2026-12-03 10:15 UTC`, as the CLI writes times.
+fn utc_minute(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
+        .unwrap()
+}
+
+/// What `keep-alive` must leave alone: an account's refresh token, its cached access token and its metadata.
+#[derive(Debug, PartialEq)]
+struct Untouched {
+    refresh_token: String,
+    access_token: Option<(String, i64)>,
+    metadata: mailgrant_core::model::TokenMetadata,
+}
+
+fn untouched(home: &TestHome, name: &str) -> Untouched {
+    Untouched {
+        refresh_token: home
+            .vault
+            .refresh_token(name)
+            .unwrap()
+            .unwrap()
+            .expose()
+            .to_owned(),
+        access_token: home
+            .vault
+            .access_token(name, Resource::Outlook)
+            .unwrap()
+            .map(|t| (t.token.expose().to_owned(), t.expires_at)),
+        metadata: home.store.account(name).unwrap().unwrap().tokens,
+    }
+}
+
+/// Makes an account's refresh token look unused for 15 days, past the keep-alive point (14 days).
+fn make_idle(home: &TestHome, name: &str) -> i64 {
+    let idle = mailgrant_core::tokens::now_unix() - 15 * 86_400;
+    home.store
+        .update_token_metadata(name, |m| {
+            m.refresh_last_used_at = Some(idle);
+            m.refresh_issued_at = Some(idle);
+        })
+        .unwrap();
+    idle
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_uses_only_idle_refresh_tokens_and_exits_3_when_one_must_sign_in_again() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-keep-alive");
+    let h = home.path();
+    // Two delegated accounts, two users: "work" (Adele) stays fresh, "home" (Megan) goes idle.
+    for (name, user) in [("work", ADELE), ("home", MEGAN)] {
+        let args: Vec<&str> = add_args(&emulator, name, PUBLIC_CLIENT_ID, &[])
+            .into_iter()
+            .map(|a| if a == ADELE { user } else { a })
+            .collect();
+        assert_code(&run(h, &args, "", &[]).await, 0);
+        let sign_in = run(
+            h,
+            &["sign-in", name],
+            "",
+            &[("BROWSER", FAKE_BROWSER), ("FAKE_BROWSER_USER", user)],
+        )
+        .await;
+        assert_code(&sign_in, 0);
+    }
+    let work = untouched(&home, "work");
+    let keep_alive = mailgrant_core::tokens::KEEP_ALIVE_AFTER_SECS;
+
+    // Right after the sign-ins nothing is due: no token request, no change, and the next due time.
+    let config = std::fs::read(h.join("config.json")).unwrap();
+    let requests = emulator.token_requests().len();
+    let next = ["work", "home"]
+        .into_iter()
+        .map(|name| {
+            let used = home
+                .store
+                .account(name)
+                .unwrap()
+                .unwrap()
+                .tokens
+                .refresh_last_used_at;
+            (used.unwrap() + keep_alive, name)
+        })
+        .min()
+        .unwrap();
+    let nothing = run(h, &["keep-alive"], "", &[]).await;
+    assert_code(&nothing, 0);
+    assert_eq!(
+        text(&nothing.stdout),
+        format!(
+            "nothing due: every refresh token was used within 14 days (next due: {}, {})\n",
+            next.1,
+            utc_minute(next.0)
+        )
+    );
+    assert_eq!(text(&nothing.stderr), "");
+    let quiet = run(h, &["keep-alive", "--quiet"], "", &[]).await;
+    assert_code(&quiet, 0);
+    assert_eq!(
+        (text(&quiet.stdout), text(&quiet.stderr)),
+        (String::new(), String::new())
+    );
+    let listed = run(h, &["keep-alive", "--json"], "", &[]).await;
+    assert_code(&listed, 0);
+    assert_eq!(text(&listed.stdout), "[]\n");
+    assert_eq!(emulator.token_requests().len(), requests);
+    assert_eq!(std::fs::read(h.join("config.json")).unwrap(), config);
+
+    // "home" idle for 15 days: its refresh token is used (the emulator rotates it), "work" is not touched.
+    make_idle(&home, "home");
+    let old_refresh = home.vault.refresh_token("home").unwrap().unwrap();
+    let (refreshes, requests) = (emulator.refreshes(), emulator.token_requests().len());
+    let before = mailgrant_core::tokens::now_unix();
+    let kept = run(h, &["keep-alive"], "", &[]).await;
+    let after = mailgrant_core::tokens::now_unix();
+    assert_code(&kept, 0);
+    let meta = home.store.account("home").unwrap().unwrap().tokens;
+    let used = meta.refresh_last_used_at.unwrap();
+    assert!((before..=after).contains(&used), "{before} <= {used} <= {after}");
+    assert_eq!(meta.refresh_issued_at, Some(used));
+    assert_eq!(meta.last_failure, None);
+    assert_eq!(
+        text(&kept.stdout),
+        format!(
+            "home: kept alive (refresh token used; next due {})\n",
+            utc_minute(used + keep_alive)
+        )
+    );
+    assert_eq!(text(&kept.stderr), "");
+    assert_eq!(emulator.refreshes(), refreshes + 1);
+    let grants: Vec<(String, Option<String>, Option<u32>)> = emulator.token_requests()[requests..]
+        .iter()
+        .map(|r| (r.grant_type.clone(), r.client_id.clone(), r.error))
+        .collect();
+    assert_eq!(
+        grants,
+        [(
+            "refresh_token".to_owned(),
+            Some(PUBLIC_CLIENT_ID.to_owned()),
+            None
+        )]
+    );
+    let new_refresh = home.vault.refresh_token("home").unwrap().unwrap();
+    assert_ne!(
+        new_refresh.expose(),
+        old_refresh.expose(),
+        "the rotated refresh token was kept"
+    );
+    assert_eq!(untouched(&home, "work"), work);
+
+    // --json: the same round, machine-readable; --quiet: silent when it worked.
+    make_idle(&home, "home");
+    let listed = run(h, &["keep-alive", "--json"], "", &[]).await;
+    assert_code(&listed, 0);
+    let used = home
+        .store
+        .account("home")
+        .unwrap()
+        .unwrap()
+        .tokens
+        .refresh_last_used_at
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        rows,
+        serde_json::json!([{ "name": "home", "outcome": "kept-alive", "nextDueAt": used + keep_alive }])
+    );
+    assert_eq!(text(&listed.stderr), "");
+    make_idle(&home, "home");
+    let refreshes = emulator.refreshes();
+    let quiet = run(h, &["keep-alive", "--quiet"], "", &[]).await;
+    assert_code(&quiet, 0);
+    assert_eq!(
+        (text(&quiet.stdout), text(&quiet.stderr)),
+        (String::new(), String::new())
+    );
+    assert_eq!(emulator.refreshes(), refreshes + 1);
+    assert_eq!(untouched(&home, "work"), work);
+
+    // No Secret Service on the bus: exit 4, and nothing changed.
+    let idle = make_idle(&home, "home");
+    let requests = emulator.token_requests().len();
+    let locked = run(
+        h,
+        &["keep-alive", "--quiet"],
+        "",
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    )
+    .await;
+    assert_code(&locked, 4);
+    let stderr = text(&locked.stderr);
+    assert!(
+        stderr.starts_with("home: failed: cannot use the keychain ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("\n\nmailgrant: 1 of 1 due accounts could not be kept alive (see above)\n"),
+        "{stderr}"
+    );
+    assert_eq!(text(&locked.stdout), "");
+    assert_eq!(emulator.token_requests().len(), requests);
+    let meta = home.store.account("home").unwrap().unwrap().tokens;
+    assert_eq!((meta.refresh_last_used_at, meta.last_failure), (Some(idle), None));
+
+    // Megan's consent is revoked at Microsoft (the emulator's admin API): only a sign-in helps, exit 3, with
+    // Microsoft's answer explained; "work" is still not touched.
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/_emulator/admin/revoke", emulator.base_url()))
+        .json(&serde_json::json!({ "user": MEGAN, "reason": "consent" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let requests = emulator.token_requests().len();
+    let refused = run(h, &["keep-alive"], "", &[]).await;
+    assert_code(&refused, 3);
+    assert_eq!(text(&refused.stdout), "");
+    // The account's line, Microsoft's answer explained as `mailgrant explain AADSTS65001` does, followed by
+    // the raw detail (trace and correlation IDs vary), and the summary.
+    let stderr = text(&refused.stderr);
+    let explained = mailgrant_core::diagnosis::explain("AADSTS65001").unwrap();
+    let explained = format!("{explained:#}");
+    let catalogue = explained.strip_suffix("  AADSTS code: 65001\n").unwrap();
+    let expected = format!(
+        "home: failed: \"home\" must sign in again: run `mailgrant sign-in home`\n\n{catalogue}  \
+         AADSTS code: 65001\n  HTTP status: 400\n  Error: invalid_grant\n  Description: AADSTS65001: The user or \
+         administrator has not consented to use the application with ID '{PUBLIC_CLIENT_ID}' named 'Mailgrant \
+         Desktop'. Send an interactive authorization request for this user and resource.\r\nTrace ID: "
+    );
+    assert!(
+        stderr.starts_with(&expected),
+        "expected:\n{expected}\ngot:\n{stderr}"
+    );
+    assert!(
+        stderr.ends_with("\n\nmailgrant: 1 of 1 due accounts could not be kept alive (see above)\n"),
+        "{stderr}"
+    );
+    let grants: Vec<(String, Option<u32>)> = emulator.token_requests()[requests..]
+        .iter()
+        .map(|r| (r.grant_type.clone(), r.error))
+        .collect();
+    assert_eq!(grants, [("refresh_token".to_owned(), Some(65001))]);
+    let meta = home.store.account("home").unwrap().unwrap().tokens;
+    assert_eq!(meta.refresh_last_used_at, Some(idle), "not used: still due");
+    let failure = meta.last_failure.unwrap();
+    assert_eq!(
+        (failure.code.as_str(), failure.sign_in_again),
+        ("AADSTS65001", true)
+    );
+    assert_eq!(untouched(&home, "work"), work);
+
+    let listed = run(h, &["keep-alive", "--json"], "", &[]).await;
+    assert_code(&listed, 3);
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        rows,
+        serde_json::json!([{
+            "name": "home",
+            "outcome": "failed",
+            "code": "AADSTS65001",
+            "signInRequired": true,
+            "message": "\"home\" must sign in again: run `mailgrant sign-in home`",
+        }])
+    );
+    assert_eq!(untouched(&home, "work"), work);
+
+    for name in ["work", "home"] {
+        assert_code(&run(h, &["remove", name], "", &[]).await, 0);
+    }
+}

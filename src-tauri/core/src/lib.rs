@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod connect;
+pub mod desktop;
 pub mod diagnosis;
 pub mod directory;
 pub mod health;

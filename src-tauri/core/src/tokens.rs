@@ -98,6 +98,30 @@ impl TokenError {
             _ => None,
         }
     }
+
+    /// What a failed refresh says about the account's refresh token (recorded in its metadata, reported by the
+    /// keep-alive): `None` when the keychain or the config failed, which says nothing about the token.
+    pub fn refresh_failure(&self, at: i64) -> Option<RefreshFailure> {
+        let (code, title, sign_in_again) = match self {
+            TokenError::SignInAgain { diagnosis, .. } => {
+                (diagnosis.code.clone(), diagnosis.title.clone(), true)
+            }
+            TokenError::NoRefreshToken { .. } => ("NO_REFRESH_TOKEN".into(), self.to_string(), true),
+            TokenError::Failed(d) => (d.code.clone(), d.title.clone(), false),
+            TokenError::SignIn(e) => match e.diagnosis() {
+                Some(d) => (d.code.clone(), d.title.clone(), false),
+                None => ("SIGN_IN".into(), e.to_string(), false),
+            },
+            TokenError::NoCredential { .. } => ("NO_CREDENTIAL".into(), self.to_string(), false),
+            _ => return None,
+        };
+        Some(RefreshFailure {
+            code,
+            title,
+            at,
+            sign_in_again,
+        })
+    }
 }
 
 /// The OAuth error values after which only a new interactive sign-in helps.
@@ -386,25 +410,9 @@ impl TokenService {
     }
 
     fn record_failure(&self, account: &str, error: &TokenError) {
-        let (code, title, sign_in_again) = match error {
-            TokenError::SignInAgain { diagnosis, .. } => {
-                (diagnosis.code.clone(), diagnosis.title.clone(), true)
-            }
-            TokenError::NoRefreshToken { .. } => ("NO_REFRESH_TOKEN".into(), error.to_string(), true),
-            TokenError::Failed(d) => (d.code.clone(), d.title.clone(), false),
-            TokenError::SignIn(e) => match e.diagnosis() {
-                Some(d) => (d.code.clone(), d.title.clone(), false),
-                None => ("SIGN_IN".into(), e.to_string(), false),
-            },
-            TokenError::NoCredential { .. } => ("NO_CREDENTIAL".into(), error.to_string(), false),
-            // The keychain or config failing is not the refresh token's health.
-            _ => return,
-        };
-        let failure = RefreshFailure {
-            code,
-            title,
-            at: now_unix(),
-            sign_in_again,
+        // The keychain or config failing is not the refresh token's health.
+        let Some(failure) = error.refresh_failure(now_unix()) else {
+            return;
         };
         if let Err(e) = self
             .store
@@ -445,11 +453,20 @@ impl IssuedToken {
 
 /// Whether an account's refresh token has been idle long enough for a keep-alive refresh.
 pub fn keep_alive_due(account: &Account, now: i64) -> bool {
-    let last = account
+    keep_alive_due_at(account).is_some_and(|at| now >= at)
+}
+
+/// When an account's refresh token becomes due for a keep-alive refresh (unix seconds): [`KEEP_ALIVE_AFTER_SECS`]
+/// after it was last used. `None` without one (app-only, or never signed in).
+pub fn keep_alive_due_at(account: &Account) -> Option<i64> {
+    if account.flow == Flow::ClientCredentials {
+        return None;
+    }
+    account
         .tokens
         .refresh_last_used_at
-        .or(account.tokens.refresh_issued_at);
-    last.is_some_and(|at| now - at >= KEEP_ALIVE_AFTER_SECS)
+        .or(account.tokens.refresh_issued_at)
+        .map(|at| at + KEEP_ALIVE_AFTER_SECS)
 }
 
 /// When Microsoft will revoke the refresh token for inactivity if it is not used before (unix seconds).
@@ -581,6 +598,13 @@ mod tests {
             now
         ));
         assert!(!keep_alive_due(&account(&[Service::Imap], None), now));
+        assert_eq!(
+            keep_alive_due_at(&account(&[Service::Imap], Some(now))),
+            Some(now + 14 * 86_400)
+        );
+        let mut app_only = account(&[Service::Imap], Some(now - KEEP_ALIVE_AFTER_SECS));
+        app_only.flow = Flow::ClientCredentials;
+        assert_eq!(keep_alive_due_at(&app_only), None);
         assert_eq!(
             refresh_token_inactive_at(&account(&[Service::Imap], Some(now))),
             Some(now + 90 * 86_400)

@@ -40,6 +40,11 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Start the desktop app without showing its window (as it does at login); it keeps the mailboxes
+    /// connected in the background. Opening Mailgrant again shows the window.
+    #[arg(long)]
+    pub hidden: bool,
+
     /// A mailgrant:// link to hand to the app (the browser passes one back after sign-in).
     #[arg(value_name = "LINK", hide = true)]
     pub open_url: Option<String>,
@@ -86,6 +91,19 @@ pub enum Command {
     Status {
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        global: Global,
+    },
+    /// Use every refresh token idle for 14 days, as the desktop app does in the background, so Microsoft's
+    /// 90-day inactivity limit never revokes one: for machines where the app does not run (a daily systemd
+    /// timer or cron job). Exit code 3 when an account must sign in again.
+    KeepAlive {
+        /// One JSON object per account that was due (docs/cli.md).
+        #[arg(long, conflicts_with = "quiet")]
+        json: bool,
+        /// Print nothing when every due account was kept alive (for timers and cron); failures still go to stderr.
+        #[arg(long)]
+        quiet: bool,
         #[command(flatten)]
         global: Global,
     },
@@ -308,6 +326,14 @@ mod tests {
         let cli = Cli::try_parse_from(["mailgrant"]).unwrap();
         assert!(cli.command.is_none());
         assert!(cli.open_url.is_none());
+        assert!(!cli.hidden);
+    }
+
+    #[test]
+    fn the_app_starts_hidden_at_login() {
+        let cli = Cli::try_parse_from(["mailgrant", mailgrant_core::desktop::START_HIDDEN_FLAG]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(cli.hidden);
     }
 
     #[test]
@@ -347,6 +373,27 @@ mod tests {
     #[test]
     fn json_and_csv_exclude_each_other() {
         let err = Cli::try_parse_from(["mailgrant", "secrets", "--json", "--csv"]).unwrap_err();
+        assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
+    }
+
+    #[test]
+    fn keep_alive_takes_quiet_or_json_but_not_both() {
+        let cli = Cli::try_parse_from(["mailgrant", "keep-alive", "--quiet"]).unwrap();
+        let Some(Command::KeepAlive { json, quiet, global }) = cli.command else {
+            panic!("keep-alive")
+        };
+        assert!(quiet && !json);
+        assert!(global.ca_file.is_none());
+        let cli =
+            Cli::try_parse_from(["mailgrant", "keep-alive", "--json", "--ca-file", "/etc/ca.pem"]).unwrap();
+        let Some(Command::KeepAlive { json, quiet, global }) = cli.command else {
+            panic!("keep-alive")
+        };
+        assert!(json && !quiet);
+        assert_eq!(global.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        let err = Cli::try_parse_from(["mailgrant", "keep-alive", "--json", "--quiet"]).unwrap_err();
+        assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
+        let err = Cli::try_parse_from(["mailgrant", "keep-alive", "work"]).unwrap_err();
         assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
     }
 

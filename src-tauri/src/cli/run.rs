@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::out::{self, note, note_raw, say, say_raw, Table, Tone};
 
 mod directory;
+mod keep_alive;
 use super::{
     AddArgs, CloudArg, Command, FlowArg, Global, RedirectArg, ResourceArg, ServiceArg, EXIT_ATTENTION,
     EXIT_KEYCHAIN, EXIT_OK, EXIT_SIGN_IN, EXIT_USAGE,
@@ -227,6 +228,9 @@ async fn dispatch(command: Command) -> Outcome {
             global,
         } => token(&Context::open(&global)?, &name, resource).await,
         Command::Status { json, global } => status(&Context::open(&global)?, json),
+        Command::KeepAlive { json, quiet, global } => {
+            keep_alive::run(&Context::open(&global)?, json, quiet).await
+        }
         Command::Secrets {
             expiring_within,
             json,

@@ -4,4 +4,5 @@ pub mod accounts;
 pub mod app;
 pub mod directory;
 pub mod links;
+pub mod settings;
 pub mod wizard;

@@ -1,7 +1,8 @@
 //! `fake-browser URL`: plays the user's browser for `mailgrant sign-in` in tests (set `BROWSER` to it). Opens
 //! the emulator's authorize page, signs in as `FAKE_BROWSER_USER` (default adele@contoso.example), approves or
 //! (`FAKE_BROWSER_DECISION=decline`) declines, then follows the redirect to Mailgrant's loopback listener, as a
-//! browser does. A request for a directory-wide permission (`Application.Read.All`, an import of the organisation's
+//! browser does; a `mailgrant://` redirect it hands to the OS with `xdg-open` (or `FAKE_BROWSER_OPENER`), as a
+//! browser does with a link for another program. A request for a directory-wide permission (`Application.Read.All`, an import of the organisation's
 //! app registrations) signs in as `FAKE_BROWSER_ADMIN` when set, as a user picks their admin account. Writes what
 //! happened to `FAKE_BROWSER_LOG` when set.
 
@@ -22,6 +23,7 @@ async fn main() -> ExitCode {
         if let Ok(mut log) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
             let _ = writeln!(log, "opened {url}");
             let _ = match &result {
+                Ok(page) if page.starts_with("handed") => writeln!(log, "{page}"),
                 Ok(page) => writeln!(log, "loopback answered: {page}"),
                 Err(e) => writeln!(log, "failed: {e}"),
             };
@@ -59,6 +61,21 @@ async fn run(url: &str) -> Result<String, String> {
         .sign_in(url, &user, decision)
         .await
         .map_err(|e| e.to_string())?;
+    // A mailgrant:// redirect (deep-link mode) is not the browser's to load: it hands the link to the operating
+    // system, which starts the registered handler (`xdg-open`, or FAKE_BROWSER_OPENER).
+    if landing.location.starts_with("mailgrant://") {
+        let opener = std::env::var("FAKE_BROWSER_OPENER").unwrap_or_else(|_| "xdg-open".to_owned());
+        let status = std::process::Command::new(&opener)
+            .arg(&landing.location)
+            .env_remove("BROWSER")
+            .status()
+            .map_err(|e| format!("cannot run {opener}: {e}"))?;
+        return if status.success() {
+            Ok(format!("handed to the OS with {opener}"))
+        } else {
+            Err(format!("{opener} {} failed: {status}", landing.location))
+        };
+    }
     // The redirect goes to http://localhost:PORT/?code=…: a browser follows it.
     let answer = reqwest::Client::new()
         .get(&landing.location)

@@ -16,6 +16,7 @@ import type { TenantFound } from "./bindings/TenantFound";
 import type { WizardDraft } from "./bindings/WizardDraft";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DeepLinkEvent } from "./bindings/DeepLinkEvent";
+import type { DesktopSettingsView } from "./bindings/DesktopSettingsView";
 import type { Diagnosis } from "./bindings/Diagnosis";
 import type { ProbeProgress } from "./bindings/ProbeProgress";
 import type { ProbeReport } from "./bindings/ProbeReport";
@@ -33,6 +34,7 @@ export type {
   AppInfo,
   Cloud,
   DeepLinkEvent,
+  DesktopSettingsView,
   Diagnosis,
   FieldCheck,
   ImportMethod,
@@ -88,6 +90,15 @@ export const ipc = {
   removeAccount: (name: string) => call<ConsentRevocation>("remove_account", { name }),
   listCredentials: () => call<CredentialExpiry[]>("list_credentials"),
   explainCode: (code: string) => call<Diagnosis | null>("explain_code", { code }),
+
+  // Living on the desktop: what closing the window does, starting at login, quitting.
+  desktopSettings: () => call<DesktopSettingsView>("desktop_settings"),
+  /** true: closing the window keeps Mailgrant running in the background; false: closing it quits. */
+  setKeepRunning: (on: boolean) => call<DesktopSettingsView>("set_keep_running", { on }),
+  /** Starts Mailgrant hidden at login (an autostart entry), or no longer. */
+  setStartAtLogin: (on: boolean) => call<DesktopSettingsView>("set_start_at_login", { on }),
+  /** Quits Mailgrant: the window and the background work. */
+  quitApp: () => call<void>("quit_app"),
   /** The background refresh changed an account's tokens or health: reload. */
   onAccountsChanged: (handler: () => void): Promise<UnlistenFn> => listen<null>("accounts-changed", () => handler()),
   /** Probes the account's mailbox; `onLayer` hears each layer as it completes. Empty `protocols`: all it uses. */

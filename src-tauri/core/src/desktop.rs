@@ -1,0 +1,159 @@
+//! The desktop app's own choices, kept in `settings.json` in the data home: what closing the window does, and
+//! whether that was explained yet. And the words for it, so the window, the tray and the notification say the
+//! same thing.
+//!
+//! Closing the window keeps Mailgrant running by default: refresh tokens that nobody uses for 90 days die, and
+//! access tokens, keep-alive and the 30/14/7-day expiry notifications all need a running process. A person must
+//! never be left with an invisible process they can't stop, so the first close explains where Mailgrant went and
+//! how to quit it — through the tray icon where the desktop shows one, and otherwise through the app's menu entry
+//! (opening Mailgrant again brings the window back, which has Quit).
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{create_private_dir, write_atomically, StoreError};
+use crate::DataHome;
+
+/// The command-line flag the app starts with at login: no window, only the background work.
+pub const START_HIDDEN_FLAG: &str = "--hidden";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DesktopSettings {
+    /// Closing the window hides it and keeps tokens fresh; false: closing the window quits.
+    pub keep_running_when_closed: bool,
+    /// The first close was explained (once, ever).
+    pub close_explained: bool,
+}
+
+impl Default for DesktopSettings {
+    fn default() -> Self {
+        Self {
+            keep_running_when_closed: true,
+            close_explained: false,
+        }
+    }
+}
+
+/// What closing the main window does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseAction {
+    /// Hide the window and keep running; `explain`: tell the user where Mailgrant went (the first time).
+    Hide { explain: Option<Notice> },
+    /// Quit the app.
+    Quit,
+}
+
+/// A title and a body for a desktop notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+impl DesktopSettings {
+    /// The settings in `home`; defaults when there are none. A file that can't be read is reported and left
+    /// alone (never written over by [`Self::update`] until it reads again).
+    pub fn load(home: &DataHome) -> Result<Self, StoreError> {
+        match std::fs::read(Self::path(home)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(StoreError::rejected),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(StoreError::rejected(e)),
+        }
+    }
+
+    /// Reads, changes and writes the settings atomically.
+    pub fn update(home: &DataHome, change: impl FnOnce(&mut Self)) -> Result<Self, StoreError> {
+        let mut settings = Self::load(home)?;
+        change(&mut settings);
+        let bytes = serde_json::to_vec_pretty(&settings).map_err(StoreError::rejected)?;
+        create_private_dir(home.dir())?;
+        write_atomically(&Self::path(home), &bytes)?;
+        Ok(settings)
+    }
+
+    pub fn path(home: &DataHome) -> std::path::PathBuf {
+        home.dir().join("settings.json")
+    }
+
+    /// What closing the window does now; `tray`: whether the desktop shows a tray icon.
+    pub fn on_close(&self, tray: bool) -> CloseAction {
+        if !self.keep_running_when_closed {
+            return CloseAction::Quit;
+        }
+        CloseAction::Hide {
+            explain: (!self.close_explained).then(|| close_notice(tray)),
+        }
+    }
+}
+
+/// The one-time explanation at the first close.
+pub fn close_notice(tray: bool) -> Notice {
+    let back = if tray {
+        "Click its icon in the panel to open it again or to quit."
+    } else {
+        "Open Mailgrant from your applications menu to see it again; Quit is in its window, under Settings."
+    };
+    Notice {
+        title: "Mailgrant keeps running".into(),
+        body: format!(
+            "Your mailboxes stay connected while the window is closed: tokens are refreshed and secrets watched. \
+             {back} You can change this in Settings."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home() -> (tempfile::TempDir, DataHome) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = DataHome::resolve(Some(dir.path().join("home")), None).unwrap();
+        (dir, home)
+    }
+
+    #[test]
+    fn the_first_close_hides_and_explains_once_and_later_ones_only_hide() {
+        let (_dir, home) = home();
+        let settings = DesktopSettings::load(&home).unwrap();
+        let CloseAction::Hide {
+            explain: Some(notice),
+        } = settings.on_close(false)
+        else {
+            panic!("the first close explains: {:?}", settings.on_close(false));
+        };
+        assert!(notice.body.contains("applications menu"), "{}", notice.body);
+        let CloseAction::Hide {
+            explain: Some(with_tray),
+        } = settings.on_close(true)
+        else {
+            panic!("with a tray too");
+        };
+        assert!(with_tray.body.contains("icon in the panel"), "{}", with_tray.body);
+
+        let settings = DesktopSettings::update(&home, |s| s.close_explained = true).unwrap();
+        assert_eq!(settings.on_close(true), CloseAction::Hide { explain: None });
+        assert_eq!(
+            DesktopSettings::load(&home).unwrap(),
+            settings,
+            "written to settings.json"
+        );
+    }
+
+    #[test]
+    fn closing_quits_when_the_user_chose_so() {
+        let (_dir, home) = home();
+        let settings = DesktopSettings::update(&home, |s| s.keep_running_when_closed = false).unwrap();
+        assert_eq!(settings.on_close(true), CloseAction::Quit);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_an_error_and_is_not_written_over() {
+        let (_dir, home) = home();
+        std::fs::create_dir_all(home.dir()).unwrap();
+        std::fs::write(DesktopSettings::path(&home), b"{not json").unwrap();
+        assert!(DesktopSettings::load(&home).is_err());
+        assert!(DesktopSettings::update(&home, |s| s.close_explained = true).is_err());
+        assert_eq!(std::fs::read(DesktopSettings::path(&home)).unwrap(), b"{not json");
+    }
+}

@@ -1,0 +1,228 @@
+//! Mailgrant with its window closed, in the real app under Xvfb: closing the window (a WM_DELETE_WINDOW, as a
+//! window manager's close button sends) hides it while the process goes on refreshing a token that comes due
+//! (the emulator issues short-lived access tokens); a second launch, as from the applications menu, brings the
+//! window back. And "Start at login" in Settings writes and removes the autostart entry.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use mailgrant_core::tokens::REFRESH_MARGIN_SECS;
+use mailgrant_tests::desktop::{app_binary, app_window_id, connect, screenshot, start_driver, NEEDS};
+use mailgrant_tests::emulator::demo::{PUBLIC_CLIENT_ID, TENANT_DOMAIN};
+use mailgrant_tests::emulator::{Emulator, Seed};
+use x11rb::connection::Connection as _;
+use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
+
+const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
+
+/// One app at a time: it is single-instance, and the window is found by its title.
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The environment every process of the test gets: all its data under `root`.
+fn env_of(root: &Path) -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("MAILGRANT_HOME", root.join("mailgrant")),
+        ("HOME", root.to_path_buf()),
+        ("XDG_CONFIG_HOME", root.join(".config")),
+        ("XDG_DATA_HOME", root.join(".local/share")),
+        ("XDG_CACHE_HOME", root.join(".cache")),
+    ]
+}
+
+fn mailgrant(root: &Path) -> Command {
+    let mut command = Command::new(app_binary());
+    command.envs(env_of(root)).env_remove("BROWSER");
+    command
+}
+
+/// What a window manager's close button sends: WM_PROTOCOLS / WM_DELETE_WINDOW.
+fn close_window(window: u32) {
+    let (conn, _) = x11rb::connect(None).expect("the X display");
+    let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
+    let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+    let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+    conn.send_event(false, window, EventMask::NO_EVENT, event)
+        .unwrap();
+    conn.flush().unwrap();
+}
+
+async fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {seconds} s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn config(root: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(root.join("mailgrant/config.json")).unwrap()).unwrap()
+}
+
+fn access_expires(root: &Path) -> i64 {
+    config(root)["accounts"][0]["tokens"]["access_expires"]["outlook"]
+        .as_i64()
+        .expect("an outlook access token")
+}
+
+struct App(Child);
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session with a keyring: run the README's test command"]
+async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
+    assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: {NEEDS}");
+    let _one = ONE_APP.lock().await;
+    // Access tokens that come due for a refresh 20 s after they are issued.
+    let mut seed = Seed::demo();
+    seed.lifetimes.access_token_secs = REFRESH_MARGIN_SECS + 20;
+    let emulator = Emulator::start(seed).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+
+    let add = mailgrant(root)
+        .args([
+            "add",
+            "--name",
+            "work",
+            "--email",
+            "adele@contoso.example",
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+        ])
+        .args([
+            "--tenant",
+            TENANT_DOMAIN,
+            "--cloud",
+            "custom",
+            "--authority",
+            emulator.base_url(),
+        ])
+        .args([
+            "--graph-url",
+            emulator.base_url(),
+            "--graph-resource",
+            "https://graph.microsoft.com",
+        ])
+        .args(["--services", "imap"])
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let sign_in = mailgrant(root)
+        .args(["sign-in", "work"])
+        .env("BROWSER", FAKE_BROWSER)
+        .output()
+        .unwrap();
+    assert!(
+        sign_in.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sign_in.stderr)
+    );
+    let first = access_expires(root);
+
+    let app = App(mailgrant(root).stdout(Stdio::null()).spawn().unwrap());
+    let mut window = None;
+    wait_for("the window showing", 30, || {
+        window = app_window_id();
+        window.is_some()
+    })
+    .await;
+    let window: u32 = window.unwrap().parse().unwrap();
+    screenshot("background-before-close.png", None).await;
+
+    close_window(window);
+    wait_for("the window hiding", 10, || app_window_id().is_none()).await;
+    let mut app = app;
+    assert!(
+        app.0.try_wait().unwrap().is_none(),
+        "closing the window ended the process"
+    );
+    let settings = root.join("mailgrant/settings.json");
+    let settings: serde_json::Value = serde_json::from_slice(&std::fs::read(settings).unwrap()).unwrap();
+    assert_eq!(
+        settings["closeExplained"], true,
+        "the first close was explained: {settings}"
+    );
+
+    // With the window closed, the token is refreshed when it comes due.
+    wait_for("a background refresh", 60, || access_expires(root) > first).await;
+    assert!(app.0.try_wait().unwrap().is_none());
+    assert!(app_window_id().is_none(), "the refresh did not show the window");
+
+    // Opening Mailgrant again (the menu entry runs the same binary) shows the window of the one running.
+    let second = mailgrant(root).output().unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    wait_for("the window showing again", 20, || app_window_id().is_some()).await;
+    assert!(
+        app.0.try_wait().unwrap().is_none(),
+        "the first instance is the one shown"
+    );
+    screenshot("background-shown-again.png", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: run the README's test command"]
+async fn start_at_login_writes_and_removes_the_autostart_entry() {
+    let _one = ONE_APP.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let env = env_of(root);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.to_str().unwrap())).collect();
+    let driver = start_driver(root, &env);
+    let client = connect(&driver, &app_binary()).await;
+
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid='open-settings']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let toggle = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#settings-start-at-login"))
+        .await
+        .unwrap();
+    assert_eq!(toggle.prop("checked").await.unwrap().as_deref(), Some("false"));
+
+    let entry = root.join(".config/autostart/Mailgrant.desktop");
+    toggle.click().await.unwrap();
+    wait_for("the autostart entry", 10, || entry.is_file()).await;
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let exec = text.lines().find(|l| l.starts_with("Exec=")).unwrap();
+    assert_eq!(
+        exec,
+        format!("Exec={} --hidden", app_binary().display()),
+        "{text}"
+    );
+    screenshot("app-settings.png", None).await;
+
+    let toggle = client
+        .find(Locator::Css("#settings-start-at-login"))
+        .await
+        .unwrap();
+    toggle.click().await.unwrap();
+    wait_for("the autostart entry going", 10, || !entry.exists()).await;
+
+    client.close().await.unwrap();
+    drop(driver);
+}
