@@ -30,14 +30,6 @@ pub struct DesktopSettingsView {
     pub tray_shown: bool,
 }
 
-/// A link the OS handed to the app (`mailgrant://…`), forwarded to the UI as the `deep-link` event.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct DeepLinkEvent {
-    pub url: String,
-}
-
 /// What every command rejects with: `code` to branch on, `message` to show, and Microsoft's or the mail server's
 /// answer explained when that is the reason.
 #[derive(Debug, Clone, Serialize, TS)]

@@ -14,11 +14,23 @@ use crate::dto::IpcError;
 /// inspect TLS, and the test bed's throwaway CA. The CLI's `--ca-file` does the same.
 pub const CA_FILE_ENV: &str = "MAILGRANT_CA_FILE";
 
-/// The sign-in in progress: how to stop it, and where an address pasted back (or a deep link) goes.
+/// An answer for the waiting sign-in: an address the user pasted back, or a `mailgrant://` link the OS handed
+/// to the app (which any web page can make the browser open: one that isn't the sign-in's answer is ignored).
+#[derive(Debug)]
+pub struct Callback {
+    pub address: String,
+    pub from_link: bool,
+}
+
+/// Where answers for the sign-in in progress arrive.
+pub type Callbacks = tokio::sync::mpsc::UnboundedReceiver<Callback>;
+
+/// The sign-in in progress: which one it is, how to stop it, and where answers for it go.
 #[derive(Debug)]
 pub struct PendingSignIn {
-    pub cancel: CancellationToken,
-    pub callback: Option<tokio::sync::oneshot::Sender<String>>,
+    id: u64,
+    cancel: CancellationToken,
+    callback: tokio::sync::mpsc::UnboundedSender<Callback>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +41,7 @@ pub struct AppState {
     /// Tokens for every account of this home: from the keychain, refreshed once across threads and processes.
     pub tokens: Arc<TokenService>,
     pending: Arc<Mutex<Option<PendingSignIn>>>,
+    sign_ins: Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +69,7 @@ impl AppState {
             ca_file,
             tokens,
             pending: Arc::new(Mutex::new(None)),
+            sign_ins: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
     }
 
@@ -81,34 +95,42 @@ impl AppState {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs a sign-in as the one in progress: `run` gets its cancellation and the receiver of an address pasted
-    /// back or a deep link (`cancel_sign_in` and `submit_sign_in_address` reach it). One that was still running
-    /// is cancelled first.
+    /// Runs a sign-in as the one in progress: `run` gets its cancellation and the answers pasted back or handed
+    /// over as links (`cancel_sign_in`, `submit_sign_in_address` and mailgrant:// links reach it). One that was
+    /// still running is cancelled first; when this one ends, it clears only its own entry.
     pub async fn tracked_sign_in<T, F, Fut>(&self, run: F) -> T
     where
-        F: FnOnce(CancellationToken, tokio::sync::oneshot::Receiver<String>) -> Fut,
+        F: FnOnce(CancellationToken, Callbacks) -> Fut,
         Fut: std::future::Future<Output = T>,
     {
-        let cancel = CancellationToken::new();
-        let (callback_tx, callback_rx) = tokio::sync::oneshot::channel::<String>();
-        self.begin_sign_in(PendingSignIn {
-            cancel: cancel.clone(),
-            callback: Some(callback_tx),
-        });
-        let result = run(cancel, callback_rx).await;
-        self.end_sign_in();
+        let (id, cancel, callbacks) = self.begin_sign_in();
+        let result = run(cancel, callbacks).await;
+        self.end_sign_in(id);
         result
     }
 
     /// Starts tracking a sign-in; one that was still running is cancelled (the wizard started over).
-    pub fn begin_sign_in(&self, sign_in: PendingSignIn) {
+    fn begin_sign_in(&self) -> (u64, CancellationToken, Callbacks) {
+        let id = self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cancel = CancellationToken::new();
+        let (callback, callbacks) = tokio::sync::mpsc::unbounded_channel();
+        let sign_in = PendingSignIn {
+            id,
+            cancel: cancel.clone(),
+            callback,
+        };
         if let Some(old) = self.pending().replace(sign_in) {
             old.cancel.cancel();
         }
+        (id, cancel, callbacks)
     }
 
-    pub fn end_sign_in(&self) {
-        self.pending().take();
+    /// Stops tracking sign-in `id`, unless another one replaced it meanwhile.
+    fn end_sign_in(&self, id: u64) {
+        let mut pending = self.pending();
+        if pending.as_ref().is_some_and(|p| p.id == id) {
+            pending.take();
+        }
     }
 
     /// Cancels the sign-in in progress; false when there is none.
@@ -123,10 +145,42 @@ impl AppState {
     }
 
     /// Hands an address (pasted, or a mailgrant:// link) to the waiting sign-in; false when none waits.
-    pub fn deliver_callback(&self, address: String) -> bool {
+    pub fn deliver_callback(&self, address: String, from_link: bool) -> bool {
         self.pending()
-            .as_mut()
-            .and_then(|p| p.callback.take())
-            .is_some_and(|tx| tx.send(address).is_ok())
+            .as_ref()
+            .is_some_and(|p| p.callback.send(Callback { address, from_link }).is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> AppState {
+        let home = DataHome::resolve(Some("/tmp/mailgrant-state-test".into()), None).unwrap();
+        AppState::new(home).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_that_ends_after_another_replaced_it_leaves_the_new_one_waiting() {
+        let state = state();
+        let (first, first_cancel, _first_callbacks) = state.begin_sign_in();
+        let (_second, second_cancel, mut second_callbacks) = state.begin_sign_in();
+        assert!(first_cancel.is_cancelled(), "starting over cancels the first");
+        state.end_sign_in(first);
+        assert!(!second_cancel.is_cancelled());
+        assert!(
+            state.deliver_callback("mailgrant://auth?code=x&state=y".into(), true),
+            "the second still waits for its answer"
+        );
+        let callback = second_callbacks.recv().await.unwrap();
+        assert_eq!(callback.address, "mailgrant://auth?code=x&state=y");
+        assert!(callback.from_link);
+        assert!(state.cancel_sign_in());
+        assert!(second_cancel.is_cancelled());
+        assert!(
+            !state.deliver_callback("x".into(), false),
+            "nothing waits any more"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! system's `mailgrant://` handler. A sign-in waits in deep-link mode in the installed app; the user's browser
 //! (`fake-browser`) signs in at the emulator and hands the `mailgrant://auth?…` redirect to `xdg-open`, which
 //! starts the desktop file's `Exec` — a second `mailgrant` — whose single-instance hand-over reaches the waiting
-//! sign-in. Built only with the `installed-package` feature (the package must be installed first).
+//! sign-in (a forged link that arrives first is ignored). Built only with the `installed-package` feature (the package must be installed first).
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
 
@@ -83,6 +83,8 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
         &[
             ("BROWSER", FAKE_BROWSER),
             ("FAKE_BROWSER_LOG", log.to_str().unwrap()),
+            // A web page hands the OS a forged mailgrant://auth link first: the sign-in ignores it and waits.
+            ("FAKE_BROWSER_FORGE_FIRST", "1"),
         ],
     );
     let client = connect(&driver, &app).await;
@@ -126,6 +128,7 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
         .await
         .unwrap();
     assert!(who.text().await.unwrap().contains(ADELE));
+    eprintln!("browser log: {browser}");
     screenshot("package-deep-link-signed-in.png", None).await;
 
     client.close().await.unwrap();

@@ -113,7 +113,7 @@ async fn run_import(
     method: ImportMethod,
     events: &Channel<SignInEvent>,
     cancel: CancellationToken,
-    callback: tokio::sync::oneshot::Receiver<String>,
+    callback: crate::state::Callbacks,
 ) -> Result<DirectoryImport, IpcError> {
     let (tokens, http) = (&state.tokens, &state.http);
     let result = match method {

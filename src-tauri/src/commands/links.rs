@@ -1,27 +1,22 @@
-//! Links the OS hands to the app: `mailgrant://…` from the browser after sign-in.
+//! Links the OS hands to the app: `mailgrant://auth?…` from the browser after sign-in.
 
-use tauri::{Emitter, Manager, Runtime};
+use tauri::{Manager, Runtime};
 
-use crate::dto::DeepLinkEvent;
-
-/// The event the UI listens to for deep links.
-pub const DEEP_LINK_EVENT: &str = "deep-link";
-
-/// Forwards a `mailgrant://` link to the UI. Anything else is ignored: a link is untrusted input from outside.
+/// Hands a `mailgrant://auth` link to the waiting sign-in, which takes it only when it is its answer (the right
+/// state). Anything else is ignored: a link is untrusted input from outside. The link (it carries an
+/// authorization code) never reaches the webview.
 pub fn forward<R: Runtime>(app: &tauri::AppHandle<R>, url: &str) {
     if !is_mailgrant_link(url) {
         return;
     }
-    // A sign-in waiting for its deep link takes it; the UI hears of every link.
     if let Some(state) = app.try_state::<crate::AppState>() {
         if url
             .get(..16)
             .is_some_and(|s| s.eq_ignore_ascii_case("mailgrant://auth"))
         {
-            state.deliver_callback(url.to_owned());
+            state.deliver_callback(url.to_owned(), true);
         }
     }
-    let _ = app.emit(DEEP_LINK_EVENT, DeepLinkEvent { url: url.to_owned() });
 }
 
 pub fn is_mailgrant_link(url: &str) -> bool {

@@ -19,6 +19,7 @@ use tauri::State;
 use tokio_util::sync::CancellationToken;
 
 use crate::dto::{IpcError, SignInEvent, TenantFound};
+use crate::state::Callbacks;
 use crate::AppState;
 
 /// Checks one pasted value as it is typed: `clientId`, `tenant` or `clientSecret`.
@@ -133,7 +134,7 @@ async fn run_sign_in(
     plan: &SignInPlan,
     events: &Channel<SignInEvent>,
     cancel: CancellationToken,
-    callback: tokio::sync::oneshot::Receiver<String>,
+    callback: Callbacks,
 ) -> Result<(), IpcError> {
     let tokens = &state.tokens;
     match plan.account.flow {
@@ -178,7 +179,7 @@ pub(crate) async fn browser_code(
     endpoints: &Endpoints,
     events: &Channel<SignInEvent>,
     cancel: CancellationToken,
-    callback: tokio::sync::oneshot::Receiver<String>,
+    mut callbacks: Callbacks,
     authorize: impl FnOnce(&str) -> Result<AuthRequest, IpcError>,
 ) -> Result<(AuthRequest, SecretString), IpcError> {
     let announce = |request: &AuthRequest, paste: bool| {
@@ -203,17 +204,31 @@ pub(crate) async fn browser_code(
     // OS hands to the app.
     let request = authorize(&endpoints.redirect_uri_to_register(mode))?;
     announce(&request, mode == RedirectMode::Paste);
-    let address = tokio::select! {
-        address = callback => address.map_err(|_| IpcError::new("cancelled", "The sign-in was cancelled."))?,
-        () = cancel.cancelled() => return Err(IpcError::new("cancelled", "The sign-in was cancelled.")),
-        () = tokio::time::sleep(loopback::DEFAULT_TIMEOUT) => {
-            return Err(IpcError::new("timed-out", "The sign-in was not finished within 5 minutes."))
-        }
-    };
-    let code = request
-        .code_from_callback(&address)
-        .map_err(IpcError::from_sign_in)?;
-    Ok((request, code))
+    let deadline = tokio::time::Instant::now() + loopback::DEFAULT_TIMEOUT;
+    loop {
+        let callback = tokio::select! {
+            callback = callbacks.recv() => {
+                callback.ok_or_else(|| IpcError::new("cancelled", "The sign-in was cancelled."))?
+            }
+            () = cancel.cancelled() => return Err(IpcError::new("cancelled", "The sign-in was cancelled.")),
+            () = tokio::time::sleep_until(deadline) => {
+                return Err(IpcError::new("timed-out", "The sign-in was not finished within 5 minutes."))
+            }
+        };
+        let answer = if callback.from_link {
+            match request.answer_from_link(&callback.address) {
+                Some(answer) => answer,
+                None => {
+                    tracing::warn!("ignored a mailgrant:// link that is not the waiting sign-in's answer");
+                    continue;
+                }
+            }
+        } else {
+            request.code_from_callback(&callback.address)
+        };
+        let code = answer.map_err(IpcError::from_sign_in)?;
+        return Ok((request, code));
+    }
 }
 
 /// Stops the sign-in in progress, if any.
@@ -225,7 +240,7 @@ pub fn cancel_sign_in(state: State<'_, AppState>) -> bool {
 /// Hands the address the browser ended on (paste flow) to the sign-in in progress.
 #[tauri::command]
 pub fn submit_sign_in_address(state: State<'_, AppState>, address: String) -> Result<(), IpcError> {
-    if state.deliver_callback(address) {
+    if state.deliver_callback(address, false) {
         Ok(())
     } else {
         Err(IpcError::new(

@@ -2,7 +2,8 @@
 //! the emulator's authorize page, signs in as `FAKE_BROWSER_USER` (default adele@contoso.example), approves or
 //! (`FAKE_BROWSER_DECISION=decline`) declines, then follows the redirect to Mailgrant's loopback listener, as a
 //! browser does; a `mailgrant://` redirect it hands to the OS with `xdg-open` (or `FAKE_BROWSER_OPENER`), as a
-//! browser does with a link for another program. A request for a directory-wide permission (`Application.Read.All`, an import of the organisation's
+//! browser does with a link for another program (`FAKE_BROWSER_FORGE_FIRST`: a forged link first, as any web page
+//! can open one). A request for a directory-wide permission (`Application.Read.All`, an import of the organisation's
 //! app registrations) signs in as `FAKE_BROWSER_ADMIN` when set, as a user picks their admin account. Writes what
 //! happened to `FAKE_BROWSER_LOG` when set.
 
@@ -65,6 +66,19 @@ async fn run(url: &str) -> Result<String, String> {
     // system, which starts the registered handler (`xdg-open`, or FAKE_BROWSER_OPENER).
     if landing.location.starts_with("mailgrant://") {
         let opener = std::env::var("FAKE_BROWSER_OPENER").unwrap_or_else(|_| "xdg-open".to_owned());
+        // FAKE_BROWSER_FORGE_FIRST: a web page opened a forged link just before (any page can).
+        if std::env::var_os("FAKE_BROWSER_FORGE_FIRST").is_some() {
+            let forged = std::process::Command::new(&opener)
+                .arg("mailgrant://auth?code=forged-by-a-web-page&state=forged")
+                .env_remove("BROWSER")
+                .status()
+                .map_err(|e| format!("cannot run {opener}: {e}"))?;
+            if !forged.success() {
+                return Err(format!("{opener} failed on the forged link: {forged}"));
+            }
+            // The handler may start in the background: let the forged link arrive first.
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
         let status = std::process::Command::new(&opener)
             .arg(&landing.location)
             .env_remove("BROWSER")

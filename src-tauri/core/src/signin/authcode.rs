@@ -96,6 +96,16 @@ impl AuthRequest {
         parse_callback(callback, &self.state)
     }
 
+    /// Reads a `mailgrant://` link the OS handed over. Any web page can make the browser open such a link, so one
+    /// that is not this request's answer (no code or error, or another state) is `None`: the sign-in ignores it and
+    /// keeps waiting, instead of failing on it. With the right state it is the answer, a code or Microsoft's no.
+    pub fn answer_from_link(&self, link: &str) -> Option<Result<SecretString, SignInError>> {
+        match parse_callback(link, &self.state) {
+            Err(SignInError::StateMismatch | SignInError::InvalidCallback(_)) => None,
+            answer => Some(answer),
+        }
+    }
+
     /// Redeems the code at the token endpoint for `scopes` (ONE resource: Microsoft refuses more).
     pub async fn redeem(
         self,
@@ -231,6 +241,30 @@ mod tests {
             r.code_from_callback("   "),
             Err(SignInError::InvalidCallback(_))
         ));
+    }
+
+    #[test]
+    fn a_link_that_is_not_this_sign_ins_answer_is_ignored_not_an_error() {
+        let r = request();
+        let state = r.state().to_owned();
+        for stray in [
+            "mailgrant://auth?code=M.abc&state=forged".to_owned(),
+            "mailgrant://auth?code=M.abc".to_owned(),
+            "mailgrant://auth?error=access_denied&state=x".to_owned(),
+            "mailgrant://auth".to_owned(),
+            "mailgrant://auth?state=".to_owned() + &state,
+        ] {
+            assert!(r.answer_from_link(&stray).is_none(), "{stray} ends the sign-in");
+        }
+        let code = r.answer_from_link(&format!("mailgrant://auth?code=M.def&state={state}"));
+        assert_eq!(code.unwrap().unwrap().expose(), "M.def");
+        let refused = r.answer_from_link(&format!(
+            "mailgrant://auth?error=access_denied&error_description=AADSTS65004&state={state}"
+        ));
+        assert!(
+            matches!(refused, Some(Err(SignInError::Failed(_)))),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -15,7 +15,6 @@ import type { SignInEvent } from "./bindings/SignInEvent";
 import type { TenantFound } from "./bindings/TenantFound";
 import type { WizardDraft } from "./bindings/WizardDraft";
 import type { AppInfo } from "./bindings/AppInfo";
-import type { DeepLinkEvent } from "./bindings/DeepLinkEvent";
 import type { DesktopSettingsView } from "./bindings/DesktopSettingsView";
 import type { Diagnosis } from "./bindings/Diagnosis";
 import type { ProbeProgress } from "./bindings/ProbeProgress";
@@ -33,7 +32,6 @@ export type {
   CredentialExpiry,
   AppInfo,
   Cloud,
-  DeepLinkEvent,
   DesktopSettingsView,
   Diagnosis,
   FieldCheck,
@@ -145,6 +143,4 @@ export const ipc = {
   },
   cancelSignIn: () => call<boolean>("cancel_sign_in"),
   submitSignInAddress: (address: string) => call<void>("submit_sign_in_address", { address }),
-  onDeepLink: (handler: (event: DeepLinkEvent) => void): Promise<UnlistenFn> =>
-    listen<DeepLinkEvent>("deep-link", (e) => handler(e.payload)),
 };
