@@ -24,8 +24,14 @@ pub const MAIN_WINDOW: &str = "main";
 pub fn run() -> ExitCode {
     let args = cli::Cli::parse_args();
     match args.command {
-        Some(command) => cli::execute(command),
-        None => run_desktop(args.open_url, args.hidden),
+        Some(command) => cli::execute(command, args.global),
+        None => {
+            // `mailgrant --ca-file PEM` opens the app trusting it too: the app reads the same variable.
+            if let Some(ca_file) = &args.global.ca_file {
+                std::env::set_var(state::CA_FILE_ENV, ca_file);
+            }
+            run_desktop(args.open_url, args.hidden)
+        }
     }
 }
 
@@ -61,6 +67,15 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
 }
 
 fn run_desktop(open_url: Option<String>, hidden: bool) -> ExitCode {
+    // GTK would panic with a backtrace; say what is wrong instead (e.g. over SSH, or from cron).
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "mailgrant: there is no display to open the desktop app on; the command line works without one \
+             (mailgrant --help)"
+        );
+        return ExitCode::from(cli::EXIT_USAGE);
+    }
     let state = match AppState::from_env() {
         Ok(state) => state,
         Err(err) => {

@@ -499,6 +499,90 @@ async fn bad_input_gets_one_line_and_the_right_exit_code() {
     .await;
     assert_one_line_error(&bad_url, 2, "--authority");
 
+    // --authority with another cloud is a usage error that says what to do; without --cloud it means custom.
+    let both = run(
+        h,
+        &[
+            "add",
+            "--name",
+            "x",
+            "--email",
+            ADELE,
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+            "--cloud",
+            "usgov",
+        ]
+        .into_iter()
+        .chain([
+            "--authority",
+            emulator.base_url(),
+            "--graph-url",
+            emulator.base_url(),
+        ])
+        .collect::<Vec<_>>(),
+        "",
+        &[],
+    )
+    .await;
+    assert_one_line_error(&both, 2, "leave out --cloud, or use --cloud custom");
+    let implied = run(
+        h,
+        &[
+            "add",
+            "--name",
+            "implied",
+            "--email",
+            ADELE,
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+            "--tenant",
+            TENANT_DOMAIN,
+            "--authority",
+            emulator.base_url(),
+            "--graph-url",
+            emulator.base_url(),
+        ],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&implied, 0);
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(h.join("config.json")).unwrap()).unwrap();
+    let account = config["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "implied")
+        .unwrap();
+    let registration = config["registrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == account["registration"])
+        .unwrap();
+    assert_eq!(registration["cloud"]["kind"], "custom", "{registration}");
+    assert_eq!(
+        registration["cloud"]["authority"],
+        emulator.base_url(),
+        "{registration}"
+    );
+    assert_code(&run(h, &["remove", "implied"], "", &[]).await, 0);
+
+    // MAILGRANT_CA_FILE reaches the command line as --ca-file does, before or after the subcommand.
+    for (args, env) in [
+        (
+            vec!["status"],
+            vec![("MAILGRANT_CA_FILE", "/nonexistent/corp-ca.pem")],
+        ),
+        (vec!["--ca-file", "/nonexistent/corp-ca.pem", "status"], vec![]),
+        (vec!["status", "--ca-file", "/nonexistent/corp-ca.pem"], vec![]),
+    ] {
+        let out = run(h, &args, "", &env).await;
+        assert_one_line_error(&out, 2, "/nonexistent/corp-ca.pem");
+    }
+
     let late = run(
         h,
         &add_args(

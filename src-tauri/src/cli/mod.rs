@@ -31,7 +31,6 @@ pub const EXIT_KEYCHAIN: u8 = 4;
     about = "Connect a Microsoft 365 or Outlook.com mailbox over OAuth2 and keep it connected.",
     long_about = "Connect a Microsoft 365 or Outlook.com mailbox over OAuth2 (IMAP, SMTP, POP, Microsoft Graph) \
                   and keep it connected.\n\nWithout a subcommand, opens the desktop app.",
-    args_conflicts_with_subcommands = true,
     after_help = "Exit codes: 0 fine, 1 attention needed, 2 usage error, 3 sign-in required, 4 keychain unavailable.\n\n\
                   Environment:\n  MAILGRANT_HOME  keep all data (and a separate keychain namespace) in this directory\n  \
                   BROWSER         the browser `sign-in` opens (else the system's default)"
@@ -45,15 +44,20 @@ pub struct Cli {
     #[arg(long)]
     pub hidden: bool,
 
+    #[command(flatten)]
+    pub global: Global,
+
     /// A mailgrant:// link to hand to the app (the browser passes one back after sign-in).
-    #[arg(value_name = "LINK", hide = true)]
+    #[arg(value_name = "LINK", hide = true, value_parser = mailgrant_link)]
     pub open_url: Option<String>,
 }
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct Global {
-    /// Also trust the CA certificates in this PEM file, for HTTPS and mail (networks that inspect TLS).
+    /// Also trust the CA certificates in this PEM file, for HTTPS and mail (networks that inspect TLS). Before or
+    /// after the subcommand.
+    /// MAILGRANT_CA_FILE does the same (for the app too).
     #[arg(long, value_name = "PEM", global = true)]
     pub ca_file: Option<PathBuf>,
 }
@@ -66,8 +70,6 @@ pub enum Command {
     Accounts {
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// Sign an account in: the browser (auth code), a code to enter (device code), or the app's own credential.
     SignIn {
@@ -75,8 +77,6 @@ pub enum Command {
         /// Print the address to open instead of opening the browser.
         #[arg(long)]
         no_browser: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// Print a fresh access token alone on stdout (for passwordeval, PassCmd, and the like).
     Token {
@@ -84,15 +84,11 @@ pub enum Command {
         /// Which resource the token is for: outlook (IMAP, POP, SMTP) or graph. Defaults to the account's first.
         #[arg(long, value_enum)]
         resource: Option<ResourceArg>,
-        #[command(flatten)]
-        global: Global,
     },
     /// The health of every account and app credential; exit code 1 when something needs attention.
     Status {
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// Use every refresh token idle for 14 days, as the desktop app does in the background, so Microsoft's
     /// 90-day inactivity limit never revokes one: for machines where the app does not run (a daily systemd
@@ -104,8 +100,6 @@ pub enum Command {
         /// Print nothing when every due account was kept alive (for timers and cron); failures still go to stderr.
         #[arg(long)]
         quiet: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// Every client secret and certificate, soonest expiry first; exit code 1 when one expires within 30 days.
     Secrets {
@@ -116,8 +110,6 @@ pub enum Command {
         json: bool,
         #[arg(long)]
         csv: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// Your organisation's app registrations from Microsoft Graph: their secrets and certificates join
     /// `secrets`, `status` and the app's expiry board.
@@ -144,17 +136,11 @@ pub enum Command {
         timeout: u64,
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// Explain an error code: AADSTS7000215, 5.7.139, ErrorAccessDenied, …
     Explain { code: String },
     /// Remove an account: its keychain entries and its config.
-    Remove {
-        name: String,
-        #[command(flatten)]
-        global: Global,
-    },
+    Remove { name: String },
     /// Show where Mailgrant keeps its data and which keychain namespace it uses.
     Where,
 }
@@ -178,28 +164,16 @@ pub enum DirectoryAction {
         /// Print the address to open instead of opening the browser.
         #[arg(long)]
         no_browser: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// The imports: tenant, who signed in, when, how many registrations and credentials.
     List {
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        global: Global,
     },
     /// Read the imports again without signing in (all of them, or those given by ID or tenant).
-    Refresh {
-        ids: Vec<String>,
-        #[command(flatten)]
-        global: Global,
-    },
+    Refresh { ids: Vec<String> },
     /// Forget an import (by ID or tenant): its list and its refresh token.
-    Remove {
-        id: String,
-        #[command(flatten)]
-        global: Global,
-    },
+    Remove { id: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -254,8 +228,9 @@ pub struct AddArgs {
     /// Directory (tenant) ID or domain, or organizations / common / consumers.
     #[arg(long, default_value = "organizations")]
     pub tenant: String,
-    #[arg(long, value_enum, default_value = "global")]
-    pub cloud: CloudArg,
+    /// Which Microsoft cloud (default: global; custom when --authority or --graph-url is given).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
     /// The login host, for --cloud custom (e.g. https://login.example.net).
     #[arg(long, value_name = "URL")]
     pub authority: Option<String>,
@@ -303,18 +278,41 @@ pub struct AddArgs {
     /// The app registration's display name.
     #[arg(long, value_name = "NAME")]
     pub app_name: Option<String>,
-    #[command(flatten)]
-    pub global: Global,
 }
 
 impl Cli {
+    /// The arguments; `--hidden` or a link with a subcommand is a usage error (exit 2).
     pub fn parse_args() -> Self {
-        Self::parse()
+        let cli = Self::parse();
+        if cli.command.is_some() && (cli.hidden || cli.open_url.is_some()) {
+            use clap::CommandFactory;
+            Self::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--hidden and a mailgrant:// link are for the desktop app, not for a subcommand",
+                )
+                .exit();
+        }
+        cli
     }
 }
 
-pub fn execute(command: Command) -> ExitCode {
-    ExitCode::from(run::execute(command))
+/// The app's only positional argument: a mailgrant:// link (a mistyped subcommand is an error, not a link).
+fn mailgrant_link(text: &str) -> Result<String, String> {
+    if text
+        .get(..12)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("mailgrant://"))
+    {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is neither a subcommand nor a mailgrant:// link (see --help)"
+        ))
+    }
+}
+
+pub fn execute(command: Command, global: Global) -> ExitCode {
+    ExitCode::from(run::execute(command, &global))
 }
 
 #[cfg(test)]
@@ -341,6 +339,12 @@ mod tests {
         let cli = Cli::try_parse_from(["mailgrant", "mailgrant://auth?code=x&state=y"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.open_url.as_deref(), Some("mailgrant://auth?code=x&state=y"));
+    }
+
+    #[test]
+    fn a_mistyped_subcommand_is_a_usage_error_not_a_link() {
+        let err = Cli::try_parse_from(["mailgrant", "tokn"]).unwrap_err();
+        assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
     }
 
     #[test]
@@ -379,22 +383,43 @@ mod tests {
     #[test]
     fn keep_alive_takes_quiet_or_json_but_not_both() {
         let cli = Cli::try_parse_from(["mailgrant", "keep-alive", "--quiet"]).unwrap();
-        let Some(Command::KeepAlive { json, quiet, global }) = cli.command else {
+        assert!(cli.global.ca_file.is_none());
+        let Some(Command::KeepAlive { json, quiet }) = cli.command else {
             panic!("keep-alive")
         };
         assert!(quiet && !json);
-        assert!(global.ca_file.is_none());
         let cli =
             Cli::try_parse_from(["mailgrant", "keep-alive", "--json", "--ca-file", "/etc/ca.pem"]).unwrap();
-        let Some(Command::KeepAlive { json, quiet, global }) = cli.command else {
+        assert_eq!(cli.global.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        let Some(Command::KeepAlive { json, quiet }) = cli.command else {
             panic!("keep-alive")
         };
         assert!(json && !quiet);
-        assert_eq!(global.ca_file, Some(PathBuf::from("/etc/ca.pem")));
         let err = Cli::try_parse_from(["mailgrant", "keep-alive", "--json", "--quiet"]).unwrap_err();
         assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
         let err = Cli::try_parse_from(["mailgrant", "keep-alive", "work"]).unwrap_err();
         assert_eq!(err.exit_code(), i32::from(EXIT_USAGE));
+    }
+
+    #[test]
+    fn the_ca_file_goes_before_or_after_the_subcommand() {
+        for args in [
+            ["mailgrant", "--ca-file", "corp.pem", "token", "work"],
+            ["mailgrant", "token", "work", "--ca-file", "corp.pem"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(matches!(cli.command, Some(Command::Token { .. })), "{args:?}");
+            assert_eq!(
+                cli.global.ca_file.as_deref(),
+                Some(std::path::Path::new("corp.pem")),
+                "{args:?}"
+            );
+        }
+        let cli = Cli::try_parse_from(["mailgrant", "directory", "list", "--ca-file", "corp.pem"]).unwrap();
+        assert_eq!(
+            cli.global.ca_file.as_deref(),
+            Some(std::path::Path::new("corp.pem"))
+        );
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl From<AddError> for Failure {
 }
 
 /// Runs a subcommand and returns its exit code.
-pub fn execute(command: Command) -> u8 {
+pub fn execute(command: Command, global: &Global) -> u8 {
     let outcome = match command {
         Command::Where => where_is(),
         Command::Explain { code } => explain(&code),
@@ -153,7 +153,7 @@ pub fn execute(command: Command) -> u8 {
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(dispatch(other)),
+            Ok(runtime) => runtime.block_on(dispatch(other, global)),
             Err(e) => Err(attention(format!("cannot start: {e}"))),
         },
     };
@@ -186,8 +186,14 @@ struct Context {
 impl Context {
     fn open(global: &Global) -> Result<Self, Failure> {
         let home = DataHome::from_env().map_err(|e| usage(e.to_string()))?;
+        // --ca-file, else MAILGRANT_CA_FILE as the app reads it.
+        let ca_file = global.ca_file.clone().or_else(|| {
+            std::env::var_os(crate::state::CA_FILE_ENV)
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+        });
         let http = http::client(&HttpOptions {
-            ca_file: global.ca_file.clone(),
+            ca_file: ca_file.clone(),
             request_timeout: None,
         })
         .map_err(|e| usage(error_chain(&e)))?;
@@ -197,7 +203,7 @@ impl Context {
             home,
             http,
             tokens,
-            ca_file: global.ca_file.clone(),
+            ca_file,
         })
     }
 }
@@ -213,30 +219,19 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-async fn dispatch(command: Command) -> Outcome {
+async fn dispatch(command: Command, global: &Global) -> Outcome {
     match command {
-        Command::Add(args) => add(*args).await,
-        Command::Accounts { json, global } => accounts(&Context::open(&global)?, json),
-        Command::SignIn {
-            name,
-            no_browser,
-            global,
-        } => sign_in(&Context::open(&global)?, &name, no_browser).await,
-        Command::Token {
-            name,
-            resource,
-            global,
-        } => token(&Context::open(&global)?, &name, resource).await,
-        Command::Status { json, global } => status(&Context::open(&global)?, json),
-        Command::KeepAlive { json, quiet, global } => {
-            keep_alive::run(&Context::open(&global)?, json, quiet).await
-        }
+        Command::Add(args) => add(*args, global).await,
+        Command::Accounts { json } => accounts(&Context::open(global)?, json),
+        Command::SignIn { name, no_browser } => sign_in(&Context::open(global)?, &name, no_browser).await,
+        Command::Token { name, resource } => token(&Context::open(global)?, &name, resource).await,
+        Command::Status { json } => status(&Context::open(global)?, json),
+        Command::KeepAlive { json, quiet } => keep_alive::run(&Context::open(global)?, json, quiet).await,
         Command::Secrets {
             expiring_within,
             json,
             csv,
-            global,
-        } => secrets(&Context::open(&global)?, expiring_within, json, csv),
+        } => secrets(&Context::open(global)?, expiring_within, json, csv),
         Command::Test {
             name,
             imap,
@@ -246,7 +241,6 @@ async fn dispatch(command: Command) -> Outcome {
             send_to_self,
             timeout,
             json,
-            global,
         } => {
             let only: BTreeSet<probe::Protocol> = [
                 (imap, probe::Protocol::Imap),
@@ -263,10 +257,10 @@ async fn dispatch(command: Command) -> Outcome {
                 timeout: Duration::from_secs(timeout.max(1)),
                 json,
             };
-            test(&Context::open(&global)?, &name, &options).await
+            test(&Context::open(global)?, &name, &options).await
         }
-        Command::Remove { name, global } => remove(&Context::open(&global)?, &name),
-        Command::Directory { action } => directory::run(action).await,
+        Command::Remove { name } => remove(&Context::open(global)?, &name),
+        Command::Directory { action } => directory::run(action, global).await,
         Command::Where | Command::Explain { .. } => unreachable!("handled without a runtime"),
     }
 }
@@ -318,7 +312,16 @@ fn base_url(text: &str, what: &str) -> Result<String, Failure> {
 }
 
 fn cloud_of(args: &AddArgs) -> Result<Cloud, Failure> {
-    let cloud = match args.cloud {
+    let custom_given = args.authority.is_some() || args.graph_url.is_some();
+    let kind = match args.cloud {
+        Some(kind) if kind != CloudArg::Custom && custom_given => return Err(usage(
+            "--authority and --graph-url are for a custom cloud: leave out --cloud, or use --cloud custom",
+        )),
+        Some(kind) => kind,
+        None if custom_given => CloudArg::Custom,
+        None => CloudArg::Global,
+    };
+    let cloud = match kind {
         CloudArg::Global => Cloud::Global,
         CloudArg::Usgov => Cloud::UsGov,
         CloudArg::UsgovDod => Cloud::UsGovDod,
@@ -357,9 +360,6 @@ fn cloud_of(args: &AddArgs) -> Result<Cloud, Failure> {
             })
         }
     };
-    if args.cloud != CloudArg::Custom && (args.authority.is_some() || args.graph_url.is_some()) {
-        return Err(usage("--authority and --graph-url go with --cloud custom"));
-    }
     Ok(cloud)
 }
 
@@ -385,8 +385,8 @@ fn expiry_date(text: &str) -> Result<time::OffsetDateTime, Failure> {
     Ok(at)
 }
 
-async fn add(args: AddArgs) -> Outcome {
-    let context = Context::open(&args.global)?;
+async fn add(args: AddArgs, global: &Global) -> Outcome {
+    let context = Context::open(global)?;
     let client_id = checked(setup::check_client_id(&args.client_id), "--client-id")?;
     let tenant = checked(setup::check_tenant(&args.tenant), "--tenant")?;
     let cloud = cloud_of(&args)?;

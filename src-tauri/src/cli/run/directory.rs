@@ -2,28 +2,27 @@
 
 use mailgrant_core::directory::{self, Directory, DirectoryError, DirectoryImport, ImportPlan};
 
-use super::super::DirectoryAction;
+use super::super::{DirectoryAction, Global};
 use super::{
     browser_sign_in, cancel_on_ctrl_c, note, out, say, say_raw, usage, BrowserFailure, Context, Failure,
     Outcome, Table, Tone, EXIT_ATTENTION, EXIT_OK, EXIT_SIGN_IN,
 };
 
-pub(super) async fn run(action: DirectoryAction) -> Outcome {
+pub(super) async fn run(action: DirectoryAction, global: &Global) -> Outcome {
     match action {
         DirectoryAction::Import {
             registration,
             app_only,
             device_code,
             no_browser,
-            global,
         } => {
-            let context = Context::open(&global)?;
+            let context = Context::open(global)?;
             import(&context, &registration, app_only, device_code, no_browser).await
         }
-        DirectoryAction::List { json, global } => list(&Context::open(&global)?, json),
-        DirectoryAction::Refresh { ids, global } => refresh(&Context::open(&global)?, ids).await,
-        DirectoryAction::Remove { id, global } => {
-            let context = Context::open(&global)?;
+        DirectoryAction::List { json } => list(&Context::open(global)?, json),
+        DirectoryAction::Refresh { ids } => refresh(&Context::open(global)?, ids).await,
+        DirectoryAction::Remove { id } => {
+            let context = Context::open(global)?;
             let removed = directory::remove(&context.tokens, &id)
                 .await
                 .map_err(|e| failure(e, &id))?;
