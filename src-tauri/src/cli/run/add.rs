@@ -1,0 +1,193 @@
+//! `mailgrant add`: the account and its app registration, every value checked; secrets to the keychain first.
+
+use super::*;
+
+pub(super) fn checked(check: FieldCheck, what: &str) -> Result<String, Failure> {
+    match check {
+        FieldCheck::Ok { value } => Ok(value),
+        FieldCheck::Warning { message, .. } | FieldCheck::Problem { message } => {
+            Err(usage(format!("{what}: {message}")))
+        }
+    }
+}
+
+pub(super) fn host_port(text: Option<&str>, what: &str) -> Result<Option<HostPort>, Failure> {
+    text.map(|t| {
+        t.parse::<HostPort>()
+            .map_err(|e| usage(format!("--{what} {t:?}: {e}")))
+    })
+    .transpose()
+}
+
+pub(super) fn base_url(text: &str, what: &str) -> Result<String, Failure> {
+    let url =
+        url::Url::parse(text).map_err(|e| usage(format!("--{what} {text:?} is not an address ({e})")))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(usage(format!("--{what} {text:?} must be an https:// address")));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+pub(super) fn cloud_of(args: &AddArgs) -> Result<Cloud, Failure> {
+    let custom_given = args.authority.is_some() || args.graph_url.is_some();
+    let kind = match args.cloud {
+        Some(kind) if kind != CloudArg::Custom && custom_given => return Err(usage(
+            "--authority and --graph-url are for a custom cloud: leave out --cloud, or use --cloud custom",
+        )),
+        Some(kind) => kind,
+        None if custom_given => CloudArg::Custom,
+        None => CloudArg::Global,
+    };
+    let cloud = match kind {
+        CloudArg::Global => Cloud::Global,
+        CloudArg::Usgov => Cloud::UsGov,
+        CloudArg::UsgovDod => Cloud::UsGovDod,
+        CloudArg::China => Cloud::China,
+        CloudArg::Custom => {
+            let authority = base_url(
+                args.authority
+                    .as_deref()
+                    .ok_or_else(|| usage("--cloud custom needs --authority URL (the login host)"))?,
+                "authority",
+            )?;
+            let graph = base_url(
+                args.graph_url
+                    .as_deref()
+                    .ok_or_else(|| usage("--cloud custom needs --graph-url URL"))?,
+                "graph-url",
+            )?;
+            let host = url::Url::parse(&authority)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            let or_default = |given: Option<HostPort>, port| {
+                given.unwrap_or(HostPort {
+                    host: host.clone(),
+                    port,
+                })
+            };
+            Cloud::Custom(CustomCloud {
+                authority,
+                graph,
+                graph_resource: args.graph_resource.clone(),
+                outlook_resource: args.outlook_resource.clone(),
+                imap: or_default(host_port(args.imap.as_deref(), "imap")?, 993),
+                pop: or_default(host_port(args.pop.as_deref(), "pop")?, 995),
+                smtp: or_default(host_port(args.smtp.as_deref(), "smtp")?, 587),
+            })
+        }
+    };
+    Ok(cloud)
+}
+
+pub(super) fn read_file(path: &std::path::Path, what: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read the {what} {}: {e}", path.display())))
+}
+
+pub(super) fn expiry_date(text: &str) -> Result<time::OffsetDateTime, Failure> {
+    let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| usage(format!("--secret-expires {text:?}: give the date as YYYY-MM-DD")))?;
+    let at = date
+        .with_hms(23, 59, 59)
+        .map_err(|e| usage(e.to_string()))?
+        .assume_utc();
+    // Entra offers at most 24 months.
+    let latest = time::OffsetDateTime::now_utc() + time::Duration::days(2 * 366);
+    if at > latest {
+        return Err(usage(format!(
+            "--secret-expires {text}: Entra does not issue secrets valid for more than 24 months; check the Expires column"
+        )));
+    }
+    Ok(at)
+}
+
+pub(super) async fn add(args: AddArgs, global: &Global) -> Outcome {
+    let context = Context::open(global)?;
+    let client_id = checked(setup::check_client_id(&args.client_id), "--client-id")?;
+    let tenant = checked(setup::check_tenant(&args.tenant), "--tenant")?;
+    let cloud = cloud_of(&args)?;
+    let custom = matches!(cloud, Cloud::Custom(_));
+    let secret = if args.client_secret_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| usage(format!("cannot read the client secret from stdin: {e}")))?;
+        let value = text.lines().next().unwrap_or_default().trim().to_owned();
+        let checked_value = checked(setup::check_client_secret(&value), "the client secret")?;
+        let expires = args.secret_expires.as_deref().map(expiry_date).transpose()?;
+        Some((SecretString::new(checked_value), expires))
+    } else {
+        None
+    };
+    let certificate = match (&args.certificate, &args.private_key) {
+        (Some(cert), Some(key)) => Some((
+            read_file(cert, "certificate")?,
+            SecretString::new(read_file(key, "private key")?),
+        )),
+        _ => None,
+    };
+    let services: BTreeSet<Service> = args
+        .services
+        .iter()
+        .map(|s| match s {
+            ServiceArg::Imap => Service::Imap,
+            ServiceArg::Smtp => Service::Smtp,
+            ServiceArg::Pop => Service::Pop,
+            ServiceArg::GraphRead => Service::GraphRead,
+            ServiceArg::GraphSend => Service::GraphSend,
+        })
+        .collect();
+    let new = NewAccount {
+        name: args.name.clone(),
+        address: args.email.trim().to_owned(),
+        app_name: args.app_name.clone(),
+        client_id: client_id
+            .parse()
+            .map_err(|e| usage(format!("--client-id: {e}")))?,
+        tenant: tenant.parse().map_err(|e| usage(format!("--tenant: {e}")))?,
+        cloud,
+        flow: match args.flow {
+            FlowArg::AuthCode => Flow::AuthCode,
+            FlowArg::DeviceCode => Flow::DeviceCode,
+            FlowArg::ClientCredentials => Flow::ClientCredentials,
+        },
+        redirect: match args.redirect {
+            RedirectArg::Loopback => RedirectMode::Loopback,
+            RedirectArg::DeepLink => RedirectMode::DeepLink,
+            RedirectArg::Paste => RedirectMode::Paste,
+        },
+        services,
+        shared_mailbox: args.shared_mailbox.clone(),
+        // A custom cloud carries its own hosts; elsewhere they override the cloud's.
+        imap: if custom {
+            None
+        } else {
+            host_port(args.imap.as_deref(), "imap")?
+        },
+        pop: if custom {
+            None
+        } else {
+            host_port(args.pop.as_deref(), "pop")?
+        },
+        smtp: if custom {
+            None
+        } else {
+            host_port(args.smtp.as_deref(), "smtp")?
+        },
+        secret,
+        certificate,
+    };
+    let store = context.tokens.store().clone();
+    let vault = Arc::clone(context.tokens.vault());
+    let account = tokio::task::spawn_blocking(move || connect::add_account(&store, &vault, new))
+        .await
+        .map_err(|e| attention(format!("the task adding the account failed: {e}")))??;
+    say!("Added {:?} ({}).", account.name, account.address);
+    let next = match account.flow {
+        Flow::ClientCredentials => "fetch its first token",
+        _ => "sign in",
+    };
+    say!("Next: `mailgrant sign-in {}` to {next}.", account.name);
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,90 @@
+//! `mailgrant secrets`: every client secret and certificate, soonest expiry first (table, JSON, CSV).
+
+use super::*;
+
+pub(super) fn secrets(context: &Context, within: Option<i64>, json: bool, csv: bool) -> Outcome {
+    if within.is_some_and(|d| d < 0) {
+        return Err(usage("--expiring-within takes a number of days, 0 or more"));
+    }
+    let now = now_unix();
+    let rows: Vec<_> = health::board(context.tokens.store(), now)?
+        .into_iter()
+        .filter(|c| within.is_none_or(|days| c.days_left.is_some_and(|left| left <= days)))
+        .collect();
+    let trouble = rows.iter().any(|c| c.state.needs_attention());
+    if json {
+        say!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+    } else if csv {
+        say!("registration,client_id,kind,key_id,hint,expires,days_left,state,accounts,source,tenant");
+        for c in &rows {
+            let fields = [
+                c.registration_name.clone(),
+                c.client_id.clone(),
+                kind_word(c.kind).to_owned(),
+                c.key_id.clone(),
+                c.hint.clone().unwrap_or_default(),
+                c.expires_at.map(out::date).unwrap_or_default(),
+                c.days_left.map(|d| d.to_string()).unwrap_or_default(),
+                c.state.label().to_owned(),
+                c.accounts.join(" "),
+                serde_word(&c.source),
+                c.tenant.clone().unwrap_or_default(),
+            ];
+            let line: Vec<String> = fields.iter().map(|f| out::csv_field(f)).collect();
+            say!("{}", line.join(","));
+        }
+    } else if rows.is_empty() {
+        say!(
+            "{}",
+            if within.is_some() {
+                "No client secret or certificate expires in that time."
+            } else {
+                "No client secrets or certificates: every app registration here is a public client."
+            }
+        );
+    } else {
+        let mut table = Table::new(&[
+            "APP REGISTRATION",
+            "KIND",
+            "SECRET",
+            "EXPIRES",
+            "DAYS LEFT",
+            "STATE",
+            "USED BY",
+        ]);
+        for c in &rows {
+            table.row(vec![
+                (c.registration_name.clone(), Tone::Plain),
+                (kind_word(c.kind).to_owned(), Tone::Plain),
+                (c.hint.clone().unwrap_or_else(|| c.key_id.clone()), Tone::Plain),
+                (c.expires_at.map_or_else(|| "-".into(), out::date), Tone::Plain),
+                (
+                    c.days_left.map_or_else(|| "-".into(), |d| d.to_string()),
+                    Tone::Plain,
+                ),
+                (c.state.label().to_owned(), expiry_tone(c.state)),
+                used_by(c),
+            ]);
+        }
+        say_raw!("{}", table.render(out::colour_stdout()));
+    }
+    Ok(if trouble { EXIT_ATTENTION } else { EXIT_OK })
+}
+
+/// Who uses a credential, and what the directory said about it.
+pub(super) fn used_by(c: &health::CredentialExpiry) -> (String, Tone) {
+    let users = if c.accounts.is_empty() {
+        "-".to_owned()
+    } else {
+        c.accounts.join(", ")
+    };
+    if c.missing_in_directory {
+        return (format!("{users} (not in Entra's list: deleted?)"), Tone::Warn);
+    }
+    match (&c.source, &c.tenant) {
+        (health::CredentialSource::Directory, Some(tenant)) => {
+            (format!("{users} (from Graph, {tenant})"), Tone::Plain)
+        }
+        _ => (users, Tone::Plain),
+    }
+}

@@ -1,0 +1,24 @@
+//! `mailgrant token`: a fresh access token alone on stdout, for mail clients' password commands.
+
+use super::*;
+
+pub(super) async fn token(context: &Context, name: &str, resource: Option<ResourceArg>) -> Outcome {
+    let resource = match resource {
+        Some(ResourceArg::Outlook) => Resource::Outlook,
+        Some(ResourceArg::Graph) => Resource::Graph,
+        None => {
+            let account = context
+                .tokens
+                .store()
+                .account(name)?
+                .ok_or_else(|| Failure::from(TokenError::UnknownAccount(name.to_owned())))?;
+            tokens::primary_resource(&account).ok_or_else(|| usage(format!("{name:?} has no services")))?
+        }
+    };
+    let issued = context.tokens.access_token(name, resource).await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", issued.token.expose())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| attention(format!("cannot write the token: {e}")))?;
+    Ok(EXIT_OK)
+}
