@@ -499,6 +499,32 @@ async fn bad_input_gets_one_line_and_the_right_exit_code() {
     .await;
     assert_one_line_error(&bad_url, 2, "--authority");
 
+    // A custom cloud over plain http:// to another computer would send secrets in clear: refused.
+    let plain = run(
+        h,
+        &[
+            "add",
+            "--name",
+            "x",
+            "--email",
+            ADELE,
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+            "--authority",
+            "http://login.example.net",
+            "--graph-url",
+            "https://graph.example.net",
+        ],
+        "",
+        &[],
+    )
+    .await;
+    assert_one_line_error(
+        &plain,
+        2,
+        "--authority \"http://login.example.net\" must be an https:// address",
+    );
+
     // --authority with another cloud is a usage error that says what to do; without --cloud it means custom.
     let both = run(
         h,

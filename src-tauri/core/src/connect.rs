@@ -301,6 +301,19 @@ pub fn add_account(
     if new.services.is_empty() {
         return invalid("choose at least one service: imap, smtp, pop, graph-read or graph-send");
     }
+    if let crate::model::Cloud::Custom(custom) = &new.cloud {
+        for (what, url) in [
+            ("sign-in address", &custom.authority),
+            ("Microsoft Graph address", &custom.graph),
+        ] {
+            if crate::diagnosis::transport::check_secure(url).is_err() {
+                return Err(AddError::Invalid(format!(
+                    "the {what} {url:?} must start with https://: client secrets and tokens would cross the \
+                     network unencrypted (only an address on this computer may use http://)"
+                )));
+            }
+        }
+    }
     let confidential = new.secret.is_some() || new.certificate.is_some();
     if new.flow == Flow::ClientCredentials && !confidential {
         let config = store.load()?;
@@ -404,4 +417,73 @@ pub fn add_account(
         config.add_account(account)
     })?;
     Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cloud, CustomCloud, RedirectMode, Service};
+
+    #[test]
+    fn a_custom_cloud_over_plain_http_to_another_computer_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = crate::DataHome::resolve(Some(dir.path().join("home")), None).unwrap();
+        let store = crate::store::Store::open(&home);
+        // Refused before the keychain is touched.
+        let vault = crate::vault::TokenVault::keychain(&home);
+        let custom = |authority: &str, graph: &str| {
+            Cloud::Custom(CustomCloud {
+                authority: authority.into(),
+                graph: graph.into(),
+                graph_resource: None,
+                outlook_resource: "https://outlook.office.com".into(),
+                imap: crate::model::HostPort {
+                    host: "imap.example.net".into(),
+                    port: 993,
+                },
+                pop: crate::model::HostPort {
+                    host: "pop.example.net".into(),
+                    port: 995,
+                },
+                smtp: crate::model::HostPort {
+                    host: "smtp.example.net".into(),
+                    port: 587,
+                },
+            })
+        };
+        for (cloud, what) in [
+            (
+                custom("http://login.example.net", "https://graph.example.net"),
+                "sign-in address",
+            ),
+            (
+                custom("https://login.example.net", "http://graph.example.net"),
+                "Microsoft Graph address",
+            ),
+        ] {
+            let new = NewAccount {
+                name: "work".into(),
+                address: "adele@contoso.example".into(),
+                app_name: None,
+                client_id: "8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e".parse().unwrap(),
+                tenant: "contoso.example".parse().unwrap(),
+                cloud,
+                flow: Flow::AuthCode,
+                redirect: RedirectMode::Loopback,
+                services: [Service::Imap].into(),
+                shared_mailbox: None,
+                imap: None,
+                pop: None,
+                smtp: None,
+                secret: None,
+                certificate: None,
+            };
+            let Err(AddError::Invalid(message)) = add_account(&store, &vault, new) else {
+                panic!("accepted a plain http:// {what}");
+            };
+            assert!(message.starts_with(&format!("the {what} ")), "{message}");
+            assert!(message.contains("must start with https://"), "{message}");
+        }
+        assert!(!home.config_file().exists(), "nothing was written");
+    }
 }

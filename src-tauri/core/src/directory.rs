@@ -711,6 +711,7 @@ async fn page(
     url: &str,
     access_token: &SecretString,
 ) -> Result<GraphPage, DirectoryError> {
+    crate::diagnosis::transport::check_secure(url).map_err(|d| *d)?;
     let host = host_of(url);
     let mut attempt = 0;
     loop {

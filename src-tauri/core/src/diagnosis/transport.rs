@@ -172,8 +172,25 @@ const NETWORK: Text = Text {
     retryable: false,
 };
 
+const PLAIN_HTTP: Text = Text {
+    title: "Mailgrant won't send secrets to {host} over plain http://",
+    explanation: "The address of {host} starts with http://, not https://: client secrets, sign-in codes, refresh \
+                  tokens and access tokens would cross the network unencrypted, readable by anyone on the way. \
+                  Only an address on this computer (localhost) may use http://.",
+    fixer: Fixer::You,
+    steps: &[
+        "Change the address to start with https:// (for a custom cloud: its sign-in address and Microsoft Graph \
+         address, in the account's settings or with `mailgrant add --authority … --graph-url …`).",
+        "If the server has no https:// address, ask whoever runs it for one: it must not receive secrets \
+         otherwise.",
+    ],
+    links: &[],
+    retryable: false,
+};
+
 /// The named transport codes, for `mailgrant explain`.
 const NAMED: &[(&str, Text)] = &[
+    ("PLAIN_HTTP", PLAIN_HTTP),
     ("TIMEOUT", TIMEOUT),
     ("DNS", DNS),
     ("TLS_CERTIFICATE", TLS_CERTIFICATE),
@@ -184,6 +201,25 @@ const NAMED: &[(&str, Text)] = &[
     ("CONNECTION_BROKEN", BROKEN),
     ("NETWORK", NETWORK),
 ];
+
+/// Whether a request to `url` may carry secrets: https://, or http:// to this computer (a local test bed or
+/// proxy: `localhost`, 127.0.0.0/8, ::1). Anything else is refused before a byte is sent.
+pub fn check_secure(url: &str) -> Result<(), Box<Diagnosis>> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Err(Box::new(Diagnosis::plain_http(url)));
+    };
+    let local = match parsed.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if local => Ok(()),
+        _ => Err(Box::new(Diagnosis::plain_http(parsed.host_str().unwrap_or(url)))),
+    }
+}
 
 impl Diagnosis {
     /// Nothing came within `after` while waiting at `stage` (`"DNS"`, `"TCP connect"`, `"TLS handshake"`,
@@ -239,6 +275,11 @@ impl Diagnosis {
     /// The connection to `host`:`port` was reset or aborted.
     pub fn connection_reset(host: &str, port: u16) -> Diagnosis {
         render(RESET, "CONNECTION_RESET", host, Some(port), "")
+    }
+
+    /// `url` is plain http:// to another computer: nothing secret may be sent there ([`check_secure`]).
+    pub fn plain_http(host: &str) -> Diagnosis {
+        render(PLAIN_HTTP, "PLAIN_HTTP", host, None, "")
     }
 
     /// No route to `host` (offline, unreachable network).
@@ -535,6 +576,41 @@ pub(crate) fn explain(upper: &str) -> Option<Diagnosis> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secrets_go_over_https_or_to_this_computer_only() {
+        for ok in [
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+            "http://127.0.0.1:8080/t/oauth2/v2.0/token",
+            "http://127.5.0.1/x",
+            "http://localhost:1234/x",
+            "http://LOCALHOST/x",
+            "http://[::1]:9/x",
+        ] {
+            assert!(check_secure(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://login.example.net/common/oauth2/v2.0/token",
+            "http://10.0.0.5/x",
+            "http://localhost.evil.example/x",
+            "http://127.0.0.1.nip.io/x",
+            "ftp://127.0.0.1/x",
+            "not a url",
+        ] {
+            let d = check_secure(refused).unwrap_err();
+            assert_eq!(d.code, "PLAIN_HTTP", "{refused}");
+        }
+        let d = check_secure("http://login.example.net/t").unwrap_err();
+        assert_eq!(
+            d.title,
+            "Mailgrant won't send secrets to login.example.net over plain http://"
+        );
+        assert_eq!(
+            crate::diagnosis::explain("PLAIN_HTTP").map(|d| d.code),
+            Some("PLAIN_HTTP".to_owned())
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -169,6 +169,7 @@ pub(crate) fn diagnose(failure: &Failure, ctx: &Context) -> Diagnosis {
         Failure::Timeout {
             after, waiting_for, ..
         } => Diagnosis::timeout(waiting_for, *after, host),
+        Failure::Diagnosed(d) => (**d).clone(),
         Failure::Setup(text) => Diagnosis::new(
             "PROBE_SETUP",
             "Mailgrant couldn't set up the check",

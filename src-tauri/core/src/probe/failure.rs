@@ -95,6 +95,8 @@ pub(crate) enum Failure {
     },
     /// Something on this side (an unreadable CA file, an address that is not one).
     Setup(String),
+    /// Refused before anything was sent, with its own explanation (a plain http:// address for a bearer token).
+    Diagnosed(Box<crate::diagnosis::Diagnosis>),
 }
 
 impl Failure {
@@ -185,6 +187,7 @@ impl Failure {
                 human(*after)
             ),
             Failure::Setup(text) => text.clone(),
+            Failure::Diagnosed(d) => d.summary(),
         }
     }
 }

@@ -85,6 +85,14 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
                 .await;
         }
     };
+    // The token is a bearer secret: never over plain http:// to another computer.
+    if let Err(d) = crate::diagnosis::transport::check_secure(base.as_str()) {
+        let failure = Failure::Diagnosed(d);
+        return p
+            .rec
+            .layer(Layer::Dns, async { Err::<Done<()>, _>(failure) })
+            .await;
+    }
     let host = base.host_str().unwrap_or_default().to_owned();
     let port = base.port_or_known_default().unwrap_or(443);
     let https = base.scheme() == "https";

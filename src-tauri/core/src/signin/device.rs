@@ -67,6 +67,7 @@ pub async fn start(
     client_id: &ClientId,
     scopes: &[String],
 ) -> Result<DeviceAuthorization, SignInError> {
+    crate::diagnosis::transport::check_secure(device_code_url).map_err(SignInError::Failed)?;
     let host = host_of(device_code_url);
     let scope = scopes.join(" ");
     let response = http

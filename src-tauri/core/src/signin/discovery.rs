@@ -47,6 +47,7 @@ pub async fn discover(
     tenant: &Tenant,
 ) -> Result<TenantInfo, SignInError> {
     let url = endpoints.openid_configuration_url(tenant);
+    crate::diagnosis::transport::check_secure(&url).map_err(SignInError::Failed)?;
     let host = host_of(&url);
     let response = http
         .get(&url)

@@ -102,6 +102,7 @@ impl TokenEndpoint {
                 form.push(("client_assertion", jwt.expose()));
             }
         }
+        crate::diagnosis::transport::check_secure(&self.url).map_err(SignInError::Failed)?;
         let host = host_of(&self.url);
         let response = self
             .http
@@ -181,6 +182,28 @@ pub fn parse_token_answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_secret_is_never_sent_over_plain_http_to_another_computer() {
+        // Refused from the URL alone, before any lookup or connection (a lookup would fail as DNS, not this).
+        let endpoint = TokenEndpoint::new(
+            reqwest::Client::new(),
+            "http://login.example.invalid/contoso/oauth2/v2.0/token".into(),
+        );
+        let secret = ClientAuth::Secret(SecretString::new("Abc8Q~very-secret".to_owned()));
+        let err = endpoint
+            .request(&[("grant_type", "client_credentials")], &secret)
+            .await
+            .unwrap_err();
+        let SignInError::Failed(d) = err else {
+            panic!("not a diagnosis: {err:?}");
+        };
+        assert_eq!(d.code, "PLAIN_HTTP");
+        assert_eq!(
+            d.title,
+            "Mailgrant won't send secrets to login.example.invalid over plain http://"
+        );
+    }
 
     #[test]
     fn reads_microsofts_success_shape() {

@@ -25,6 +25,13 @@ pub(super) fn base_url(text: &str, what: &str) -> Result<String, Failure> {
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
         return Err(usage(format!("--{what} {text:?} must be an https:// address")));
     }
+    // Secrets never go over plain http:// to another computer (a local test bed may use it).
+    if mailgrant_core::diagnosis::transport::check_secure(text).is_err() {
+        return Err(usage(format!(
+            "--{what} {text:?} must be an https:// address: client secrets and tokens would cross the network \
+             unencrypted (only an address on this computer may use http://)"
+        )));
+    }
     Ok(text.trim_end_matches('/').to_owned())
 }
 
