@@ -22,7 +22,7 @@ use mailgrant_core::{DataHome, SecretString};
 
 use crate::emulator::browser::{Browser, Decision};
 use crate::emulator::demo::{
-    CONFIDENTIAL_CLIENT_ID, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, TENANT_DOMAIN,
+    ADELE, CONFIDENTIAL_CLIENT_ID, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, TENANT_DOMAIN,
 };
 use crate::emulator::Emulator;
 
@@ -61,6 +61,32 @@ impl TestHome {
 }
 
 /// The emulator as a custom cloud: login and Graph at its base URL, Microsoft's resource names.
+/// `mailgrant add` for adele's mailbox through the demo public client, with the emulator as a custom cloud:
+/// the arguments, `more` appended (`--services imap`, `--redirect deep-link`, …).
+pub fn cli_add_args<'a>(emulator: &'a Emulator, name: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "add",
+        "--name",
+        name,
+        "--email",
+        ADELE,
+        "--client-id",
+        PUBLIC_CLIENT_ID,
+        "--tenant",
+        TENANT_DOMAIN,
+        "--cloud",
+        "custom",
+        "--authority",
+        emulator.base_url(),
+        "--graph-url",
+        emulator.base_url(),
+        "--graph-resource",
+        "https://graph.microsoft.com",
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
 pub fn emulator_cloud(emulator: &Emulator) -> Cloud {
     Cloud::Custom(CustomCloud {
         authority: emulator.base_url().into(),

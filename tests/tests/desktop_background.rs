@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 use mailgrant_core::tokens::REFRESH_MARGIN_SECS;
 use mailgrant_tests::desktop::{app_binary, app_window_id, connect, screenshot, start_driver, NEEDS};
-use mailgrant_tests::emulator::demo::{PUBLIC_CLIENT_ID, TENANT_DOMAIN};
 use mailgrant_tests::emulator::{Emulator, Seed};
+use mailgrant_tests::fixtures::cli_add_args;
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
 
@@ -93,30 +93,7 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     let root = tmp.path();
 
     let add = mailgrant(root)
-        .args([
-            "add",
-            "--name",
-            "work",
-            "--email",
-            "adele@contoso.example",
-            "--client-id",
-            PUBLIC_CLIENT_ID,
-        ])
-        .args([
-            "--tenant",
-            TENANT_DOMAIN,
-            "--cloud",
-            "custom",
-            "--authority",
-            emulator.base_url(),
-        ])
-        .args([
-            "--graph-url",
-            emulator.base_url(),
-            "--graph-resource",
-            "https://graph.microsoft.com",
-        ])
-        .args(["--services", "imap"])
+        .args(cli_add_args(&emulator, "work", &["--services", "imap"]))
         .output()
         .unwrap();
     assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use mailgrant_tests::desktop::{connect, screenshot, start_driver};
-use mailgrant_tests::emulator::demo::{ADELE, PUBLIC_CLIENT_ID, TENANT_DOMAIN};
+use mailgrant_tests::emulator::demo::ADELE;
 use mailgrant_tests::emulator::{Emulator, Seed};
+use mailgrant_tests::fixtures::cli_add_args;
 
 const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
 
@@ -44,30 +45,11 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
 
     // The account, added with the installed command line: a public client that signs in through mailgrant://.
     let add = Command::new(&app)
-        .args([
-            "add",
-            "--name",
+        .args(cli_add_args(
+            &emulator,
             "work",
-            "--email",
-            ADELE,
-            "--client-id",
-            PUBLIC_CLIENT_ID,
-        ])
-        .args([
-            "--tenant",
-            TENANT_DOMAIN,
-            "--cloud",
-            "custom",
-            "--authority",
-            emulator.base_url(),
-        ])
-        .args([
-            "--graph-url",
-            emulator.base_url(),
-            "--graph-resource",
-            "https://graph.microsoft.com",
-        ])
-        .args(["--redirect", "deep-link", "--services", "imap"])
+            &["--redirect", "deep-link", "--services", "imap"],
+        ))
         .env("MAILGRANT_HOME", &home)
         .output()
         .unwrap();
