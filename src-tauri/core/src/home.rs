@@ -92,11 +92,12 @@ impl DataHome {
         self.dir.join("webview")
     }
 
-    /// Creates the directory (and its parents) if it does not exist yet.
+    /// Creates the directory (and its parents, 0700) if it does not exist yet; refuses one that another user
+    /// owns or anyone may write in.
     pub fn ensure(&self) -> Result<&Path, HomeError> {
-        std::fs::create_dir_all(&self.dir).map_err(|source| HomeError::Create {
+        crate::store::create_private_dir(&self.dir).map_err(|e| HomeError::Create {
             path: self.dir.clone(),
-            source,
+            source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string()),
         })?;
         Ok(&self.dir)
     }

@@ -89,8 +89,15 @@ impl Table {
         }
     }
 
+    /// A row; control characters in a cell (an app name any Entra user may write, a server's reply) are shown
+    /// as `?`, so they can't move the cursor, recolour the terminal or break the columns.
     pub fn row(&mut self, cells: Vec<(String, Tone)>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|(text, tone)| (printable(&text), tone))
+                .collect(),
+        );
     }
 
     pub fn render(&self, colour: bool) -> String {
@@ -169,10 +176,17 @@ pub fn relative(unix: i64, now: i64) -> String {
     }
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A leading `=`, `+`, `-` or `@`
-/// gets a `'` so a spreadsheet does not run it as a formula.
+/// Text from outside made safe for a terminal: every control character (ESC, BEL, CR, …) becomes `?`.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A leading `=`, `+`, `-`, `@`, tab
+/// or carriage return gets a `'` so a spreadsheet does not run it as a formula (as the app's export does).
 pub fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -215,6 +229,23 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
+        assert_eq!(csv_field("\t=cmd()"), "'\t=cmd()");
+        assert_eq!(csv_field("\r=cmd()"), "\"'\r=cmd()\"");
+    }
+
+    #[test]
+    fn table_cells_from_outside_cannot_drive_the_terminal() {
+        let mut table = Table::new(&["APP"]);
+        table.row(vec![(
+            "Payroll\u{1b}[2J\u{1b}]0;pwned\u{7}\r\nEvil".into(),
+            Tone::Plain,
+        )]);
+        let shown = table.render(false);
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+        assert_eq!(
+            shown.lines().nth(1).map(str::trim_end),
+            Some("Payroll?[2J?]0;pwned???Evil")
+        );
     }
 
     #[test]

@@ -31,6 +31,34 @@ mod tests {
     use crate::{configure, AppState};
 
     #[test]
+    fn the_window_may_open_only_https_and_mailto_links() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../../capabilities/default.json")).unwrap();
+        let permissions = capability["permissions"].as_array().unwrap();
+        // Not `opener:default`, which also reveals any path in the file manager.
+        assert!(
+            permissions
+                .iter()
+                .all(|p| p.as_str().is_none_or(|id| !id.starts_with("opener:"))),
+            "{permissions:?}"
+        );
+        let opener: Vec<_> = permissions
+            .iter()
+            .filter(|p| {
+                p["identifier"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("opener:"))
+            })
+            .collect();
+        assert_eq!(opener.len(), 1, "{opener:?}");
+        assert_eq!(opener[0]["identifier"], "opener:allow-open-url");
+        assert_eq!(
+            opener[0]["allow"],
+            serde_json::json!([{ "url": "https://*" }, { "url": "mailto:*" }])
+        );
+    }
+
+    #[test]
     fn app_info_reports_version_and_redirected_home_over_ipc() {
         let home = DataHome::resolve(Some("/tmp/mailgrant-ipc-test".into()), None).unwrap();
         let app = configure(mock_builder(), AppState::new(home).unwrap())

@@ -39,6 +39,11 @@ struct RawDeviceCode {
     interval: u64,
 }
 
+/// The longest device-code life believed (Microsoft: 900 s).
+pub const MAX_DEVICE_CODE_SECS: u64 = 3600;
+/// The longest wait between polls (Microsoft: 5 s, plus 5 s per `slow_down`).
+pub const MAX_INTERVAL_SECS: u64 = 60;
+
 fn default_expiry() -> u64 {
     900
 }
@@ -87,7 +92,16 @@ pub async fn start(
         .text()
         .await
         .map_err(|e| SignInError::from(Diagnosis::from_reqwest(&e, &host)))?;
-    match serde_json::from_str::<RawDeviceCode>(&body) {
+    authorization_from(status, content_type.as_deref(), &body)
+}
+
+/// Reads the device-code endpoint's answer.
+fn authorization_from(
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+) -> Result<DeviceAuthorization, SignInError> {
+    match serde_json::from_str::<RawDeviceCode>(body) {
         Ok(raw) if status == 200 => Ok(DeviceAuthorization {
             prompt: DeviceCodePrompt {
                 message: raw.message.unwrap_or_else(|| {
@@ -98,12 +112,13 @@ pub async fn start(
                 }),
                 user_code: raw.user_code,
                 verification_uri: raw.verification_uri,
-                expires_in: Duration::from_secs(raw.expires_in),
-                interval: Duration::from_secs(raw.interval.max(1)),
+                // Clamped before `Instant::now() + expires_in`, which panics on a huge value.
+                expires_in: Duration::from_secs(raw.expires_in.clamp(1, MAX_DEVICE_CODE_SECS)),
+                interval: Duration::from_secs(raw.interval.clamp(1, MAX_INTERVAL_SECS)),
             },
             device_code: raw.device_code,
         }),
-        _ => Err(Diagnosis::from_identity_response(status, content_type.as_deref(), &body).into()),
+        _ => Err(Diagnosis::from_identity_response(status, content_type, body).into()),
     }
 }
 
@@ -131,7 +146,10 @@ impl DeviceAuthorization {
                 Ok(tokens) => return Ok(tokens),
                 Err(SignInError::Failed(d)) => match d.raw.error.as_deref() {
                     Some("authorization_pending") => {}
-                    Some("slow_down") => interval += Duration::from_secs(5),
+                    Some("slow_down") => {
+                        interval =
+                            (interval + Duration::from_secs(5)).min(Duration::from_secs(MAX_INTERVAL_SECS));
+                    }
                     _ => return Err(SignInError::Failed(d)),
                 },
                 Err(other) => return Err(other),
@@ -140,5 +158,29 @@ impl DeviceAuthorization {
                 return Err(SignInError::TimedOut(self.prompt.expires_in));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_supplied_lifetimes_are_clamped_before_any_clock_arithmetic() {
+        let body = r#"{"device_code":"d","user_code":"ABC","verification_uri":"https://microsoft.com/devicelogin",
+            "expires_in":18446744073709551615,"interval":18446744073709551615}"#;
+        let a = authorization_from(200, Some("application/json"), body).unwrap();
+        assert_eq!(a.prompt.expires_in, Duration::from_secs(MAX_DEVICE_CODE_SECS));
+        assert_eq!(a.prompt.interval, Duration::from_secs(MAX_INTERVAL_SECS));
+        // `Instant::now() + expires_in` is what poll does: it must not panic.
+        let _deadline = tokio::time::Instant::now() + a.prompt.expires_in;
+
+        let zero = r#"{"device_code":"d","user_code":"ABC","verification_uri":"https://microsoft.com/devicelogin",
+            "expires_in":0,"interval":0}"#;
+        let a = authorization_from(200, Some("application/json"), zero).unwrap();
+        assert_eq!(
+            (a.prompt.expires_in, a.prompt.interval),
+            (Duration::from_secs(1), Duration::from_secs(1))
+        );
     }
 }

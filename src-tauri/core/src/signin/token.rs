@@ -34,6 +34,9 @@ struct RawTokenResponse {
     expires_in: Option<i64>,
 }
 
+/// The longest access-token lifetime believed (Microsoft's configurable maximum is a day); longer is cut to it.
+pub const MAX_EXPIRES_IN_SECS: i64 = 24 * 3600;
+
 /// Microsoft has sent `expires_in` both as a number and as a string over the years.
 fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
@@ -172,7 +175,8 @@ pub fn parse_token_answer(
                 refresh_token: raw.refresh_token.map(SecretString::new),
                 id_token: raw.id_token.map(SecretString::new),
                 scope: raw.scope.unwrap_or_default(),
-                expires_in: raw.expires_in.unwrap_or(3599),
+                // Clamped before anyone adds it to a clock: a server's huge or negative number must not overflow.
+                expires_in: raw.expires_in.unwrap_or(3599).clamp(0, MAX_EXPIRES_IN_SECS),
             });
         }
     }
@@ -203,6 +207,20 @@ mod tests {
             d.title,
             "Mailgrant won't send secrets to login.example.invalid over plain http://"
         );
+    }
+
+    #[test]
+    fn a_server_supplied_lifetime_is_clamped_before_any_clock_arithmetic() {
+        for (given, believed) in [
+            ("9223372036854775807", 86_400),
+            ("-5", 0),
+            ("\"86401\"", 86_400),
+            ("3599", 3599),
+        ] {
+            let body = format!(r#"{{"token_type":"Bearer","expires_in":{given},"access_token":"at"}}"#);
+            let t = parse_token_answer(200, Some("application/json"), &body).unwrap();
+            assert_eq!(t.expires_in, believed, "{given}");
+        }
     }
 
     #[test]

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use super::StoreError;
 
-/// Creates `dir` (and missing parents) readable by the user only (0700 on unix). An existing directory is left
-/// as it is.
+/// Creates `dir` (and missing parents) readable by the user only (0700 on unix). An existing directory is used
+/// only when it is the user's own and nobody else may write in it (on unix): another user could otherwise swap
+/// the config (and so where tokens are sent) under Mailgrant's feet.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.is_dir() {
-        return Ok(());
+        return check_private_dir(dir);
     }
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -26,6 +27,42 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
         path: dir.to_path_buf(),
         source,
     })
+}
+
+/// Refuses a directory owned by another user or writable by everyone.
+#[cfg(unix)]
+fn check_private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = fs::metadata(dir).map_err(|source| StoreError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let unsafe_dir = |reason: String| {
+        Err(StoreError::UnsafeDir {
+            path: dir.to_path_buf(),
+            reason,
+        })
+    };
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return unsafe_dir(format!(
+            "it belongs to another user (uid {}, you are {me}); choose a directory of your own (MAILGRANT_HOME)",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o002 != 0 {
+        return unsafe_dir(format!(
+            "anyone on this computer may write in it (mode {:o}); make it yours alone with: chmod 700 {}",
+            meta.mode() & 0o7777,
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_dir(_dir: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// Opens (creating if needed) a file for writing that only the user may read (0600 on unix).
@@ -219,4 +256,62 @@ fn backup_stamp() -> String {
         now.minute(),
         now.second()
     )
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_new_data_directory_is_the_users_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b/mailgrant");
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        create_private_dir(&dir).expect("its own directory is used again");
+    }
+
+    #[test]
+    fn a_directory_anyone_may_write_in_is_refused_and_nothing_is_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("mailgrant");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = create_private_dir(&dir).unwrap_err();
+        assert!(matches!(err, StoreError::UnsafeDir { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("anyone on this computer may write in it (mode 777)"),
+            "{err}"
+        );
+        let store = crate::store::Store::at(dir.join("config.json"));
+        assert!(store.update(|_| Ok::<_, std::convert::Infallible>(())).is_err());
+        assert!(!dir.join("config.json").exists());
+    }
+
+    #[test]
+    fn a_directory_of_another_user_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("mailgrant");
+        fs::create_dir(&dir).unwrap();
+        // Only root can give a directory away; as anyone else the case can't be set up here.
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&dir, Some(65534), None).unwrap();
+            let err = create_private_dir(&dir).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("it belongs to another user (uid 65534, you are 0)"),
+                "{err}"
+            );
+        } else {
+            assert!(create_private_dir(&dir).is_ok());
+        }
+    }
 }

@@ -35,6 +35,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("cannot use the data directory {path}: {reason}")]
+    UnsafeDir { path: PathBuf, reason: String },
     #[error("cannot create the data directory {path}")]
     CreateDir {
         path: PathBuf,
