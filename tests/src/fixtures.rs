@@ -61,9 +61,15 @@ impl TestHome {
 }
 
 /// The emulator as a custom cloud: login and Graph at its base URL, Microsoft's resource names.
-/// `mailgrant add` for adele's mailbox through the demo public client, with the emulator as a custom cloud:
-/// the arguments, `more` appended (`--services imap`, `--redirect deep-link`, …).
-pub fn cli_add_args<'a>(emulator: &'a Emulator, name: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+/// `mailgrant add` for adele's mailbox through the app registration `client_id` (the demo's public or
+/// confidential client), with the emulator as a custom cloud: the arguments, `more` appended (`--services imap`,
+/// `--redirect deep-link`, …).
+pub fn cli_add_args<'a>(
+    emulator: &'a Emulator,
+    name: &'a str,
+    client_id: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "add",
         "--name",
@@ -71,7 +77,7 @@ pub fn cli_add_args<'a>(emulator: &'a Emulator, name: &'a str, more: &[&'a str])
         "--email",
         ADELE,
         "--client-id",
-        PUBLIC_CLIENT_ID,
+        client_id,
         "--tenant",
         TENANT_DOMAIN,
         "--cloud",

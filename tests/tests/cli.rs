@@ -16,7 +16,7 @@ use mailgrant_tests::emulator::demo::{
 use mailgrant_tests::emulator::{
     AppRegistration, ClientKind, ClientSecret, Emulator, Seed, TestCertificate, Timestamp,
 };
-use mailgrant_tests::fixtures::TestHome;
+use mailgrant_tests::fixtures::{cli_add_args as add_args, TestHome};
 use mailgrant_tests::peers::MailPeers;
 use mailgrant_tests::workspace;
 
@@ -87,36 +87,6 @@ fn assert_one_line_error(out: &Output, code: i32, needle: &str) {
     assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
     assert!(stderr.starts_with("mailgrant: "), "{stderr}");
     assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
-}
-
-fn custom_cloud(emulator: &Emulator) -> Vec<&str> {
-    vec![
-        "--cloud",
-        "custom",
-        "--authority",
-        emulator.base_url(),
-        "--graph-url",
-        emulator.base_url(),
-        "--graph-resource",
-        "https://graph.microsoft.com",
-    ]
-}
-
-fn add_args<'a>(emulator: &'a Emulator, name: &'a str, client_id: &'a str, more: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "add",
-        "--name",
-        name,
-        "--email",
-        ADELE,
-        "--client-id",
-        client_id,
-        "--tenant",
-        TENANT_DOMAIN,
-    ];
-    args.extend(custom_cloud(emulator));
-    args.extend_from_slice(more);
-    args
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 use mailgrant_core::tokens::REFRESH_MARGIN_SECS;
 use mailgrant_tests::desktop::{app_binary, app_window_id, connect, screenshot, start_driver, NEEDS};
+use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::fixtures::cli_add_args;
 use x11rb::connection::Connection as _;
@@ -93,7 +94,12 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     let root = tmp.path();
 
     let add = mailgrant(root)
-        .args(cli_add_args(&emulator, "work", &["--services", "imap"]))
+        .args(cli_add_args(
+            &emulator,
+            "work",
+            PUBLIC_CLIENT_ID,
+            &["--services", "imap"],
+        ))
         .output()
         .unwrap();
     assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));

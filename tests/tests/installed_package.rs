@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 use mailgrant_tests::desktop::{connect, screenshot, start_driver};
 use mailgrant_tests::emulator::demo::ADELE;
+use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::fixtures::cli_add_args;
 
