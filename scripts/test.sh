@@ -29,6 +29,8 @@ step "UI: svelte-check, unit tests, build"
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The installed-package test builds only with its feature (scripts/test-package.sh runs it): lint it too.
+cargo clippy -p mailgrant-tests --features installed-package --all-targets --quiet -- -D warnings
 
 step "mailgrant-core has no tauri dependency"
 if cargo tree -p mailgrant-core -e normal --prefix none | grep -E '^tauri'; then

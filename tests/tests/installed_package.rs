@@ -49,6 +49,7 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
         .args(cli_add_args(
             &emulator,
             "work",
+            PUBLIC_CLIENT_ID,
             &["--redirect", "deep-link", "--services", "imap"],
         ))
         .env("MAILGRANT_HOME", &home)
