@@ -147,7 +147,7 @@ pub mod login {
     use tauri::Runtime;
     use tauri_plugin_autostart::ManagerExt;
 
-    use crate::dto::IpcError;
+    use crate::dto::{ErrorCode, IpcError};
 
     pub fn enabled<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<bool, IpcError> {
         app.autolaunch().is_enabled().map_err(error)
@@ -164,7 +164,10 @@ pub mod login {
     }
 
     fn error(e: tauri_plugin_autostart::Error) -> IpcError {
-        IpcError::new("autostart", format!("cannot change starting at login: {e}"))
+        IpcError::new(
+            ErrorCode::Autostart,
+            format!("cannot change starting at login: {e}"),
+        )
     }
 }
 

@@ -30,43 +30,100 @@ pub struct DesktopSettingsView {
     pub tray_shown: bool,
 }
 
+/// What an IPC error is about: the UI branches on it (never on the message), and TypeScript gets every value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// No account of that name.
+    UnknownAccount,
+    /// No directory import of that id or tenant.
+    UnknownImport,
+    /// No app registration of that id, client id or name.
+    UnknownRegistration,
+    /// Only a new interactive sign-in helps.
+    SignInRequired,
+    /// The OS keychain is locked or missing.
+    KeychainUnavailable,
+    /// The keychain refused or failed otherwise.
+    Keychain,
+    /// The config file could not be read or written.
+    Config,
+    /// Getting a token failed (Microsoft or the network; see the diagnosis).
+    Token,
+    /// The sign-in failed (see the diagnosis).
+    SignIn,
+    /// The user cancelled (or started over).
+    Cancelled,
+    /// The sign-in was not finished in time.
+    TimedOut,
+    /// The browser's answer was not this sign-in's.
+    BadCallback,
+    /// An answer in the wizard is not acceptable (the message says why).
+    BadAnswer,
+    /// A date that can't be read, or a secret's expiry Entra never issues.
+    BadDate,
+    /// A field name the wizard does not check.
+    BadField,
+    /// The client secret pasted is not one.
+    BadSecret,
+    /// The tenant is not one.
+    BadTenant,
+    /// Saving or removing the account failed.
+    Account,
+    /// Reading the organisation's app registrations failed (see the diagnosis).
+    Directory,
+    /// App-only access needs a credential or the organisation's tenant.
+    AppOnly,
+    /// The account does not use the protocols asked for.
+    NoSuchService,
+    /// No sign-in is waiting for an address.
+    NoSignIn,
+    /// Starting at login could not be changed.
+    Autostart,
+    /// A bug in Mailgrant (a task that stopped).
+    Internal,
+    /// Not Mailgrant's error object at all (the UI makes this one for anything else that went wrong).
+    Unexpected,
+}
+
 /// What every command rejects with: `code` to branch on, `message` to show, and Microsoft's or the mail server's
 /// answer explained when that is the reason.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct IpcError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub diagnosis: Option<Box<mailgrant_core::diagnosis::Diagnosis>>,
 }
 
 impl IpcError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             diagnosis: None,
         }
     }
 
     pub fn from_store(e: mailgrant_core::store::StoreError) -> Self {
-        Self::new("config", e.to_string())
+        Self::new(ErrorCode::Config, e.to_string())
     }
 
     pub fn from_token(e: mailgrant_core::tokens::TokenError) -> Self {
         use mailgrant_core::tokens::TokenError;
         let code = match &e {
-            TokenError::UnknownAccount(_) => "unknown-account",
-            TokenError::SignInAgain { .. } | TokenError::NoRefreshToken { .. } => "sign-in-required",
+            TokenError::UnknownAccount(_) => ErrorCode::UnknownAccount,
+            TokenError::SignInAgain { .. } | TokenError::NoRefreshToken { .. } => ErrorCode::SignInRequired,
             TokenError::Vault(mailgrant_core::vault::VaultError::KeychainUnavailable { .. }) => {
-                "keychain-unavailable"
+                ErrorCode::KeychainUnavailable
             }
-            TokenError::Store(_) => "config",
-            _ => "token",
+            TokenError::Store(_) => ErrorCode::Config,
+            _ => ErrorCode::Token,
         };
         Self {
-            code: code.to_owned(),
+            code,
             message: e.to_string(),
             diagnosis: e.diagnosis().cloned().map(Box::new),
         }
@@ -78,7 +135,7 @@ impl IpcError {
             ConnectError::Token(t) => Self::from_token(t),
             ConnectError::SignIn(s) => Self::from_sign_in(s),
             other => Self {
-                code: "sign-in".to_owned(),
+                code: ErrorCode::SignIn,
                 message: other.to_string(),
                 diagnosis: other.diagnosis().cloned().map(Box::new),
             },
@@ -142,31 +199,31 @@ impl IpcError {
     pub fn from_sign_in(e: mailgrant_core::signin::SignInError) -> Self {
         use mailgrant_core::signin::SignInError;
         let code = match &e {
-            SignInError::Cancelled => "cancelled",
-            SignInError::TimedOut(_) => "timed-out",
-            SignInError::StateMismatch | SignInError::InvalidCallback(_) => "bad-callback",
-            _ => "sign-in",
+            SignInError::Cancelled => ErrorCode::Cancelled,
+            SignInError::TimedOut(_) => ErrorCode::TimedOut,
+            SignInError::StateMismatch | SignInError::InvalidCallback(_) => ErrorCode::BadCallback,
+            _ => ErrorCode::SignIn,
         };
         Self {
-            code: code.to_owned(),
+            code,
             message: e.to_string(),
             diagnosis: e.diagnosis().cloned().map(Box::new),
         }
     }
 
     pub fn from_account(e: mailgrant_core::accounts::AccountError) -> Self {
-        Self::new("account", e.to_string())
+        Self::new(ErrorCode::Account, e.to_string())
     }
 
     pub fn from_add(e: mailgrant_core::connect::AddError) -> Self {
         use mailgrant_core::connect::AddError;
         let code = match &e {
-            AddError::Invalid(_) => "bad-answer",
-            AddError::Store(_) => "config",
+            AddError::Invalid(_) => ErrorCode::BadAnswer,
+            AddError::Store(_) => ErrorCode::Config,
             AddError::Vault(mailgrant_core::vault::VaultError::KeychainUnavailable { .. }) => {
-                "keychain-unavailable"
+                ErrorCode::KeychainUnavailable
             }
-            AddError::Vault(_) => "keychain",
+            AddError::Vault(_) => ErrorCode::Keychain,
         };
         Self::new(code, e.to_string())
     }

@@ -8,7 +8,7 @@ use mailgrant_core::vault::TokenVault;
 use mailgrant_core::{DataHome, HomeError};
 use tokio_util::sync::CancellationToken;
 
-use crate::dto::IpcError;
+use crate::dto::{ErrorCode, IpcError};
 
 /// The environment variable naming extra trusted CA certificates (PEM) for HTTPS and mail: networks that
 /// inspect TLS, and the test bed's throwaway CA. The CLI's `--ca-file` does the same.
@@ -82,7 +82,10 @@ impl AppState {
     pub fn health_of(&self, name: &str) -> Result<mailgrant_core::health::AccountHealth, IpcError> {
         let config = self.tokens.store().load().map_err(IpcError::from_store)?;
         let account = config.account(name).ok_or_else(|| {
-            IpcError::new("unknown-account", format!("there is no account called {name:?}"))
+            IpcError::new(
+                ErrorCode::UnknownAccount,
+                format!("there is no account called {name:?}"),
+            )
         })?;
         Ok(mailgrant_core::health::account_health(
             account,

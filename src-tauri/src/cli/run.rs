@@ -280,7 +280,9 @@ async fn dispatch(command: Command, global: &Global) -> Outcome {
         }
         Command::Remove { name } => remove(&Context::open(global)?, &name),
         Command::Directory { action } => directory::run(action, global).await,
-        Command::Where | Command::Explain { .. } => unreachable!("handled without a runtime"),
+        // Handled before a runtime is built; here too, so the match needs no unreachable arm.
+        Command::Where => where_is(),
+        Command::Explain { code } => explain(&code),
     }
 }
 

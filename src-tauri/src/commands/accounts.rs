@@ -15,7 +15,7 @@ use mailgrant_core::tokens::now_unix;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::dto::{AccountView, FailureView, IpcError, ProbeProgress};
+use crate::dto::{AccountView, ErrorCode, FailureView, IpcError, ProbeProgress};
 use crate::AppState;
 
 /// Every account with its health (state in words, token expiry, refresh-token inactivity, credential expiry).
@@ -64,7 +64,12 @@ pub async fn refresh_account(state: State<'_, AppState>, name: String) -> Result
         .store()
         .account(&name)
         .map_err(IpcError::from_store)?
-        .ok_or_else(|| IpcError::new("unknown-account", format!("there is no account called {name:?}")))?;
+        .ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::UnknownAccount,
+                format!("there is no account called {name:?}"),
+            )
+        })?;
     for resource in permissions::resources(&account.services) {
         state
             .tokens
@@ -83,14 +88,17 @@ pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<
     tokio::task::spawn_blocking(move || {
         let config = store.load().map_err(IpcError::from_store)?;
         let account = config.account(&name).cloned().ok_or_else(|| {
-            IpcError::new("unknown-account", format!("there is no account called {name:?}"))
+            IpcError::new(
+                ErrorCode::UnknownAccount,
+                format!("there is no account called {name:?}"),
+            )
         })?;
         let revocation = health::consent_revocation(&account, config.registration(&account.registration));
         mailgrant_core::accounts::remove(&store, &vault, &name).map_err(IpcError::from_account)?;
         Ok(revocation)
     })
     .await
-    .map_err(|e| IpcError::new("internal", e.to_string()))?
+    .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?
 }
 
 /// Every client secret and certificate of every app registration, soonest expiry first.
@@ -144,7 +152,7 @@ pub async fn test_account(
     }
     if reports.is_empty() {
         return Err(IpcError::new(
-            "no-such-service",
+            ErrorCode::NoSuchService,
             format!("{name:?} does not use the protocols asked for"),
         ));
     }

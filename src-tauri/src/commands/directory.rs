@@ -8,27 +8,28 @@ use tauri::State;
 use tokio_util::sync::CancellationToken;
 
 use super::wizard::browser_code;
-use crate::dto::{FailureView, ImportMethod, ImportSource, ImportView, IpcError, SignInEvent};
+use crate::dto::{ErrorCode, FailureView, ImportMethod, ImportSource, ImportView, IpcError, SignInEvent};
 use crate::AppState;
 
 impl IpcError {
     pub fn from_directory(e: DirectoryError) -> Self {
-        let code = match &e {
-            _ if e.needs_sign_in() => "sign-in-required",
-            DirectoryError::SignIn(_) => {
-                let DirectoryError::SignIn(s) = e else {
-                    unreachable!("matched above")
-                };
+        if !e.needs_sign_in() {
+            if let DirectoryError::SignIn(s) = e {
                 return Self::from_sign_in(s);
             }
-            DirectoryError::Store(_) => "config",
-            DirectoryError::UnknownImport(_) | DirectoryError::AmbiguousImport(_) => "unknown-import",
-            DirectoryError::UnknownRegistration(_) => "unknown-registration",
-            DirectoryError::AppOnlyNeedsCredential(_) | DirectoryError::AppOnlyNeedsTenant(..) => "app-only",
-            _ => "directory",
+        }
+        let code = match &e {
+            _ if e.needs_sign_in() => ErrorCode::SignInRequired,
+            DirectoryError::Store(_) => ErrorCode::Config,
+            DirectoryError::UnknownImport(_) | DirectoryError::AmbiguousImport(_) => ErrorCode::UnknownImport,
+            DirectoryError::UnknownRegistration(_) => ErrorCode::UnknownRegistration,
+            DirectoryError::AppOnlyNeedsCredential(_) | DirectoryError::AppOnlyNeedsTenant(..) => {
+                ErrorCode::AppOnly
+            }
+            _ => ErrorCode::Directory,
         };
         Self {
-            code: code.to_owned(),
+            code,
             message: e.to_string(),
             diagnosis: e.diagnosis().cloned().map(Box::new),
         }

@@ -18,7 +18,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 use tokio_util::sync::CancellationToken;
 
-use crate::dto::{IpcError, SignInEvent, TenantFound};
+use crate::dto::{ErrorCode, IpcError, SignInEvent, TenantFound};
 use crate::state::Callbacks;
 use crate::AppState;
 
@@ -29,7 +29,10 @@ pub fn check_field(field: String, value: String) -> Result<FieldCheck, IpcError>
         "clientId" => Ok(setup::check_client_id(&value)),
         "tenant" => Ok(setup::check_tenant(&value)),
         "clientSecret" => Ok(setup::check_client_secret(&value)),
-        other => Err(IpcError::new("bad-field", format!("no check for {other:?}"))),
+        other => Err(IpcError::new(
+            ErrorCode::BadField,
+            format!("no check for {other:?}"),
+        )),
     }
 }
 
@@ -45,7 +48,9 @@ pub async fn discover_tenant(
     state: State<'_, AppState>,
     draft: WizardDraft,
 ) -> Result<TenantFound, IpcError> {
-    let tenant = draft.tenant_value().map_err(|m| IpcError::new("bad-tenant", m))?;
+    let tenant = draft
+        .tenant_value()
+        .map_err(|m| IpcError::new(ErrorCode::BadTenant, m))?;
     let endpoints = Endpoints::for_cloud(&draft.cloud);
     let info = discovery::discover(&state.http, &endpoints, &tenant)
         .await
@@ -75,14 +80,19 @@ pub async fn save_account(
                 time::macros::format_description!("[year]-[month]-[day]"),
             )
             .map(|d| d.with_hms(23, 59, 59).map(|t| t.assume_utc()))
-            .map_err(|_| IpcError::new("bad-date", "Give the expiry date as shown in Entra (YYYY-MM-DD)."))
+            .map_err(|_| {
+                IpcError::new(
+                    ErrorCode::BadDate,
+                    "Give the expiry date as shown in Entra (YYYY-MM-DD).",
+                )
+            })
         })
         .transpose()?
         .transpose()
-        .map_err(|e| IpcError::new("bad-date", e.to_string()))?;
+        .map_err(|e| IpcError::new(ErrorCode::BadDate, e.to_string()))?;
     if expires.is_some_and(|at| at > time::OffsetDateTime::now_utc() + time::Duration::days(2 * 366)) {
         return Err(IpcError::new(
-            "bad-date",
+            ErrorCode::BadDate,
             "Entra does not issue secrets valid for more than 24 months: check the Expires column.",
         ));
     }
@@ -91,11 +101,11 @@ pub async fn save_account(
         .map(|s| match setup::check_client_secret(&s) {
             FieldCheck::Ok { value } => Ok((SecretString::new(value), expires)),
             FieldCheck::Warning { message, .. } | FieldCheck::Problem { message } => {
-                Err(IpcError::new("bad-secret", message))
+                Err(IpcError::new(ErrorCode::BadSecret, message))
             }
         })
         .transpose()?;
-    let new = wizard::new_account(&draft, secret).map_err(|m| IpcError::new("bad-answer", m))?;
+    let new = wizard::new_account(&draft, secret).map_err(|m| IpcError::new(ErrorCode::BadAnswer, m))?;
     let (store, vault) = (state.tokens.store().clone(), Arc::clone(state.tokens.vault()));
     let name = new.name.clone();
     let account = tokio::task::spawn_blocking(move || {
@@ -105,7 +115,7 @@ pub async fn save_account(
         connect::add_account(&store, &vault, new).map_err(IpcError::from_add)
     })
     .await
-    .map_err(|e| IpcError::new("internal", e.to_string()))??;
+    .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))??;
     let config = state.tokens.store().load().map_err(IpcError::from_store)?;
     Ok(health::account_health(
         &account,
@@ -208,11 +218,11 @@ pub(crate) async fn browser_code(
     loop {
         let callback = tokio::select! {
             callback = callbacks.recv() => {
-                callback.ok_or_else(|| IpcError::new("cancelled", "The sign-in was cancelled."))?
+                callback.ok_or_else(|| IpcError::new(ErrorCode::Cancelled, "The sign-in was cancelled."))?
             }
-            () = cancel.cancelled() => return Err(IpcError::new("cancelled", "The sign-in was cancelled.")),
+            () = cancel.cancelled() => return Err(IpcError::new(ErrorCode::Cancelled, "The sign-in was cancelled.")),
             () = tokio::time::sleep_until(deadline) => {
-                return Err(IpcError::new("timed-out", "The sign-in was not finished within 5 minutes."))
+                return Err(IpcError::new(ErrorCode::TimedOut, "The sign-in was not finished within 5 minutes."))
             }
         };
         let answer = if callback.from_link {
@@ -244,7 +254,7 @@ pub fn submit_sign_in_address(state: State<'_, AppState>, address: String) -> Re
         Ok(())
     } else {
         Err(IpcError::new(
-            "no-sign-in",
+            ErrorCode::NoSignIn,
             "No sign-in is waiting for an address: start it again.",
         ))
     }

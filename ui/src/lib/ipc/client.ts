@@ -17,6 +17,7 @@ import type { WizardDraft } from "./bindings/WizardDraft";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DesktopSettingsView } from "./bindings/DesktopSettingsView";
 import type { Diagnosis } from "./bindings/Diagnosis";
+import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ProbeProgress } from "./bindings/ProbeProgress";
 import type { ProbeReport } from "./bindings/ProbeReport";
 import type { Protocol } from "./bindings/Protocol";
@@ -34,6 +35,7 @@ export type {
   Cloud,
   DesktopSettingsView,
   Diagnosis,
+  ErrorCode,
   FieldCheck,
   ImportMethod,
   ImportSource,
@@ -55,7 +57,7 @@ export type CheckedField = "clientId" | "tenant" | "clientSecret";
  * explains Microsoft's or a mail server's refusal when that is the reason.
  */
 export interface IpcError {
-  code: string;
+  code: ErrorCode;
   message: string;
   diagnosis?: Diagnosis;
 }
@@ -63,7 +65,8 @@ export interface IpcError {
 export function toIpcError(raw: unknown): IpcError {
   if (raw && typeof raw === "object" && "code" in raw && "message" in raw) {
     const { code, message, diagnosis } = raw as { code: unknown; message: unknown; diagnosis?: Diagnosis | null };
-    const error: IpcError = { code: String(code), message: String(message) };
+    // Rust's ErrorCode (generated): the only values a command rejects with.
+    const error: IpcError = { code: String(code) as ErrorCode, message: String(message) };
     if (diagnosis) error.diagnosis = diagnosis;
     return error;
   }

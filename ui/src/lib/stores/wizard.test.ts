@@ -208,7 +208,7 @@ describe("what blocks Next", () => {
     const unknown = {
       status: "failed" as const,
       value: "nowhere.example",
-      error: { code: "sign-in", message: "x", diagnosis: diagnosis("AADSTS90002", "you") },
+      error: { code: "sign-in" as const, message: "x", diagnosis: diagnosis("AADSTS90002", "you") },
     };
     const reasons = stepBlockers(4, ctx({ answers: a, checks, tenantLookup: unknown, needsSecret: true }));
     expect(reasons).toHaveLength(2);
