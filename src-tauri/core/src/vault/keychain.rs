@@ -51,8 +51,13 @@ fn platform_entry(service: &str, user: &str) -> keyring::Result<Entry> {
     Ok(Entry::new_with_credential(Box::new(credential)))
 }
 
-/// Runs `op` where keyring can block: on this thread outside a tokio runtime, on a thread of its own inside one.
+/// Runs `op` where keyring can block: on this thread outside a tokio runtime, on a thread of its own inside one;
+/// one conversation with the keychain at a time ([`one_at_a_time`]).
 fn off_runtime<T: Send>(op: impl FnOnce() -> T + Send) -> T {
+    let op = || {
+        let _turn = one_at_a_time();
+        op()
+    };
     if tokio::runtime::Handle::try_current().is_err() {
         return op();
     }
@@ -60,6 +65,38 @@ fn off_runtime<T: Send>(op: impl FnOnce() -> T + Send) -> T {
         Ok(out) => out,
         Err(panic) => std::panic::resume_unwind(panic),
     })
+}
+
+/// How long a keychain call waits for another Mailgrant process's turn before going ahead anyway.
+const TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Waits for this user's turn with the Secret Service: one conversation at a time across every Mailgrant process
+/// and thread (an OS file lock in `$XDG_RUNTIME_DIR`, or the temp dir, released when the process dies).
+/// gnome-keyring-daemon aborts — taking every stored secret offline until it restarts — when it handles a
+/// session request from a client it has already dropped, which concurrent short-lived clients trigger
+/// (`gkd_secret_service_get_pkcs11_session: assertion 'client' failed`; seen in this project's test suite and
+/// reported against other apps, e.g. basecamp/hey-cli#352, zed-industries/zed#17460). A call takes milliseconds.
+/// If the turn doesn't come within [`TURN_TIMEOUT`] (a stuck process), the call goes ahead without it.
+#[cfg(target_os = "linux")]
+fn one_at_a_time() -> Option<crate::store::LockGuard> {
+    let dir = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let uid = rustix::process::geteuid().as_raw();
+    let path = dir.join(format!("mailgrant-keychain-{uid}.lock"));
+    match crate::store::LockGuard::acquire(&path, TURN_TIMEOUT) {
+        Ok(guard) => Some(guard),
+        Err(error) => {
+            tracing::warn!(%error, "going ahead with the keychain without waiting for its turn");
+            None
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn one_at_a_time() -> Option<()> {
+    None
 }
 
 fn map_error(key: &str, error: keyring::Error) -> VaultError {
