@@ -42,20 +42,33 @@ step "Rust tests (unit, integration, real keychain, real mail servers, WebDriver
 rm -rf "$MAILGRANT_ARTIFACTS" && mkdir -p "$MAILGRANT_ARTIFACTS"
 export MAILGRANT_HOME="$root/target/test-home"
 rm -rf "$MAILGRANT_HOME"
+# The kill -9 test kills token workers at random points, sometimes while one's OpenSession is on its way to the
+# Secret Service; gnome-keyring-daemon then aborts on the vanished client (a known upstream crash, see
+# src-tauri/core/src/vault/keychain.rs). So that test runs in a D-Bus session and keyring of its own, apart from
+# the rest, and a run during which the test bed's daemon died (exit 75: not the code under test) is run again in a
+# fresh session, up to three times.
+kill_test=killing_a_process_mid_refresh_never_loses_the_refresh_token
 rust_tests() {
   dbus-run-session -- bash scripts/with-keyring.sh \
-    xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace -- --include-ignored
+    xvfb-run -a -s "-screen 0 1280x800x24" cargo test --workspace -- --include-ignored --skip "$kill_test"
 }
-# Exit code 75: the test bed's gnome-keyring-daemon crashed mid-run (not the code under test): once more, afresh.
-status=0
-rust_tests || status=$?
-if [ "$status" -eq 75 ]; then
-  echo "the test keyring crashed; running the Rust tests again in a fresh D-Bus session and keyring" >&2
-  rm -rf "$MAILGRANT_HOME"
-  status=0
-  rust_tests || status=$?
-fi
-[ "$status" -eq 0 ] || exit "$status"
+kill_tests() {
+  dbus-run-session -- bash scripts/with-keyring.sh \
+    cargo test -p mailgrant-tests --test token_lifecycle -- --exact "$kill_test"
+}
+in_a_fresh_keyring() {
+  local attempt status
+  for attempt in 1 2 3; do
+    rm -rf "$MAILGRANT_HOME"
+    status=0
+    "$@" || status=$?
+    [ "$status" -eq 75 ] || return "$status"
+    echo "the test keyring crashed (attempt $attempt); running $1 again in a fresh D-Bus session and keyring" >&2
+  done
+  return 75
+}
+in_a_fresh_keyring rust_tests
+in_a_fresh_keyring kill_tests
 unset MAILGRANT_HOME
 
 step "the installed package: .deb from this build, apt-get install, PATH, xdg-mime, paint, deep link through xdg-open, removal"

@@ -76,7 +76,8 @@ const TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 /// session request from a client it has already dropped, which concurrent short-lived clients trigger
 /// (`gkd_secret_service_get_pkcs11_session: assertion 'client' failed`; seen in this project's test suite and
 /// reported against other apps, e.g. basecamp/hey-cli#352, zed-industries/zed#17460). A call takes milliseconds.
-/// If the turn doesn't come within [`TURN_TIMEOUT`] (a stuck process), the call goes ahead without it.
+/// If the turn doesn't come within [`TURN_TIMEOUT`] (a stuck process), the call goes ahead without it. A client
+/// killed while its session request is on the way triggers the same abort; no lock can prevent that one.
 #[cfg(target_os = "linux")]
 fn one_at_a_time() -> Option<crate::store::LockGuard> {
     let dir = std::env::var_os("XDG_RUNTIME_DIR")
