@@ -30,22 +30,20 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
             if keep_alive {
                 kept_alive = Some(tokio::time::Instant::now());
             }
-            if tick(&state, keep_alive).await {
+            let (changed, wake) = tick(&state, keep_alive).await;
+            if changed {
                 let _ = app.emit(ACCOUNTS_CHANGED_EVENT, ());
             }
             announce_expiries(&app, &state);
-            tokio::time::sleep(next_wake(&state, now_unix())).await;
+            tokio::time::sleep(wake).await;
         }
     });
 }
 
-/// Until the next access token comes due (its expiry less the refresh margin), at most [`TICK`]. One already due
-/// was just tried (and failed, or it would not be due): it waits a whole [`TICK`], so a dead server is not asked
-/// every second.
-fn next_wake(state: &AppState, now: i64) -> Duration {
-    let Ok(config) = state.tokens.store().load() else {
-        return TICK;
-    };
+/// Until the next access token comes due (its expiry less the refresh margin), at most [`TICK`], from the config
+/// as the tick read it. One already due was just tried by that tick (refreshed, or failed): it doesn't count, so a
+/// dead server is asked once a [`TICK`], not every second.
+fn next_wake(config: &mailgrant_core::store::ConfigFile, now: i64) -> Duration {
     config
         .accounts
         .iter()
@@ -104,10 +102,11 @@ fn announce_expiries<R: Runtime>(app: &tauri::AppHandle<R>, state: &AppState) {
     }
 }
 
-/// One pass; true when something changed. `keep_alive`: also refresh refresh tokens idle for two weeks.
-async fn tick(state: &AppState, keep_alive: bool) -> bool {
+/// One pass: whether something changed, and how long to sleep before the next one. `keep_alive`: also refresh
+/// refresh tokens idle for two weeks.
+async fn tick(state: &AppState, keep_alive: bool) -> (bool, Duration) {
     let Ok(config) = state.tokens.store().load() else {
-        return false;
+        return (false, TICK);
     };
     let now = now_unix();
     let mut changed = false;
@@ -134,7 +133,7 @@ async fn tick(state: &AppState, keep_alive: bool) -> bool {
         }
         changed |= refresh_directory(state, now).await;
     }
-    changed
+    (changed, next_wake(&config, now))
 }
 
 /// Reads again the imports of the organisation's app registrations that are a day old; true when one was tried

@@ -153,14 +153,14 @@ pub mod login {
         app.autolaunch().is_enabled().map_err(error)
     }
 
-    pub fn set<R: Runtime>(app: &tauri::AppHandle<R>, on: bool) -> Result<bool, IpcError> {
+    pub fn set<R: Runtime>(app: &tauri::AppHandle<R>, on: bool) -> Result<(), IpcError> {
         let launcher = app.autolaunch();
         if on {
             launcher.enable().map_err(error)?;
         } else if launcher.is_enabled().map_err(error)? {
             launcher.disable().map_err(error)?;
         }
-        enabled(app)
+        Ok(())
     }
 
     fn error(e: tauri_plugin_autostart::Error) -> IpcError {

@@ -60,6 +60,17 @@ struct Failure {
 
 type Outcome = Result<u8, Failure>;
 
+impl Failure {
+    /// On stderr: `PREFIX message`, then Microsoft's or the mail server's answer explained, when there is one.
+    fn report(&self, prefix: &str) {
+        note!("{prefix} {}", self.message);
+        if let Some(d) = &self.diagnosis {
+            note!();
+            note_raw!("{d:#}");
+        }
+    }
+}
+
 fn usage(message: impl Into<String>) -> Failure {
     Failure {
         code: EXIT_USAGE,
@@ -179,16 +190,7 @@ pub fn execute(command: Command, global: &Global) -> u8 {
     match outcome {
         Ok(code) => code,
         Err(failure) => {
-            let colour = out::colour_stderr();
-            note!(
-                "{} {}",
-                out::paint("mailgrant:", Tone::Bad, colour),
-                failure.message
-            );
-            if let Some(d) = &failure.diagnosis {
-                note!();
-                note_raw!("{d:#}");
-            }
+            failure.report(&out::paint("mailgrant:", Tone::Bad, out::colour_stderr()));
             failure.code
         }
     }

@@ -9,8 +9,7 @@ use mailgrant_core::tokens::{self, now_unix, KEEP_ALIVE_AFTER_SECS};
 use serde_json::{json, Map, Value};
 
 use super::{
-    note, note_raw, out, say, Context, Failure, Outcome, Tone, EXIT_ATTENTION, EXIT_KEYCHAIN, EXIT_OK,
-    EXIT_SIGN_IN,
+    note, out, say, Context, Failure, Outcome, Tone, EXIT_ATTENTION, EXIT_KEYCHAIN, EXIT_OK, EXIT_SIGN_IN,
 };
 
 pub(super) async fn run(context: &Context, json: bool, quiet: bool) -> Outcome {
@@ -60,15 +59,10 @@ pub(super) async fn run(context: &Context, json: bool, quiet: bool) -> Outcome {
                     note!();
                 }
                 failed += 1;
-                note!(
-                    "{name}: {}: {}",
-                    out::paint("failed", Tone::Bad, colour_err),
-                    failure.message
-                );
-                if let Some(d) = &failure.diagnosis {
-                    note!();
-                    note_raw!("{d:#}");
-                }
+                failure.report(&format!(
+                    "{name}: {}:",
+                    out::paint("failed", Tone::Bad, colour_err)
+                ));
             }
         }
         rows.push(Value::Object(row));
