@@ -147,7 +147,7 @@ pub mod login {
     use tauri::Runtime;
     use tauri_plugin_autostart::ManagerExt;
 
-    use crate::dto::{ErrorCode, IpcError};
+    use mailgrant_core::api::{ApiError as IpcError, ErrorCode};
 
     pub fn enabled<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<bool, IpcError> {
         app.autolaunch().is_enabled().map_err(error)

@@ -28,7 +28,7 @@ pub fn run() -> ExitCode {
         None => {
             // `mailgrant --ca-file PEM` opens the app trusting it too: the app reads the same variable.
             if let Some(ca_file) = &args.global.ca_file {
-                std::env::set_var(state::CA_FILE_ENV, ca_file);
+                std::env::set_var(mailgrant_core::api::CA_FILE_ENV, ca_file);
             }
             run_desktop(args.open_url, args.hidden)
         }
@@ -48,7 +48,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::accounts::list_credentials,
         commands::directory::list_imports,
         commands::directory::import_sources,
-        commands::directory::import_directory,
+        commands::sign_in::import_directory,
         commands::directory::refresh_import,
         commands::directory::remove_import,
         commands::app::explain_code,
@@ -56,9 +56,9 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::wizard::setup_guide,
         commands::wizard::discover_tenant,
         commands::wizard::save_account,
-        commands::wizard::sign_in,
-        commands::wizard::cancel_sign_in,
-        commands::wizard::submit_sign_in_address,
+        commands::sign_in::sign_in,
+        commands::sign_in::cancel_sign_in,
+        commands::sign_in::submit_sign_in_address,
         commands::settings::desktop_settings,
         commands::settings::set_keep_running,
         commands::settings::set_start_at_login,

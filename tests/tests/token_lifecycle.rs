@@ -459,3 +459,48 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_an_account_mid_refresh_waits_for_it_and_leaves_nothing_in_the_keychain() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("remove-mid-refresh");
+    let registration = fixtures::public_registration(&emulator);
+    fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
+    let api = mailgrant_core::api::Api::with_vault(home.home.clone(), home.vault.clone(), None).unwrap();
+
+    // The token endpoint takes a while: the refresh is in flight (it holds the account's lock) when the user
+    // removes the account.
+    emulator.inject(mailgrant_tests::emulator::Fault {
+        delay_ms: 1500,
+        ..mailgrant_tests::emulator::Fault::at(&format!("/{}/oauth2/v2.0/token", registration.tenant))
+    });
+    let refreshing = {
+        let tokens = api.tokens.clone();
+        tokio::spawn(async move { tokens.refresh_now("adele", Resource::Outlook).await })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let removed = mailgrant_core::api::accounts::remove(&api, "adele")
+        .await
+        .unwrap();
+    assert_eq!(removed.removed.account.name, "adele");
+    let refreshed = refreshing.await.unwrap();
+    assert!(
+        refreshed.is_ok(),
+        "the refresh that began first finishes: {refreshed:?}"
+    );
+    assert_eq!(emulator.refreshes(), 1);
+
+    // The removal came after the refresh's writes: the rotated refresh token did not outlive the account.
+    assert!(home.vault.refresh_token("adele").unwrap().is_none());
+    assert!(home
+        .vault
+        .access_token("adele", Resource::Outlook)
+        .unwrap()
+        .is_none());
+    assert!(home.store.account("adele").unwrap().is_none());
+
+    // A refresh asked for afterwards finds no account and writes nothing.
+    let late = api.tokens.refresh_now("adele", Resource::Outlook).await;
+    assert!(matches!(late, Err(TokenError::UnknownAccount(_))), "{late:?}");
+    assert!(home.vault.refresh_token("adele").unwrap().is_none());
+}

@@ -104,6 +104,7 @@ const importView = (over = {}) => ({
   id: "desktop@3f8a2c1e-5b7d-4e9f-a1c3-6d2e8b4f0a17",
   registration: "desktop",
   registrationName: "Mailgrant Desktop",
+  tenantId: "3f8a2c1e-5b7d-4e9f-a1c3-6d2e8b4f0a17",
   tenant: "contoso.example",
   signedInAs: "it@contoso.example",
   appOnly: false,

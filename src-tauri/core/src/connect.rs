@@ -214,16 +214,13 @@ impl SignInPlan {
         let (store, vault) = (service.store().clone(), Arc::clone(service.vault()));
         let (account, resource) = (self.account.clone(), self.resource);
         let answer = answer.clone();
-        tokio::task::spawn_blocking(move || {
-            accounts::save_signed_in(&store, &vault, None, account, resource, &answer, identity)
-        })
-        .await
-        .map_err(|e| {
-            ConnectError::Token(TokenError::Store(crate::store::StoreError::rejected(format!(
-                "the task saving the sign-in failed: {e}"
-            ))))
-        })?
-        .map_err(ConnectError::from)
+        // Under the account's lock: a refresh still running for the old sign-in finishes first.
+        service
+            .with_account_lock(&self.account.name, move || {
+                accounts::save_signed_in(&store, &vault, None, account, resource, &answer, identity)
+            })
+            .await?
+            .map_err(ConnectError::from)
     }
 }
 

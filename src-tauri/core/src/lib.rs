@@ -3,6 +3,7 @@
 //! over this crate, and CI checks `cargo tree -p mailgrant-core -e normal` to keep it that way.
 
 pub mod accounts;
+pub mod api;
 pub mod connect;
 pub mod desktop;
 pub mod diagnosis;

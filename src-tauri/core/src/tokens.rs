@@ -185,7 +185,7 @@ impl TokenService {
     }
 
     async fn token(&self, name: &str, resource: Resource, force: bool) -> Result<IssuedToken, TokenError> {
-        let (account, registration) = self.account(name)?;
+        let (account, _) = self.account(name)?;
         if !account
             .services
             .iter()
@@ -216,8 +216,9 @@ impl TokenService {
                 return Ok(cached.with_source(TokenSource::RefreshedByAnother));
             }
         }
-        // The config may have changed while waiting (a new sign-in replaced the account).
-        let (account, registration) = self.account(&account.name).unwrap_or((account, registration));
+        // The config may have changed while waiting: a new sign-in replaced the account, or it was removed (then
+        // nothing is fetched, and nothing written back to the keychain).
+        let (account, registration) = self.account(&account.name)?;
         match self.fetch(&account, &registration, resource).await {
             Ok(issued) => Ok(issued),
             Err(error) => {
@@ -225,6 +226,22 @@ impl TokenService {
                 Err(error)
             }
         }
+    }
+
+    /// Runs `work` (blocking: the config, the keychain) holding the account's refresh lock, in this process and
+    /// across processes: removing an account or saving a new sign-in never interleaves with a refresh, whose
+    /// rotated refresh token would otherwise land after (or be overwritten by) the change.
+    pub async fn with_account_lock<T: Send + 'static>(
+        &self,
+        name: &str,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, TokenError> {
+        let turn = self.account_mutex(name);
+        let _in_process = turn.lock().await;
+        let _across_processes = self.lock_account(name).await?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| TokenError::Store(StoreError::rejected(format!("the task stopped: {e}"))))
     }
 
     /// The account `name` and its app registration, from the config as it is now.

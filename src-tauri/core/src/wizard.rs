@@ -60,10 +60,6 @@ pub struct WizardDraft {
     /// What scripts call the account (`mailgrant token NAME`).
     pub name: String,
     pub address: String,
-    #[cfg_attr(
-        feature = "ts",
-        ts(type = "Array<\"imap\" | \"pop\" | \"smtp\" | \"graph-read\" | \"graph-send\">")
-    )]
     pub services: Vec<Service>,
     /// Runs unattended as a background service (client credentials, no user).
     pub app_only: bool,
@@ -73,9 +69,7 @@ pub struct WizardDraft {
     pub audience: Audience,
     pub cloud: Cloud,
     /// `auth-code` or `device-code` (ignored when `app_only`).
-    #[cfg_attr(feature = "ts", ts(type = "\"auth-code\" | \"device-code\""))]
     pub flow: Flow,
-    #[cfg_attr(feature = "ts", ts(type = "\"loopback\" | \"deep-link\" | \"paste\""))]
     pub redirect: RedirectMode,
     /// The Directory (tenant) ID or domain (single-tenant and app-only apps).
     pub tenant: String,

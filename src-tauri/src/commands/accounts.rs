@@ -1,110 +1,46 @@
-//! Accounts over IPC: their health, and the mailbox probes with live progress. Access tokens never cross IPC:
-//! the probes fetch and use them here, and only what was learned (layers, decoded claims, the diagnosis) goes to
-//! the UI.
+//! Accounts over IPC: their health, refresh, removal, the board, and the mailbox probes with live progress.
+//! Access tokens never cross IPC: core's probes fetch and use them, and only what was learned (layers, decoded
+//! claims, the diagnosis) comes here.
 
-use std::collections::BTreeSet;
-
-use mailgrant_core::connect::SignInPlan;
-use std::sync::Arc;
-
-use mailgrant_core::health::{self, AccountHealth, ConsentRevocation, CredentialExpiry};
-use mailgrant_core::identity::endpoints::Endpoints;
-use mailgrant_core::identity::permissions;
-use mailgrant_core::probe::{self, ProbeOptions, ProbeReport, ProbeTarget, Protocol};
-use mailgrant_core::tokens::now_unix;
+use mailgrant_core::api::accounts::{self, AccountView, ProbeProgress, TestEvent, TestRequest};
+use mailgrant_core::api::ApiError;
+use mailgrant_core::health::{AccountHealth, ConsentRevocation, CredentialExpiry};
+use mailgrant_core::probe::{ProbeReport, Protocol};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::dto::{AccountView, ErrorCode, FailureView, IpcError, ProbeProgress};
 use crate::AppState;
 
 /// Every account with its health (state in words, token expiry, refresh-token inactivity, credential expiry).
 #[tauri::command]
-pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountHealth>, IpcError> {
-    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
-    Ok(health::accounts(&config, now_unix()))
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountHealth>, ApiError> {
+    accounts::list(&state)
 }
 
 /// Every account as the dashboard shows it: health, how it signs in, scopes granted, where to revoke consent.
 #[tauri::command]
-pub async fn account_views(state: State<'_, AppState>) -> Result<Vec<AccountView>, IpcError> {
-    let config = state.tokens.store().load().map_err(IpcError::from_store)?;
-    let now = now_unix();
-    Ok(config
-        .accounts
-        .iter()
-        .map(|a| {
-            let registration = config.registration(&a.registration);
-            AccountView {
-                health: health::account_health(a, registration, now),
-                flow: mailgrant_core::connect::flow_label(a.flow).to_owned(),
-                services: a.services.iter().copied().collect(),
-                shared_mailbox: a.shared_mailbox.clone(),
-                scopes: a.tokens.scopes_granted.iter().cloned().collect(),
-                registration_name: registration.map(|r| r.name.clone()).unwrap_or_default(),
-                client_id: registration.map(|r| r.client_id.to_string()).unwrap_or_default(),
-                last_failure: a.tokens.last_failure.as_ref().map(|f| FailureView {
-                    code: f.code.clone(),
-                    title: f.title.clone(),
-                    at: f.at,
-                    sign_in_again: f.sign_in_again,
-                }),
-                revocation: health::consent_revocation(a, registration),
-            }
-        })
-        .collect())
+pub async fn account_views(state: State<'_, AppState>) -> Result<Vec<AccountView>, ApiError> {
+    accounts::views(&state)
 }
 
 /// Refreshes the account's access tokens now (every resource it uses). A failure is recorded on the account
 /// (the dashboard then shows it) and comes back with its diagnosis.
 #[tauri::command]
-pub async fn refresh_account(state: State<'_, AppState>, name: String) -> Result<AccountHealth, IpcError> {
-    let account = state
-        .tokens
-        .store()
-        .account(&name)
-        .map_err(IpcError::from_store)?
-        .ok_or_else(|| {
-            IpcError::new(
-                ErrorCode::UnknownAccount,
-                format!("there is no account called {name:?}"),
-            )
-        })?;
-    for resource in permissions::resources(&account.services) {
-        state
-            .tokens
-            .refresh_now(&name, resource)
-            .await
-            .map_err(IpcError::from_token)?;
-    }
-    state.health_of(&name)
+pub async fn refresh_account(state: State<'_, AppState>, name: String) -> Result<AccountHealth, ApiError> {
+    accounts::refresh(&state, &name).await
 }
 
 /// Forgets the account: its keychain entries (and its registration's, when no other account uses it) and its
 /// config. Returns where to revoke the consent, which stays with Microsoft.
 #[tauri::command]
-pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<ConsentRevocation, IpcError> {
-    let (store, vault) = (state.tokens.store().clone(), Arc::clone(state.tokens.vault()));
-    tokio::task::spawn_blocking(move || {
-        let config = store.load().map_err(IpcError::from_store)?;
-        let account = config.account(&name).cloned().ok_or_else(|| {
-            IpcError::new(
-                ErrorCode::UnknownAccount,
-                format!("there is no account called {name:?}"),
-            )
-        })?;
-        let revocation = health::consent_revocation(&account, config.registration(&account.registration));
-        mailgrant_core::accounts::remove(&store, &vault, &name).map_err(IpcError::from_account)?;
-        Ok(revocation)
-    })
-    .await
-    .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?
+pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<ConsentRevocation, ApiError> {
+    Ok(accounts::remove(&state, &name).await?.revocation)
 }
 
 /// Every client secret and certificate of every app registration, soonest expiry first.
 #[tauri::command]
-pub async fn list_credentials(state: State<'_, AppState>) -> Result<Vec<CredentialExpiry>, IpcError> {
-    health::board(state.tokens.store(), now_unix()).map_err(IpcError::from_store)
+pub async fn list_credentials(state: State<'_, AppState>) -> Result<Vec<CredentialExpiry>, ApiError> {
+    accounts::board(&state)
 }
 
 /// Probes the account's mailbox, one protocol after another (`protocols` empty: all the account uses), sending
@@ -116,47 +52,19 @@ pub async fn test_account(
     protocols: Vec<Protocol>,
     send_to_self: bool,
     on_layer: Channel<ProbeProgress>,
-) -> Result<Vec<ProbeReport>, IpcError> {
-    let tokens = &state.tokens;
-    let plan = SignInPlan::load(tokens, &name).map_err(IpcError::from_connect)?;
-    let endpoints = Endpoints::for_cloud(&plan.registration.cloud);
-    let wanted: BTreeSet<Protocol> = protocols.into_iter().collect();
-    let mut seen = BTreeSet::new();
-    let options = ProbeOptions {
-        ca_file: state.ca_file.clone(),
+) -> Result<Vec<ProbeReport>, ApiError> {
+    let request = TestRequest {
+        only: protocols.into_iter().collect(),
         send_to_self,
-        ..ProbeOptions::default()
+        timeout: None,
     };
-    let mut reports = Vec::new();
-    for service in &plan.account.services {
-        let target = ProbeTarget::for_account(&plan.account, &endpoints, *service);
-        // Graph read and send are one probe.
-        if !(wanted.is_empty() || wanted.contains(&target.protocol)) || !seen.insert(target.protocol) {
-            continue;
-        }
-        let token = tokens
-            .access_token(&name, permissions::resource_of(*service))
-            .await
-            .map_err(IpcError::from_token)?;
-        let (protocol, server) = (target.protocol, target.server());
-        let report = probe::run(&target, &token.token, &options, |layer| {
+    accounts::test(&state, &name, &request, |event| {
+        if let TestEvent::Layer(progress) = event {
             // The UI may have gone (window closed): the probe carries on regardless.
-            let _ = on_layer.send(ProbeProgress {
-                protocol,
-                server: server.clone(),
-                layer,
-            });
-        })
-        .await;
-        reports.push(report);
-    }
-    if reports.is_empty() {
-        return Err(IpcError::new(
-            ErrorCode::NoSuchService,
-            format!("{name:?} does not use the protocols asked for"),
-        ));
-    }
-    Ok(reports)
+            let _ = on_layer.send(progress);
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

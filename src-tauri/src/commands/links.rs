@@ -14,7 +14,7 @@ pub fn forward<R: Runtime>(app: &tauri::AppHandle<R>, url: &str) {
             .get(..16)
             .is_some_and(|s| s.eq_ignore_ascii_case("mailgrant://auth"))
         {
-            state.deliver_callback(url.to_owned(), true);
+            state.sessions.deliver(url.to_owned(), true);
         }
     }
 }

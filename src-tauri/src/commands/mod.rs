@@ -5,4 +5,5 @@ pub mod app;
 pub mod directory;
 pub mod links;
 pub mod settings;
+pub mod sign_in;
 pub mod wizard;

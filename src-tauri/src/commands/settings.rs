@@ -4,8 +4,9 @@ use mailgrant_core::desktop::DesktopSettings;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::desktop::{login, TrayShown};
-use crate::dto::{DesktopSettingsView, IpcError};
+use crate::dto::DesktopSettingsView;
 use crate::AppState;
+use mailgrant_core::api::ApiError as IpcError;
 
 fn view<R: Runtime>(app: &AppHandle<R>, settings: &DesktopSettings) -> Result<DesktopSettingsView, IpcError> {
     use tauri::Manager;
@@ -21,10 +22,7 @@ pub fn desktop_settings<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<DesktopSettingsView, IpcError> {
-    view(
-        &app,
-        &DesktopSettings::load(&state.home).map_err(IpcError::from_store)?,
-    )
+    view(&app, &DesktopSettings::load(&state.home)?)
 }
 
 /// Closing the window keeps Mailgrant running (true) or quits it (false).
@@ -38,8 +36,7 @@ pub fn set_keep_running<R: Runtime>(
         s.keep_running_when_closed = on;
         // Whoever chose this knows where Mailgrant goes on close.
         s.close_explained = true;
-    })
-    .map_err(IpcError::from_store)?;
+    })?;
     view(&app, &settings)
 }
 
@@ -51,10 +48,7 @@ pub fn set_start_at_login<R: Runtime>(
     on: bool,
 ) -> Result<DesktopSettingsView, IpcError> {
     login::set(&app, on)?;
-    view(
-        &app,
-        &DesktopSettings::load(&state.home).map_err(IpcError::from_store)?,
-    )
+    view(&app, &DesktopSettings::load(&state.home)?)
 }
 
 /// Quits Mailgrant: the window and the background work.

@@ -1,8 +1,10 @@
 //! `mailgrant add`: the account and its app registration, every value checked; secrets to the keychain first.
 
+use mailgrant_core::api::accounts;
+
 use super::*;
 
-pub(super) fn checked(check: FieldCheck, what: &str) -> Result<String, Failure> {
+pub(super) fn checked(check: FieldCheck, what: &str) -> Result<String, ApiError> {
     match check {
         FieldCheck::Ok { value } => Ok(value),
         FieldCheck::Warning { message, .. } | FieldCheck::Problem { message } => {
@@ -11,7 +13,7 @@ pub(super) fn checked(check: FieldCheck, what: &str) -> Result<String, Failure> 
     }
 }
 
-pub(super) fn host_port(text: Option<&str>, what: &str) -> Result<Option<HostPort>, Failure> {
+pub(super) fn host_port(text: Option<&str>, what: &str) -> Result<Option<HostPort>, ApiError> {
     text.map(|t| {
         t.parse::<HostPort>()
             .map_err(|e| usage(format!("--{what} {t:?}: {e}")))
@@ -19,7 +21,7 @@ pub(super) fn host_port(text: Option<&str>, what: &str) -> Result<Option<HostPor
     .transpose()
 }
 
-pub(super) fn base_url(text: &str, what: &str) -> Result<String, Failure> {
+pub(super) fn base_url(text: &str, what: &str) -> Result<String, ApiError> {
     let url =
         url::Url::parse(text).map_err(|e| usage(format!("--{what} {text:?} is not an address ({e})")))?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
@@ -35,7 +37,7 @@ pub(super) fn base_url(text: &str, what: &str) -> Result<String, Failure> {
     Ok(text.trim_end_matches('/').to_owned())
 }
 
-pub(super) fn cloud_of(args: &AddArgs) -> Result<Cloud, Failure> {
+pub(super) fn cloud_of(args: &AddArgs) -> Result<Cloud, ApiError> {
     let custom_given = args.authority.is_some() || args.graph_url.is_some();
     let kind = match args.cloud {
         Some(kind) if kind != CloudArg::Custom && custom_given => return Err(usage(
@@ -87,30 +89,13 @@ pub(super) fn cloud_of(args: &AddArgs) -> Result<Cloud, Failure> {
     Ok(cloud)
 }
 
-pub(super) fn read_file(path: &std::path::Path, what: &str) -> Result<String, Failure> {
+pub(super) fn read_file(path: &std::path::Path, what: &str) -> Result<String, ApiError> {
     std::fs::read_to_string(path)
         .map_err(|e| usage(format!("cannot read the {what} {}: {e}", path.display())))
 }
 
-pub(super) fn expiry_date(text: &str) -> Result<time::OffsetDateTime, Failure> {
-    let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| usage(format!("--secret-expires {text:?}: give the date as YYYY-MM-DD")))?;
-    let at = date
-        .with_hms(23, 59, 59)
-        .map_err(|e| usage(e.to_string()))?
-        .assume_utc();
-    // Entra offers at most 24 months.
-    let latest = time::OffsetDateTime::now_utc() + time::Duration::days(2 * 366);
-    if at > latest {
-        return Err(usage(format!(
-            "--secret-expires {text}: Entra does not issue secrets valid for more than 24 months; check the Expires column"
-        )));
-    }
-    Ok(at)
-}
-
 pub(super) async fn add(args: AddArgs, global: &Global) -> Outcome {
-    let context = Context::open(global)?;
+    let api = open(global)?;
     let client_id = checked(setup::check_client_id(&args.client_id), "--client-id")?;
     let tenant = checked(setup::check_tenant(&args.tenant), "--tenant")?;
     let cloud = cloud_of(&args)?;
@@ -120,17 +105,21 @@ pub(super) async fn add(args: AddArgs, global: &Global) -> Outcome {
         std::io::stdin()
             .read_to_string(&mut text)
             .map_err(|e| usage(format!("cannot read the client secret from stdin: {e}")))?;
-        let value = text.lines().next().unwrap_or_default().trim().to_owned();
-        let checked_value = checked(setup::check_client_secret(&value), "the client secret")?;
-        let expires = args.secret_expires.as_deref().map(expiry_date).transpose()?;
-        Some((SecretString::new(checked_value), expires))
+        let value = text.lines().next().unwrap_or_default();
+        let secret = accounts::client_secret(value, None, "the client secret")?;
+        let expires = args
+            .secret_expires
+            .as_deref()
+            .map(|t| accounts::secret_expiry(t, "--secret-expires"))
+            .transpose()?;
+        Some((secret.0, expires))
     } else {
         None
     };
     let certificate = match (&args.certificate, &args.private_key) {
         (Some(cert), Some(key)) => Some((
             read_file(cert, "certificate")?,
-            SecretString::new(read_file(key, "private key")?),
+            mailgrant_core::SecretString::new(read_file(key, "private key")?),
         )),
         _ => None,
     };
@@ -185,11 +174,7 @@ pub(super) async fn add(args: AddArgs, global: &Global) -> Outcome {
         secret,
         certificate,
     };
-    let store = context.tokens.store().clone();
-    let vault = Arc::clone(context.tokens.vault());
-    let account = tokio::task::spawn_blocking(move || connect::add_account(&store, &vault, new))
-        .await
-        .map_err(|e| attention(format!("the task adding the account failed: {e}")))??;
+    let account = accounts::add(&api, new, false).await?;
     say!("Added {:?} ({}).", account.name, account.address);
     let next = match account.flow {
         Flow::ClientCredentials => "fetch its first token",

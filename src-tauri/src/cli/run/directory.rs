@@ -1,12 +1,11 @@
 //! `mailgrant directory …`: the organisation's app registrations from Microsoft Graph.
 
-use mailgrant_core::directory::{self, Directory, DirectoryError, DirectoryImport, ImportPlan};
+use mailgrant_core::api::directory::{self, ImportView};
+use mailgrant_core::api::sign_in::{self, ImportMethod};
+use mailgrant_core::api::{Api, ApiError, ErrorCode};
 
 use super::super::{DirectoryAction, Global};
-use super::{
-    browser_sign_in, cancel_on_ctrl_c, note, out, say, say_raw, usage, BrowserFailure, Context, Failure,
-    Outcome, Table, Tone, EXIT_ATTENTION, EXIT_OK, EXIT_SIGN_IN,
-};
+use super::{note, open, out, say, say_raw, usage, Outcome, Table, TerminalHost, Tone, EXIT_OK};
 
 pub(super) async fn run(action: DirectoryAction, global: &Global) -> Outcome {
     match action {
@@ -15,17 +14,11 @@ pub(super) async fn run(action: DirectoryAction, global: &Global) -> Outcome {
             app_only,
             device_code,
             no_browser,
-        } => {
-            let context = Context::open(global)?;
-            import(&context, &registration, app_only, device_code, no_browser).await
-        }
-        DirectoryAction::List { json } => list(&Context::open(global)?, json),
-        DirectoryAction::Refresh { ids } => refresh(&Context::open(global)?, ids).await,
+        } => import(&open(global)?, &registration, app_only, device_code, no_browser).await,
+        DirectoryAction::List { json } => list(&open(global)?, json),
+        DirectoryAction::Refresh { ids } => refresh(&open(global)?, ids).await,
         DirectoryAction::Remove { id } => {
-            let context = Context::open(global)?;
-            let removed = directory::remove(&context.tokens, &id)
-                .await
-                .map_err(|e| failure(e, &id))?;
+            let removed = directory::remove(&open(global)?, &id).await.map_err(cli_words)?;
             say!(
                 "Forgot the import {:?} ({} app registrations) and its refresh token.",
                 removed.id,
@@ -36,83 +29,37 @@ pub(super) async fn run(action: DirectoryAction, global: &Global) -> Outcome {
     }
 }
 
-/// An import's failure as the CLI reports it; `what` names the import or registration for the next step.
-fn failure(error: DirectoryError, what: &str) -> Failure {
-    let diagnosis = error.diagnosis().cloned().map(Box::new);
-    if error.needs_sign_in() {
-        return Failure {
-            code: EXIT_SIGN_IN,
+/// An import's error in the CLI's words: which command signs it in again.
+fn cli_words(error: ApiError) -> ApiError {
+    match (error.code, &error.subject) {
+        (ErrorCode::SignInRequired, Some(what)) => ApiError {
             message: format!(
                 "the import {what:?} must sign in again: run `mailgrant directory import` with its registration"
             ),
-            diagnosis,
-        };
-    }
-    match error {
-        DirectoryError::Token(e) => e.into(),
-        DirectoryError::Store(e) => e.into(),
-        DirectoryError::UnknownRegistration(_)
-        | DirectoryError::UnknownImport(_)
-        | DirectoryError::AmbiguousImport(_)
-        | DirectoryError::AppOnlyNeedsCredential(_)
-        | DirectoryError::AppOnlyNeedsTenant(..) => usage(error.to_string()),
-        other => Failure {
-            code: EXIT_ATTENTION,
-            message: match &diagnosis {
-                Some(d) => format!("cannot read the app registrations: {}", d.summary()),
-                None => format!("cannot read the app registrations: {other}"),
-            },
-            diagnosis,
+            subject: None,
+            ..error
         },
+        _ => error,
     }
 }
 
 async fn import(
-    context: &Context,
+    api: &Api,
     registration: &str,
     app_only: bool,
     device_code: bool,
     no_browser: bool,
 ) -> Outcome {
-    let plan = ImportPlan::load(&context.tokens, registration).map_err(|e| failure(e, registration))?;
-    let (tokens, http) = (&context.tokens, &context.http);
-    let result = if app_only {
-        plan.app_only(tokens, http).await
+    let method = if app_only {
+        ImportMethod::AppOnly
     } else if device_code {
-        let authorization = plan
-            .start_device_code(http)
-            .await
-            .map_err(|e| failure(e, registration))?;
-        let prompt = &authorization.prompt;
-        note!("To sign in as an admin, open {}", prompt.verification_uri);
-        note!(
-            "and enter the code  {}",
-            out::paint(&prompt.user_code, Tone::Warn, out::colour_stderr())
-        );
-        note!("Waiting (Ctrl+C cancels)…");
-        plan.finish_device_code(tokens, http, &authorization, &cancel_on_ctrl_c())
-            .await
+        ImportMethod::DeviceCode
     } else {
-        note!(
-            "Sign in as an admin of the organisation and consent to reading its app registrations \
-             (Application.Read.All)."
-        );
-        let (request, code) =
-            browser_sign_in(plan.registration.redirect_mode, &plan.endpoints, no_browser, |uri| {
-                Ok(plan.authorize(uri))
-            })
-            .await
-            .map_err(|failure| match failure {
-                BrowserFailure::DeepLink => usage(format!(
-                    "{:?} hands the sign-in back through mailgrant:// links, which only the desktop app receives: \
-                     import from the app's expiry board, or use --device-code",
-                    plan.registration.name
-                )),
-                BrowserFailure::Failed(failure) => failure,
-            })?;
-        plan.redeem(tokens, http, request, code).await
+        ImportMethod::Browser
     };
-    let import = result.map_err(|e| failure(e, registration))?;
+    let import = sign_in::import(api, registration, method, &mut TerminalHost::new(no_browser))
+        .await
+        .map_err(cli_words)?;
     say!(
         "{} read {} app registrations with {} secrets and certificates from {}{}.",
         out::paint("Done:", Tone::Good, out::colour_stdout()),
@@ -131,7 +78,7 @@ async fn import(
     Ok(EXIT_OK)
 }
 
-fn state_words(import: &DirectoryImport) -> (String, Tone) {
+fn state_words(import: &ImportView) -> (String, Tone) {
     match &import.last_failure {
         Some(f) if f.sign_in_again => (format!("needs sign-in: {}", f.title), Tone::Bad),
         Some(f) => (format!("failing: {}", f.title), Tone::Warn),
@@ -140,32 +87,10 @@ fn state_words(import: &DirectoryImport) -> (String, Tone) {
     }
 }
 
-fn list(context: &Context, json: bool) -> Outcome {
-    let imports = Directory::beside(context.tokens.store()).load()?;
+fn list(api: &Api, json: bool) -> Outcome {
+    let imports = directory::list(api)?;
     if json {
-        let rows: Vec<_> = imports
-            .iter()
-            .map(|i| {
-                serde_json::json!({
-                    "id": i.id,
-                    "registration": i.registration,
-                    "tenantId": i.tenant_id,
-                    "tenant": i.tenant_name,
-                    "signedInAs": i.signed_in_as,
-                    "appOnly": i.app_only,
-                    "importedAt": i.imported_at,
-                    "applications": i.applications.len(),
-                    "credentials": i.credential_count(),
-                    "lastFailure": i.last_failure.as_ref().map(|f| serde_json::json!({
-                        "code": f.code,
-                        "title": f.title,
-                        "at": f.at,
-                        "signInAgain": f.sign_in_again,
-                    })),
-                })
-            })
-            .collect();
-        say!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&imports).unwrap_or_default());
         return Ok(EXIT_OK);
     }
     if imports.is_empty() {
@@ -177,7 +102,7 @@ fn list(context: &Context, json: bool) -> Outcome {
     for i in &imports {
         table.row(vec![
             (i.id.clone(), Tone::Plain),
-            (i.tenant_name.clone(), Tone::Plain),
+            (i.tenant.clone(), Tone::Plain),
             (
                 i.signed_in_as.clone().unwrap_or_else(|| "the app itself".into()),
                 Tone::Plain,
@@ -187,8 +112,8 @@ fn list(context: &Context, json: bool) -> Outcome {
                     .map_or_else(|| "-".into(), |at| out::relative(at, now)),
                 Tone::Plain,
             ),
-            (i.applications.len().to_string(), Tone::Plain),
-            (i.credential_count().to_string(), Tone::Plain),
+            (i.applications.to_string(), Tone::Plain),
+            (i.credentials.to_string(), Tone::Plain),
             state_words(i),
         ]);
     }
@@ -196,13 +121,9 @@ fn list(context: &Context, json: bool) -> Outcome {
     Ok(EXIT_OK)
 }
 
-async fn refresh(context: &Context, ids: Vec<String>) -> Outcome {
+async fn refresh(api: &Api, ids: Vec<String>) -> Outcome {
     let ids = if ids.is_empty() {
-        let all: Vec<String> = Directory::beside(context.tokens.store())
-            .load()?
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
+        let all = directory::ids(api)?;
         if all.is_empty() {
             return Err(usage(
                 "there are no imports to refresh: `mailgrant directory import REGISTRATION` makes one",
@@ -212,19 +133,22 @@ async fn refresh(context: &Context, ids: Vec<String>) -> Outcome {
     } else {
         ids
     };
-    let mut worst: Option<Failure> = None;
+    let mut worst: Option<ApiError> = None;
     for id in &ids {
-        match directory::refresh(&context.tokens, &context.http, id).await {
+        match directory::refresh(api, id).await {
             Ok(import) => say!(
                 "{}: {} app registrations, {} secrets and certificates.",
                 import.id,
-                import.applications.len(),
-                import.credential_count()
+                import.applications,
+                import.credentials
             ),
             Err(error) => {
-                let failure = failure(error, id);
+                let failure = cli_words(error);
                 note!("{id}: {}", failure.message);
-                if worst.as_ref().is_none_or(|w| failure.code > w.code) {
+                if worst
+                    .as_ref()
+                    .is_none_or(|w| failure.code.exit_code() > w.code.exit_code())
+                {
                     worst = Some(failure);
                 }
             }
@@ -233,7 +157,7 @@ async fn refresh(context: &Context, ids: Vec<String>) -> Outcome {
     match worst {
         None => Ok(EXIT_OK),
         Some(failure) if ids.len() == 1 => Err(failure),
-        Some(failure) => Err(Failure {
+        Some(failure) => Err(ApiError {
             message: "not every import could be read again (see above)".into(),
             ..failure
         }),

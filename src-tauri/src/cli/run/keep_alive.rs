@@ -8,14 +8,14 @@ use mailgrant_core::store::ConfigFile;
 use mailgrant_core::tokens::{self, now_unix, KEEP_ALIVE_AFTER_SECS};
 use serde_json::{json, Map, Value};
 
-use super::{
-    note, out, say, Context, Failure, Outcome, Tone, EXIT_ATTENTION, EXIT_KEYCHAIN, EXIT_OK, EXIT_SIGN_IN,
-};
+use mailgrant_core::api::{Api, ApiError, ErrorCode};
 
-pub(super) async fn run(context: &Context, json: bool, quiet: bool) -> Outcome {
-    let done = context.tokens.keep_alive().await?;
+use super::{cli_message, note, out, report, say, Outcome, Tone, EXIT_OK};
+
+pub(super) async fn run(api: &Api, json: bool, quiet: bool) -> Outcome {
+    let done = api.tokens.keep_alive().await?;
     // As the round left it: the refreshed accounts' next due times.
-    let config = context.tokens.store().load()?;
+    let config = api.store().load()?;
     let now = now_unix();
     let (colour_out, colour_err) = (out::colour_stdout(), out::colour_stderr());
     let due = done.len();
@@ -42,27 +42,27 @@ pub(super) async fn run(context: &Context, json: bool, quiet: bool) -> Outcome {
             }
             Err(error) => {
                 let record = error.refresh_failure(now);
-                let failure = Failure::from(error);
+                let failure = ApiError::from(error);
                 // Only a sign-in, or the keychain, have codes of their own here; anything else is "failed".
                 let code = match failure.code {
-                    EXIT_SIGN_IN | EXIT_KEYCHAIN => failure.code,
-                    _ => EXIT_ATTENTION,
+                    ErrorCode::SignInRequired | ErrorCode::KeychainUnavailable => failure.code,
+                    _ => ErrorCode::Token,
                 };
-                exit = exit.max(code);
+                exit = exit.max(code.exit_code());
                 row.insert("outcome".into(), json!("failed"));
                 if let Some(record) = &record {
                     row.insert("code".into(), json!(record.code));
                 }
-                row.insert("signInRequired".into(), json!(code == EXIT_SIGN_IN));
-                row.insert("message".into(), json!(failure.message));
+                row.insert("signInRequired".into(), json!(code == ErrorCode::SignInRequired));
+                row.insert("message".into(), json!(cli_message(&failure)));
                 if failed > 0 {
                     note!();
                 }
                 failed += 1;
-                failure.report(&format!(
-                    "{name}: {}:",
-                    out::paint("failed", Tone::Bad, colour_err)
-                ));
+                report(
+                    &failure,
+                    &format!("{name}: {}:", out::paint("failed", Tone::Bad, colour_err)),
+                );
             }
         }
         rows.push(Value::Object(row));

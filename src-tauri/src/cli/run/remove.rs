@@ -2,22 +2,13 @@
 
 use super::*;
 
-pub(super) fn remove(context: &Context, name: &str) -> Outcome {
-    let config = context.tokens.store().load()?;
-    let Some(account) = config.account(name).cloned() else {
-        return Err(TokenError::UnknownAccount(name.to_owned()).into());
-    };
-    let revocation = health::consent_revocation(&account, config.registration(&account.registration));
-    let removed = mailgrant_core::accounts::remove(context.tokens.store(), context.tokens.vault(), name)
-        .map_err(|e| match e {
-            mailgrant_core::accounts::AccountError::Vault(v) => Failure::from(v),
-            mailgrant_core::accounts::AccountError::Store(s) => Failure::from(s),
-            other => attention(other.to_string()),
-        })?;
+pub(super) async fn remove(api: &Api, name: &str) -> Outcome {
+    let mailgrant_core::api::accounts::Removed { removed, revocation } =
+        mailgrant_core::api::accounts::remove(api, name).await?;
     say!(
         "Removed {:?}: its tokens are gone from the keychain and it is gone from {}.",
         removed.account.name,
-        context.home.dir().display()
+        api.home.dir().display()
     );
     if let Some(registration) = &removed.registration {
         say!(

@@ -1,68 +1,121 @@
-//! `mailgrant sign-in`: the browser (loopback or pasted address), a device code, or the app's own credential.
+//! `mailgrant sign-in`: core's sign-in driver with the terminal as its host — the address printed (and the
+//! browser opened unless `--no-browser`), the device code shown, the final address pasted on stdin, Ctrl+C.
+
+use mailgrant_core::api::sign_in::{self, Callback, SignInEvent, SignInHost, SignedIn};
+use tokio_util::sync::CancellationToken;
 
 use super::*;
 
-/// A cancellation token fired by Ctrl+C.
-pub(super) fn cancel_on_ctrl_c() -> CancellationToken {
-    let cancel = CancellationToken::new();
-    let fire = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            fire.cancel();
-        }
-    });
-    cancel
+/// The terminal as a sign-in host.
+pub(super) struct TerminalHost {
+    no_browser: bool,
+    cancel: CancellationToken,
+    /// Lines typed on stdin, read on a thread of their own (a blocking read never holds up the exit).
+    lines: Option<tokio::sync::mpsc::UnboundedReceiver<String>>,
 }
 
-pub(super) async fn sign_in(context: &Context, name: &str, no_browser: bool) -> Outcome {
-    let plan = SignInPlan::load(&context.tokens, name)?;
-    let colour = out::colour_stderr();
-    let account = match plan.account.flow {
-        Flow::ClientCredentials => {
-            let issued = plan.client_credentials(&context.tokens).await?;
+impl TerminalHost {
+    pub(super) fn new(no_browser: bool) -> Self {
+        let cancel = CancellationToken::new();
+        let fire = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                fire.cancel();
+            }
+        });
+        Self {
+            no_browser,
+            cancel,
+            lines: None,
+        }
+    }
+
+    fn stdin_lines() -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+}
+
+impl SignInHost for TerminalHost {
+    fn open_browser(&mut self, url: &str) -> bool {
+        !self.no_browser && crate::browser::open(url).is_ok()
+    }
+
+    fn announce(&mut self, event: SignInEvent) {
+        match event {
+            SignInEvent::Browser { url, opened, paste } => {
+                note!("Sign in at:\n  {url}");
+                if !opened && !self.no_browser {
+                    note!("(cannot open a browser; open the address above yourself)");
+                }
+                if paste {
+                    note!(
+                        "After you sign in, the browser shows an empty page. Copy its whole address from the \
+                         address bar and paste it here, then press Enter:"
+                    );
+                } else {
+                    note!("Waiting for the browser (up to 5 minutes; Ctrl+C cancels)…");
+                }
+            }
+            SignInEvent::DeviceCode {
+                user_code,
+                verification_uri,
+                expires_in_secs,
+            } => {
+                note!("To sign in, open {verification_uri}");
+                note!(
+                    "and enter the code  {}",
+                    out::paint(&user_code, Tone::Warn, out::colour_stderr())
+                );
+                note!(
+                    "Waiting for you to finish (the code works for {} minutes; Ctrl+C cancels)…",
+                    expires_in_secs / 60
+                );
+            }
+        }
+    }
+
+    fn receives_links(&self) -> bool {
+        false
+    }
+
+    async fn callback(&mut self) -> Option<Callback> {
+        let lines = self.lines.get_or_insert_with(Self::stdin_lines);
+        loop {
+            let line = lines.recv().await?;
+            if !line.trim().is_empty() {
+                return Some(Callback {
+                    address: line.trim().to_owned(),
+                    from_link: false,
+                });
+            }
+        }
+    }
+
+    fn cancellation(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+pub(super) async fn sign_in(api: &Api, name: &str, no_browser: bool) -> Outcome {
+    let account = match sign_in::account(api, name, &mut TerminalHost::new(no_browser)).await? {
+        SignedIn::AppOnly(issued) => {
             say!(
-                "{} {:?} has an app-only token (valid until {}).",
+                "{} {name:?} has an app-only token (valid until {}).",
                 out::paint("Ready:", Tone::Good, out::colour_stdout()),
-                plan.account.name,
                 out::datetime(issued.expires_at)
             );
             return Ok(EXIT_OK);
         }
-        Flow::DeviceCode => {
-            let authorization = plan.start_device_code(&context.http).await?;
-            let prompt = &authorization.prompt;
-            note!("To sign in, open {}", prompt.verification_uri);
-            note!(
-                "and enter the code  {}",
-                out::paint(&prompt.user_code, Tone::Warn, colour)
-            );
-            note!(
-                "Waiting for you to finish (the code works for {} minutes; Ctrl+C cancels)…",
-                prompt.expires_in.as_secs() / 60
-            );
-            plan.finish_device_code(
-                &context.tokens,
-                &context.http,
-                &authorization,
-                &cancel_on_ctrl_c(),
-            )
-            .await?
-        }
-        Flow::AuthCode => {
-            let (request, code) = browser_sign_in(plan.registration.redirect_mode, &plan.endpoints, no_browser, |uri| {
-                Ok(plan.authorize(uri)?)
-            })
-            .await
-            .map_err(|failure| match failure {
-                BrowserFailure::DeepLink => usage(format!(
-                    "{name:?} hands the sign-in back through mailgrant:// links, which the desktop app receives: \
-                     sign in from the app, or add the redirect URI http://localhost to the app registration and \
-                     add the account again with --redirect loopback"
-                )),
-                BrowserFailure::Failed(failure) => failure,
-            })?;
-            plan.redeem(&context.tokens, &context.http, request, code).await?
-        }
+        SignedIn::User(account) => account,
     };
     let who = account
         .identity
@@ -81,69 +134,4 @@ pub(super) async fn sign_in(context: &Context, name: &str, no_browser: bool) -> 
         );
     }
     Ok(EXIT_OK)
-}
-
-/// Why a browser sign-in could not run in the terminal.
-pub(super) enum BrowserFailure {
-    /// The registration answers through mailgrant:// links, which only the desktop app receives.
-    DeepLink,
-    Failed(Failure),
-}
-
-impl From<Failure> for BrowserFailure {
-    fn from(failure: Failure) -> Self {
-        BrowserFailure::Failed(failure)
-    }
-}
-
-/// A sign-in in the system browser, answered on a loopback port or by pasting the final address: the request
-/// (`authorize` makes it for the redirect URI) and the authorization code to redeem.
-pub(super) async fn browser_sign_in(
-    mode: RedirectMode,
-    endpoints: &Endpoints,
-    no_browser: bool,
-    authorize: impl FnOnce(&str) -> Result<mailgrant_core::signin::authcode::AuthRequest, Failure>,
-) -> Result<(mailgrant_core::signin::authcode::AuthRequest, SecretString), BrowserFailure> {
-    match mode {
-        RedirectMode::Loopback => {
-            let listener = LoopbackRedirect::bind()
-                .await
-                .map_err(|e| Failure::from(ConnectError::from(e)))?;
-            let request = authorize(&listener.redirect_uri())?;
-            show_authorize_url(&request.url, no_browser);
-            note!("Waiting for the browser (up to 5 minutes; Ctrl+C cancels)…");
-            let code = listener
-                .wait(request.state(), loopback::DEFAULT_TIMEOUT, cancel_on_ctrl_c())
-                .await
-                .map_err(|e| Failure::from(ConnectError::from(e)))?;
-            Ok((request, code))
-        }
-        RedirectMode::Paste => {
-            let request = authorize(&endpoints.redirect_uri_to_register(RedirectMode::Paste))?;
-            show_authorize_url(&request.url, no_browser);
-            note!(
-                "After you sign in, the browser shows an empty page. Copy its whole address from the address \
-                 bar and paste it here, then press Enter:"
-            );
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| usage(format!("cannot read the address: {e}")))?;
-            let code = request
-                .code_from_callback(line.trim())
-                .map_err(|e| Failure::from(ConnectError::from(e)))?;
-            Ok((request, code))
-        }
-        RedirectMode::DeepLink => Err(BrowserFailure::DeepLink),
-    }
-}
-
-pub(super) fn show_authorize_url(url: &str, no_browser: bool) {
-    note!("Sign in at:\n  {url}");
-    if !no_browser {
-        if let Err(e) = crate::browser::open(url) {
-            note!("(cannot open a browser: {e}; open the address above yourself)");
-        }
-    }
 }

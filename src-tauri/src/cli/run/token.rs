@@ -2,20 +2,19 @@
 
 use super::*;
 
-pub(super) async fn token(context: &Context, name: &str, resource: Option<ResourceArg>) -> Outcome {
+pub(super) async fn token(api: &Api, name: &str, resource: Option<ResourceArg>) -> Outcome {
     let resource = match resource {
         Some(ResourceArg::Outlook) => Resource::Outlook,
         Some(ResourceArg::Graph) => Resource::Graph,
         None => {
-            let account = context
-                .tokens
+            let account = api
                 .store()
                 .account(name)?
-                .ok_or_else(|| Failure::from(TokenError::UnknownAccount(name.to_owned())))?;
+                .ok_or_else(|| ApiError::unknown_account(name))?;
             tokens::primary_resource(&account).ok_or_else(|| usage(format!("{name:?} has no services")))?
         }
     };
-    let issued = context.tokens.access_token(name, resource).await?;
+    let issued = api.tokens.access_token(name, resource).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", issued.token.expose())
         .and_then(|()| stdout.flush())

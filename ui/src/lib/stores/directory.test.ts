@@ -7,6 +7,7 @@ function view(over: Partial<ImportView> = {}): ImportView {
     id: "reg@t",
     registration: "reg",
     registrationName: "Mailgrant Desktop",
+    tenantId: "3f8a2c1e-0000-4000-8000-000000000001",
     tenant: "contoso.example",
     signedInAs: "it@contoso.example",
     appOnly: false,

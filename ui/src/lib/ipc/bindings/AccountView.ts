@@ -2,6 +2,7 @@
 import type { AccountHealth } from "./AccountHealth";
 import type { ConsentRevocation } from "./ConsentRevocation";
 import type { FailureView } from "./FailureView";
+import type { Service } from "./Service";
 
 /**
  * An account as the dashboard shows it.
@@ -10,7 +11,7 @@ export type AccountView = { health: AccountHealth,
 /**
  * `auth-code`, `device-code` or `client-credentials`.
  */
-flow: string, services: Array<"imap" | "pop" | "smtp" | "graph-read" | "graph-send">, sharedMailbox: string | null, 
+flow: string, services: Array<Service>, sharedMailbox: string | null, 
 /**
  * The permissions Microsoft granted, as the token endpoint listed them.
  */

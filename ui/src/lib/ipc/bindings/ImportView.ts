@@ -2,9 +2,13 @@
 import type { FailureView } from "./FailureView";
 
 /**
- * One import of an organisation's app registrations, as the expiry board shows it.
+ * One import of an organisation's app registrations, as the board and the CLI's JSON show it.
  */
 export type ImportView = { id: string, registration: string, registrationName: string, 
+/**
+ * The tenant's GUID (or, app-only, the tenant as configured).
+ */
+tenantId: string, 
 /**
  * The tenant's domain (or ID).
  */

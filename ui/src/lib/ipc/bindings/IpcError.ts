@@ -3,7 +3,7 @@ import type { Diagnosis } from "./Diagnosis";
 import type { ErrorCode } from "./ErrorCode";
 
 /**
- * What every command rejects with: `code` to branch on, `message` to show, and Microsoft's or the mail server's
- * answer explained when that is the reason.
+ * What every use case fails with: `code` to branch on, `message` to show, and Microsoft's or the mail server's
+ * answer explained when that is the reason. `subject` names the account or import it is about, when one is.
  */
-export type IpcError = { code: ErrorCode, message: string, diagnosis: Diagnosis | null, };
+export type IpcError = { code: ErrorCode, message: string, diagnosis: Diagnosis | null, subject?: string, };

@@ -3,6 +3,6 @@ import type { LayerReport } from "./LayerReport";
 import type { Protocol } from "./Protocol";
 
 /**
- * One probe layer, as it completes (`test_account`'s channel).
+ * One probe layer, as it completes.
  */
 export type ProbeProgress = { protocol: Protocol, server: string, layer: LayerReport, };
