@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use mailgrant_core::model::{Resource, Service};
-use mailgrant_core::tokens::{TokenService, TokenSource};
+use mailgrant_core::token_lifecycle::{TokenService, TokenSource};
 use mailgrant_tests::emulator::demo::ADELE;
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::fixtures::{self, TestHome};

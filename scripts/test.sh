@@ -32,11 +32,13 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The installed-package test builds only with its feature (scripts/test-package.sh runs it): lint it too.
 cargo clippy -p mailgrant-tests --features installed-package --all-targets --quiet -- -D warnings
 
-step "mailgrant-core has no tauri dependency"
-if cargo tree -p mailgrant-core -e normal --prefix none | grep -E '^tauri'; then
-  echo "mailgrant-core depends on tauri (above): domain logic must stay free of the shell" >&2
-  exit 1
-fi
+step "mailgrant-core and mailgrant-cli have no tauri dependency"
+for crate in mailgrant-core mailgrant-cli; do
+  if cargo tree -p "$crate" -e normal --prefix none | grep -E '^(tauri|webkit2gtk|gtk) '; then
+    echo "$crate depends on the desktop shell's stack (above): the domain and the command line stay free of it" >&2
+    exit 1
+  fi
+done
 
 step "Rust tests (unit, integration, real keychain, real mail servers, WebDriver on the real app under Xvfb)"
 rm -rf "$MAILGRANT_ARTIFACTS" && mkdir -p "$MAILGRANT_ARTIFACTS"

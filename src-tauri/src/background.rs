@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mailgrant_core::identity::permissions;
 use mailgrant_core::model::Flow;
-use mailgrant_core::tokens::{now_unix, REFRESH_MARGIN_SECS};
+use mailgrant_core::token_lifecycle::{now_unix, REFRESH_MARGIN_SECS};
 use mailgrant_core::{directory, health};
 use tauri::{Emitter, Runtime};
 

@@ -1,6 +1,6 @@
 //! The Mailgrant desktop shell and CLI: thin adapters over `mailgrant-core`.
 //!
-//! `mailgrant` with no subcommand opens the window; with one it runs headless (see [`cli`]).
+//! `mailgrant` with no subcommand opens the window; with one it runs headless (see `mailgrant_cli`).
 
 use std::process::ExitCode;
 
@@ -8,11 +8,10 @@ use mailgrant_core::desktop::START_HIDDEN_FLAG;
 use tauri::{Manager, Runtime};
 
 pub mod background;
-pub mod browser;
-pub mod cli;
 pub mod commands;
 pub mod desktop;
 pub mod dto;
+mod ipc_table;
 pub mod state;
 
 pub use state::AppState;
@@ -22,9 +21,9 @@ pub const MAIN_WINDOW: &str = "main";
 
 /// Entry point of the `mailgrant` binary.
 pub fn run() -> ExitCode {
-    let args = cli::Cli::parse_args();
+    let args = mailgrant_cli::Cli::parse_args();
     match args.command {
-        Some(command) => cli::execute(command, args.global),
+        Some(command) => mailgrant_cli::execute(command, args.global),
         None => {
             // `mailgrant --ca-file PEM` opens the app trusting it too: the app reads the same variable.
             if let Some(ca_file) = &args.global.ca_file {
@@ -46,6 +45,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::accounts::refresh_account,
         commands::accounts::remove_account,
         commands::accounts::list_credentials,
+        commands::accounts::credentials_csv,
         commands::directory::list_imports,
         commands::directory::import_sources,
         commands::sign_in::import_directory,
@@ -54,6 +54,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::app::explain_code,
         commands::wizard::check_field,
         commands::wizard::setup_guide,
+        commands::wizard::check_cloud,
         commands::wizard::discover_tenant,
         commands::wizard::save_account,
         commands::sign_in::sign_in,
@@ -74,13 +75,13 @@ fn run_desktop(open_url: Option<String>, hidden: bool) -> ExitCode {
             "mailgrant: there is no display to open the desktop app on; the command line works without one \
              (mailgrant --help)"
         );
-        return ExitCode::from(cli::EXIT_USAGE);
+        return ExitCode::from(mailgrant_cli::EXIT_USAGE);
     }
     let state = match AppState::from_env() {
         Ok(state) => state,
         Err(err) => {
             eprintln!("mailgrant: {err}");
-            return ExitCode::from(cli::EXIT_USAGE);
+            return ExitCode::from(mailgrant_cli::EXIT_USAGE);
         }
     };
     let webview_dir = state.home.webview_dir();

@@ -15,7 +15,7 @@ use mailgrant_core::model::{
 };
 use mailgrant_core::signin::authcode::{AuthParams, AuthRequest};
 use mailgrant_core::signin::http;
-use mailgrant_core::signin::token::{ClientAuth, TokenEndpoint};
+use mailgrant_core::signin::token_endpoint::{ClientAuth, TokenEndpoint};
 use mailgrant_core::store::Store;
 use mailgrant_core::vault::TokenVault;
 use mailgrant_core::{DataHome, SecretString};
@@ -178,6 +178,7 @@ pub fn http_client() -> reqwest::Client {
     http::client(&http::HttpOptions {
         ca_file: None,
         request_timeout: Some(Duration::from_secs(10)),
+        ..http::HttpOptions::default()
     })
     .expect("http client")
 }
@@ -194,7 +195,7 @@ pub async fn sign_in(
 ) -> Account {
     let endpoints = Endpoints::for_cloud(&registration.cloud);
     let draft = account(name, user, registration, Flow::AuthCode, services);
-    let resource = mailgrant_core::tokens::primary_resource(&draft).expect("a service");
+    let resource = mailgrant_core::token_lifecycle::primary_resource(&draft).expect("a service");
     // Consent to everything the account needs at once; the code redeems for one resource.
     let consent = permissions::consent_scopes(&endpoints, &draft.services);
     let scopes = permissions::token_scopes(&endpoints, &draft.services, Flow::AuthCode, resource);
@@ -206,7 +207,8 @@ pub async fn sign_in(
         scopes: &consent,
         login_hint: Some(user),
         prompt: None,
-    });
+    })
+    .expect("an authorize request");
     let browser = Browser::new(emulator.base_url()).expect("browser");
     let landing = browser
         .sign_in(&request.url, user, Decision::Approve)
@@ -248,7 +250,7 @@ pub fn expire_access_token(home: &TestHome, account: &str, resource: Resource) {
         .access_token(account, resource)
         .expect("keychain")
         .expect("an access token");
-    token.expires_at = mailgrant_core::tokens::now_unix() - 10;
+    token.expires_at = mailgrant_core::token_lifecycle::now_unix() - 10;
     home.vault
         .set_access_token(account, resource, &token)
         .expect("keychain");

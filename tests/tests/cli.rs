@@ -492,7 +492,7 @@ async fn bad_input_gets_one_line_and_the_right_exit_code() {
     assert_one_line_error(
         &plain,
         2,
-        "--authority \"http://login.example.net\" must be an https:// address",
+        "--authority \"http://login.example.net\": Use an https:// address",
     );
 
     // --authority with another cloud is a usage error that says what to do; without --cloud it means custom.
@@ -883,7 +883,7 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
     let csv = text(&run(home.path(), &["secrets", "--csv"], "", &[]).await.stdout);
     assert_eq!(csv.matches("Payroll Sync,").count(), 2, "{csv}");
     assert!(csv.lines().next().unwrap().ends_with(",source,tenant"), "{csv}");
-    assert!(csv.contains(",directory,contoso.example\n"), "{csv}");
+    assert!(csv.contains(",directory,contoso.example\r\n"), "{csv}");
 
     // App-only through the confidential registration: the same tenant, so the same rows, not twice.
     let mut daemon = add_args(
@@ -1048,7 +1048,7 @@ fn untouched(home: &TestHome, name: &str) -> Untouched {
 
 /// Makes an account's refresh token look unused for 15 days, past the keep-alive point (14 days).
 fn make_idle(home: &TestHome, name: &str) -> i64 {
-    let idle = mailgrant_core::tokens::now_unix() - 15 * 86_400;
+    let idle = mailgrant_core::token_lifecycle::now_unix() - 15 * 86_400;
     home.store
         .update_token_metadata(name, |m| {
             m.refresh_last_used_at = Some(idle);
@@ -1080,7 +1080,7 @@ async fn keep_alive_uses_only_idle_refresh_tokens_and_exits_3_when_one_must_sign
         assert_code(&sign_in, 0);
     }
     let work = untouched(&home, "work");
-    let keep_alive = mailgrant_core::tokens::KEEP_ALIVE_AFTER_SECS;
+    let keep_alive = mailgrant_core::token_lifecycle::KEEP_ALIVE_AFTER_SECS;
 
     // Right after the sign-ins nothing is due: no token request, no change, and the next due time.
     let config = std::fs::read(h.join("config.json")).unwrap();
@@ -1126,9 +1126,9 @@ async fn keep_alive_uses_only_idle_refresh_tokens_and_exits_3_when_one_must_sign
     make_idle(&home, "home");
     let old_refresh = home.vault.refresh_token("home").unwrap().unwrap();
     let (refreshes, requests) = (emulator.refreshes(), emulator.token_requests().len());
-    let before = mailgrant_core::tokens::now_unix();
+    let before = mailgrant_core::token_lifecycle::now_unix();
     let kept = run(h, &["keep-alive"], "", &[]).await;
-    let after = mailgrant_core::tokens::now_unix();
+    let after = mailgrant_core::token_lifecycle::now_unix();
     assert_code(&kept, 0);
     let meta = home.store.account("home").unwrap().unwrap().tokens;
     let used = meta.refresh_last_used_at.unwrap();

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use mailgrant_core::tokens::REFRESH_MARGIN_SECS;
+use mailgrant_core::token_lifecycle::REFRESH_MARGIN_SECS;
 use mailgrant_tests::desktop::{app_binary, app_window_id, connect, screenshot, start_driver, NEEDS};
 use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
 use mailgrant_tests::emulator::{Emulator, Seed};

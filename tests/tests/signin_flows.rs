@@ -10,7 +10,7 @@ use mailgrant_core::identity::{permissions, Endpoints};
 use mailgrant_core::model::{Cloud, CustomCloud, Flow, Resource, Service, Tenant};
 use mailgrant_core::signin::authcode::{parse_callback, AuthParams, AuthRequest};
 use mailgrant_core::signin::loopback::LoopbackRedirect;
-use mailgrant_core::signin::token::{refresh, ClientAuth};
+use mailgrant_core::signin::token_endpoint::{refresh, ClientAuth};
 use mailgrant_core::signin::{client_credentials, device, discovery, http, SignInError, TokenEndpoint};
 use mailgrant_core::SecretString;
 use mailgrant_tests::emulator::browser::{Browser, Decision};
@@ -45,6 +45,7 @@ fn client() -> reqwest::Client {
     http::client(&http::HttpOptions {
         ca_file: None,
         request_timeout: Some(Duration::from_secs(3)),
+        ..http::HttpOptions::default()
     })
     .unwrap()
 }
@@ -65,7 +66,8 @@ async fn loopback_sign_in_then_refresh_rotates_and_reaches_the_second_resource()
         scopes: &consent,
         login_hint: None,
         prompt: Some("select_account"),
-    });
+    })
+    .expect("an authorize request");
     let state = request.state().to_owned();
     let waiting = tokio::spawn(loopback.wait(state, Duration::from_secs(20), CancellationToken::new()));
 
@@ -116,7 +118,8 @@ async fn loopback_sign_in_then_refresh_rotates_and_reaches_the_second_resource()
         scopes: &consent,
         login_hint: None,
         prompt: None,
-    });
+    })
+    .expect("an authorize request");
     let reused = again
         .redeem(&endpoint, &client_id, &code, &outlook_scopes, &ClientAuth::None)
         .await
@@ -176,7 +179,8 @@ async fn deep_link_and_pasted_address_callbacks_complete_the_sign_in() {
             scopes: &scopes,
             login_hint: Some(ADELE),
             prompt: None,
-        });
+        })
+        .expect("an authorize request");
         let landing = browser
             .sign_in(&request.url, ADELE, Decision::Approve)
             .await
@@ -205,7 +209,8 @@ async fn declining_consent_comes_back_as_a_diagnosis() {
         scopes: &scopes,
         login_hint: None,
         prompt: Some("select_account"),
-    });
+    })
+    .expect("an authorize request");
     let browser = Browser::new(emulator.base_url()).unwrap();
     let landing = browser
         .sign_in(&request.url, ADELE, Decision::Deny)

@@ -1,4 +1,4 @@
-//! The token lifecycle (`mailgrant_core::tokens`) against the emulator and the real keychain: cached tokens,
+//! The token lifecycle (`mailgrant_core::token_lifecycle`) against the emulator and the real keychain: cached tokens,
 //! refresh with rotation, what a revoked grant does, client credentials, keep-alive, one refresh for 20
 //! processes, processes killed mid-refresh, and a scan for leaked secrets afterwards.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mailgrant_core::model::{Flow, Resource, Service};
-use mailgrant_core::tokens::{now_unix, TokenError, TokenService, TokenSource, KEEP_ALIVE_AFTER_SECS};
+use mailgrant_core::token_lifecycle::{
+    now_unix, TokenError, TokenService, TokenSource, KEEP_ALIVE_AFTER_SECS,
+};
 use mailgrant_tests::emulator::demo::{ADELE, MEGAN};
 use mailgrant_tests::emulator::{Emulator, RevokeReason, Seed};
 use mailgrant_tests::fixtures::{self, TestHome};
@@ -314,12 +316,12 @@ async fn killing_a_process_mid_refresh_never_loses_the_refresh_token() {
             .unwrap_or_else(|| panic!("iteration {iteration}: the refresh token is gone"));
         distinct.insert(stored.expose().to_owned());
         // Still accepted (Microsoft does not revoke a refresh token when it rotates it).
-        mailgrant_core::signin::token::refresh(
+        mailgrant_core::signin::token_endpoint::refresh(
             &endpoint,
             &registration.client_id,
             &stored,
             &scopes,
-            &mailgrant_core::signin::token::ClientAuth::None,
+            &mailgrant_core::signin::token_endpoint::ClientAuth::None,
         )
         .await
         .unwrap_or_else(|e| panic!("iteration {iteration}: the stored refresh token was refused: {e}"));

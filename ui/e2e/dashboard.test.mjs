@@ -49,9 +49,12 @@ function account(health, rest = {}) {
       accessExpires: [],
       refreshLastUsedAt: null,
       refreshInactiveDaysLeft: null,
+      refreshInactivityDays: 90,
       keepAliveDueAt: null,
       credentialExpiresAt: null,
       ...health,
+      // As Rust reports it: the refresh token's last use plus Microsoft's limit.
+      refreshInactiveAt: typeof health.refreshLastUsedAt === "number" ? health.refreshLastUsedAt + 90 * DAY : null,
     },
     flow: "auth-code",
     services: ["imap", "smtp"],
@@ -134,8 +137,13 @@ const erin = account({
   reason: "not signed in yet",
 });
 
-/** @param {string} code @param {string} title @param {string} explanation @param {string} fixer @param {string[]} steps */
-function diagnosis(code, title, explanation, fixer, steps, raw = {}) {
+/**
+ * @param {string} code @param {string} title @param {string} explanation @param {string} fixer @param {string[]} steps
+ * @param {Record<string, unknown>} raw
+ * @param {"sign-in-again" | "correct-pasted-value" | "review-registration" | "ask-admin" | "try-again"} remedy as Rust
+ *   decides it
+ */
+function diagnosis(code, title, explanation, fixer, steps, raw = {}, remedy = "try-again") {
   return {
     code,
     title,
@@ -144,6 +152,7 @@ function diagnosis(code, title, explanation, fixer, steps, raw = {}) {
     steps,
     links: [],
     retryable: false,
+    remedy,
     raw: {
       aadsts: null,
       error: null,
@@ -172,6 +181,8 @@ const explanations = {
     "The password the app registration uses to prove who it is ran out. Every mailbox that signs in through it stops.",
     "app-owner",
     ["Open the app registration in the Entra admin center.", "Add a new client secret and paste it into Mailgrant."],
+    {},
+    "correct-pasted-value",
   ),
   AADSTS65001: diagnosis(
     "AADSTS65001",
@@ -179,6 +190,8 @@ const explanations = {
     "The user or an admin withdrew the consent for this app.",
     "you",
     ["Sign in again and accept the permissions."],
+    {},
+    "sign-in-again",
   ),
 };
 
@@ -201,6 +214,7 @@ const consentRevoked = {
       timestamp: "2026-12-03 11:02:12Z",
       httpStatus: 400,
     },
+    "sign-in-again",
   ),
 };
 
@@ -419,6 +433,7 @@ describe("accounts dashboard", () => {
       "it-admin",
       ["Ask your IT admin to allow authenticated SMTP for the mailbox."],
       { serverReply: "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox." },
+      "ask-admin",
     );
     await control(page, "settle", "test_account", {
       value: [

@@ -104,6 +104,118 @@ function matches(expected: unknown, actual: unknown): boolean {
   return JSON.stringify(expected) === JSON.stringify(actual);
 }
 
+// ------------------------------------------------------------------------------------------------ computed answers
+// Commands whose answer depends on their arguments, answered as Rust does (a simple version of its rules) when the
+// fixture has no answer for them.
+
+const WHOLE_ADDRESS = "Write the whole address, starting with https://.";
+
+/** As mailgrant-core's check_base_url: an https:// address (http:// only on this computer), no trailing slash. */
+function baseUrl(text: string): { ok: string } | { problem: string } {
+  const t = text.trim();
+  const match = /^(https?):\/\/([^/\s?#]+)/i.exec(t);
+  if (!match) return { problem: WHOLE_ADDRESS };
+  const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(match[2]);
+  if (match[1].toLowerCase() === "http" && !local) {
+    return {
+      problem:
+        "Use an https:// address: client secrets and tokens would cross the network unencrypted (only an address on this computer may use http://).",
+    };
+  }
+  return { ok: t.replace(/\/+$/, "") };
+}
+
+/** As check_host_port: "host:port", IPv6 in brackets. */
+function hostPort(text: string): { ok: { host: string; port: number } } | { problem: string } {
+  const match = /^(?:\[([^\]\s]+)\]|([^\s:/[\]]+)):(\d+)$/.exec(text.trim());
+  if (!match) return { problem: "Write it as host:port, e.g. outlook.office365.com:993." };
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return { problem: "The port is a number from 1 to 65535." };
+  return { ok: { host: match[1] ?? match[2], port } };
+}
+
+/** As check_custom_cloud: every problem by field, or the cloud. */
+function checkCloud(fields: Record<string, string>): { cloud: unknown; problems: Record<string, string> } {
+  const problems: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  for (const key of ["authority", "graph", "graphResource", "outlookResource"]) {
+    const optional = key.endsWith("Resource");
+    const text = fields[key] ?? "";
+    if (optional && text.trim() === "") {
+      values[key] = null;
+      continue;
+    }
+    const checked = baseUrl(text);
+    if ("ok" in checked) values[key] = checked.ok;
+    else problems[key] = text.trim() === "" ? "Required." : checked.problem;
+  }
+  for (const key of ["imap", "pop", "smtp"]) {
+    const text = fields[key] ?? "";
+    const checked = hostPort(text);
+    if ("ok" in checked) values[key] = checked.ok;
+    else problems[key] = text.trim() === "" ? "Required: host:port." : checked.problem;
+  }
+  if (Object.keys(problems).length > 0) return { cloud: null, problems };
+  const cloud = {
+    kind: "custom",
+    authority: values.authority,
+    graph: values.graph,
+    graph_resource: values.graphResource,
+    outlook_resource: values.outlookResource ?? "https://outlook.office.com",
+    imap: values.imap,
+    pop: values.pop,
+    smtp: values.smtp,
+  };
+  return { cloud, problems };
+}
+
+/** As health::csv_field: RFC 4180 quoting, formulas defused, a plain number left alone. */
+function csvField(text: string): string {
+  const number = /^-?\d+(\.\d+)?$/.test(text);
+  const defused = !number && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(defused) ? `"${defused.replaceAll('"', '""')}"` : defused;
+}
+
+const EXPIRY_WORDS: Record<string, string> = {
+  expired: "expired",
+  "within-7": "within 7 days",
+  "within-14": "within 14 days",
+  "within-30": "within 30 days",
+  ok: "ok",
+  "no-expiry": "no expiry",
+};
+
+/** As health::credentials_csv: the columns of `mailgrant secrets --csv`, CRLF line ends. */
+function credentialsCsv(rows: Record<string, any>[]): string {
+  const lines = ["registration,client_id,kind,label,hint,key_id,expires,days_left,state,accounts,source,tenant"];
+  for (const r of rows) {
+    const expires = r.expiresAt === null ? "" : new Date(r.expiresAt * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const fields = [
+      r.registrationName,
+      r.clientId,
+      r.kind === "certificate" ? "certificate" : "client secret",
+      r.label ?? "",
+      r.hint ?? "",
+      r.keyId,
+      expires,
+      r.daysLeft === null ? "" : String(r.daysLeft),
+      EXPIRY_WORDS[r.state] ?? r.state,
+      r.accounts.join("; "),
+      r.source,
+      r.tenant ?? "",
+    ];
+    lines.push(fields.map(csvField).join(","));
+  }
+  return lines.join("\r\n") + "\r\n";
+}
+
+const COMPUTED: Record<string, (args: any) => unknown> = {
+  check_cloud: (args) => checkCloud(args.fields),
+  credentials_csv: (args) => credentialsCsv(args.rows),
+};
+
+// ------------------------------------------------------------------------------------------------ the mock
+
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const used = new Map<Rule, number>();
 const held: Held[] = [];
@@ -193,6 +305,7 @@ mockIPC(
       if (error !== undefined) throw error;
       if (rule && "response" in rule) return rule.response;
       if (cmd in fixture.responses) return fixture.responses[cmd];
+      if (cmd in COMPUTED) return COMPUTED[cmd](args);
       throw { code: "unexpected", message: `no mock for command ${cmd}` };
     } finally {
       if (channels.ids.length > 0) end(channels);

@@ -141,7 +141,10 @@ const fixture = (credentials, imports = []) => ({
   },
 });
 
-/** The CSV the board must export, built independently of the app. @param {any[]} rows */
+/**
+ * The CSV Rust writes for these rows (`mailgrant secrets --csv`'s columns), built independently of the mock that
+ * answers `credentials_csv`. @param {any[]} rows
+ */
 function expectedCsv(rows) {
   const field = (/** @type {unknown} */ v) => {
     let t = v === null || v === undefined ? "" : String(v);
@@ -149,20 +152,20 @@ function expectedCsv(rows) {
     return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
   };
   const words = {
-    expired: "Expired",
-    "within-7": "7 days or less",
-    "within-14": "14 days or less",
-    "within-30": "30 days or less",
-    ok: "OK",
-    "no-expiry": "No end date",
+    expired: "expired",
+    "within-7": "within 7 days",
+    "within-14": "within 14 days",
+    "within-30": "within 30 days",
+    ok: "ok",
+    "no-expiry": "no expiry",
   };
   const lines = [
-    "Registration,Client ID,Kind,Label,Hint,Key ID,Expires (UTC),Days left,State,Accounts,Source,Tenant",
+    "registration,client_id,kind,label,hint,key_id,expires,days_left,state,accounts,source,tenant",
     ...rows.map((r) =>
       [
         r.registrationName,
         r.clientId,
-        r.kind,
+        r.kind === "secret" ? "client secret" : r.kind,
         r.label,
         r.hint,
         r.keyId,
@@ -170,9 +173,7 @@ function expectedCsv(rows) {
         r.daysLeft,
         words[/** @type {keyof typeof words} */ (r.state)],
         r.accounts.join("; "),
-        { mailgrant: "Mailgrant", directory: "Microsoft Graph", both: "Mailgrant and Microsoft Graph" }[
-          /** @type {"mailgrant" | "directory" | "both"} */ (r.source)
-        ],
+        r.source,
         r.tenant,
       ]
         .map(field)
@@ -181,6 +182,14 @@ function expectedCsv(rows) {
   ];
   return lines.join("\r\n") + "\r\n";
 }
+
+/** The rows the app asked Rust to write as CSV, call by call. @param {import("playwright-core").Page} page */
+const csvCalls = (page) =>
+  page.evaluate(() =>
+    window.__MAILGRANT_CALLS__
+      .filter((c) => c.cmd === "credentials_csv")
+      .map((c) => /** @type {{ rows: { keyId: string }[] }} */ (c.args).rows.map((r) => r.keyId)),
+  );
 
 /** @param {import("playwright-core").Page} page */
 async function openBoard(page) {
@@ -340,7 +349,8 @@ describe("client-secret expiry board", () => {
     assert.match(copied, /,"Prod, main",Qx7,/);
     assert.match(copied, /,"Cert ""A""",/);
     assert.match(copied, /,'\+cmd\|' \/C calc'!A0,/);
-    assert.match(copied, /,-3,Expired,adele,Mailgrant,\r\n/, "a negative number stays a number");
+    assert.match(copied, /,-3,expired,adele,mailgrant,\r\n/, "a negative number stays a number");
+    assert.deepEqual(await csvCalls(page), [board.map((r) => r.keyId)], "Rust writes the rows shown");
 
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -349,12 +359,14 @@ describe("client-secret expiry board", () => {
     assert.equal(download.suggestedFilename(), "mailgrant-client-secrets.csv");
     assert.match(download.url(), /^blob:/);
     assert.equal(await readFile(await download.path(), "utf8"), expectedCsv(board));
+    assert.equal((await csvCalls(page)).length, 2, "the download asks Rust for the CSV when it is used");
 
     // Filtered: only what is shown.
     await page.getByLabel("Show", { exact: true }).selectOption("attention");
     await page.getByRole("button", { name: "Copy CSV" }).click();
     await page.getByText("Copied 4 rows as CSV.").waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), expectedCsv(board.slice(0, 4)));
+    assert.deepEqual((await csvCalls(page))[2], board.slice(0, 4).map((r) => r.keyId));
     assert.deepEqual(consoleErrors, []);
     await context.close();
   });
@@ -499,6 +511,7 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
       steps: ["Your IT admin opens the link and clicks Grant admin consent.", "After that, sign in again."],
       links: [{ label: "Enterprise applications", url: "https://entra.microsoft.com/#view/Enterprise" }],
       retryable: false,
+      remedy: "sign-in-again",
       raw: { aadsts: 90094, error: "access_denied", errorDescription: "AADSTS90094: The grant requires admin permission." },
     },
   };

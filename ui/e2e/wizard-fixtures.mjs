@@ -100,6 +100,8 @@ export const health = {
   accessExpires: [],
   refreshLastUsedAt: null,
   refreshInactiveDaysLeft: null,
+  refreshInactiveAt: null,
+  refreshInactivityDays: 90,
   keepAliveDueAt: null,
   credentialExpiresAt: null,
 };
@@ -114,8 +116,10 @@ export const signedInHealth = { ...health, state: "working", reason: "Signed in.
  * @param {string[]} steps
  * @param {{ label: string, url: string }[]} links
  * @param {Partial<Record<string, unknown>>} raw
+ * @param {"sign-in-again" | "correct-pasted-value" | "review-registration" | "ask-admin" | "try-again"} remedy what
+ *   fixes it, as Rust decides
  */
-function diagnosis(code, fixer, title, explanation, steps, links, raw) {
+function diagnosis(code, fixer, title, explanation, steps, links, raw, remedy) {
   return {
     code,
     title,
@@ -124,6 +128,7 @@ function diagnosis(code, fixer, title, explanation, steps, links, raw) {
     steps,
     links,
     retryable: false,
+    remedy,
     raw: {
       aadsts: null,
       error: null,
@@ -169,6 +174,7 @@ export const wrongSecret = diagnosis(
     httpStatus: 401,
     ...TRACE,
   },
+  "correct-pasted-value",
 );
 
 export const unknownTenant = diagnosis(
@@ -190,6 +196,7 @@ export const unknownTenant = diagnosis(
     httpStatus: 400,
     ...TRACE,
   },
+  "correct-pasted-value",
 );
 
 export const redirectMismatch = diagnosis(
@@ -212,6 +219,7 @@ export const redirectMismatch = diagnosis(
     httpStatus: 400,
     ...TRACE,
   },
+  "review-registration",
 );
 
 export const consentRequired = diagnosis(
@@ -237,6 +245,7 @@ export const consentRequired = diagnosis(
     httpStatus: 400,
     ...TRACE,
   },
+  "sign-in-again",
 );
 
 const EXO_POWERSHELL = {
@@ -260,6 +269,7 @@ export const smtpAuthDisabled = diagnosis(
     serverReply:
       "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [AM0PR02CA0001.eurprd02.prod.outlook.com]",
   },
+  "ask-admin",
 );
 
 export const imapNotConnected = diagnosis(
@@ -274,6 +284,7 @@ export const imapNotConnected = diagnosis(
   ],
   [EXO_POWERSHELL, ACTIVE_USERS],
   { serverReply: "A1 NO User is authenticated but not connected." },
+  "ask-admin",
 );
 
 // ---------------------------------------------------------------------------------------------- the probes

@@ -402,6 +402,11 @@ describe("connect wizard: answers are kept", () => {
     await field(page, "POP server").fill("[::1]:995");
     await field(page, "POP server").blur();
     await page.locator("#wz-custom-imap-msg").getByText("Problem:").waitFor();
+    // Rust's words, from check_cloud with every field as typed.
+    assert.match((await page.locator("#wz-custom-imap-msg").textContent()) ?? "", /Write it as host:port/);
+    const checked = /** @type {any[]} */ (await calls(page, "check_cloud"));
+    assert.equal(checked.at(-1).fields.imap, "imap.example.net");
+    assert.equal(checked.at(-1).fields.pop, "[::1]:995");
     assert.equal(await field(page, "IMAP server").getAttribute("aria-invalid"), "true");
     assert.ok(await page.getByTestId("wizard-next").isDisabled());
     assert.match((await page.locator("#wz-next-why").textContent()) ?? "", /custom cloud/);

@@ -13,7 +13,7 @@ use crate::model::{Account, AppRegistration, Resource, SignedInIdentity};
 use crate::sensitive::SecretString;
 use crate::signin::TokenResponse;
 use crate::store::{RemovedAccount, Store, StoreError};
-use crate::tokens::now_unix;
+use crate::token_lifecycle::now_unix;
 use crate::vault::{AccessToken, TokenVault, VaultError};
 
 #[derive(Debug, thiserror::Error)]

@@ -13,11 +13,11 @@ use crate::accounts::{self, AccountError};
 use crate::identity::endpoints::Endpoints;
 use crate::identity::permissions;
 use crate::model::{Account, AppRegistration, Flow, Resource};
-use crate::signin::authcode::{AuthParams, AuthRequest};
-use crate::signin::device::{self, DeviceAuthorization};
-use crate::signin::token::TokenEndpoint;
+use crate::signin::authcode::AuthRequest;
+use crate::signin::device::DeviceAuthorization;
+use crate::signin::grant::Grant;
 use crate::signin::SignInError;
-use crate::tokens::{self, IssuedToken, TokenError, TokenService};
+use crate::token_lifecycle::{self, IssuedToken, TokenError, TokenService};
 
 /// Why signing in did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +71,7 @@ impl SignInPlan {
     /// The plan for the account `name` of the service's config.
     pub fn load(service: &TokenService, name: &str) -> Result<Self, ConnectError> {
         let (account, registration) = service.account(name)?;
-        let resource = tokens::primary_resource(&account)
+        let resource = token_lifecycle::primary_resource(&account)
             .ok_or_else(|| ConnectError::NoServices(account.name.clone()))?;
         Ok(Self {
             endpoints: Endpoints::for_cloud(&registration.cloud),
@@ -103,6 +103,14 @@ impl SignInPlan {
         )
     }
 
+    fn grant<'a>(&'a self, scopes: &'a [String]) -> Grant<'a> {
+        Grant {
+            registration: &self.registration,
+            endpoints: &self.endpoints,
+            scopes,
+        }
+    }
+
     /// The authorize request to open in the system browser. Consent covers every service of the account at once
     /// (Outlook and Graph), so one sign-in serves both resources.
     pub fn authorize(&self, redirect_uri: &str) -> Result<AuthRequest, ConnectError> {
@@ -111,30 +119,12 @@ impl SignInPlan {
             "it signs in with a device code (mailgrant sign-in shows the code)",
         )?;
         let consent = permissions::consent_scopes(&self.endpoints, &self.account.services);
-        Ok(AuthRequest::new(&AuthParams {
-            authorize_url: &self.endpoints.authorize_url(&self.registration.tenant),
-            client_id: &self.registration.client_id,
-            redirect_uri,
-            scopes: &consent,
-            login_hint: Some(&self.account.address),
-            prompt: None,
-        }))
+        Ok(self
+            .grant(&[])
+            .authorize(redirect_uri, &consent, Some(&self.account.address), None)?)
     }
 
-    /// Redeems the browser's answer (`callback`: the loopback or deep-link address, or the pasted final address)
-    /// and keeps the tokens.
-    pub async fn finish_auth_code(
-        &self,
-        service: &TokenService,
-        http: &reqwest::Client,
-        request: AuthRequest,
-        callback: &str,
-    ) -> Result<Account, ConnectError> {
-        let code = request.code_from_callback(callback)?;
-        self.redeem(service, http, request, code).await
-    }
-
-    /// Redeems a code already taken from the answer (the loopback listener hands over the code alone).
+    /// Redeems the code taken from the browser's answer and keeps the tokens.
     pub async fn redeem(
         &self,
         service: &TokenService,
@@ -142,23 +132,11 @@ impl SignInPlan {
         request: AuthRequest,
         code: crate::SecretString,
     ) -> Result<Account, ConnectError> {
-        let endpoint = self.token_endpoint(http);
-        let auth = service.client_auth(&self.registration, endpoint.url()).await?;
-        let nonce = request.nonce().to_owned();
-        let answer = request
-            .redeem(
-                &endpoint,
-                &self.registration.client_id,
-                &code,
-                &self.token_scopes(),
-                &auth,
-            )
+        let scopes = self.token_scopes();
+        let (answer, identity) = self
+            .grant(&scopes)
+            .redeem::<ConnectError>(service, http, request, code)
             .await?;
-        let identity = answer
-            .id_token
-            .as_ref()
-            .map(|t| accounts::identity_from_id_token(t, Some(&nonce)))
-            .transpose()?;
         self.keep(service, &answer, identity).await
     }
 
@@ -171,8 +149,8 @@ impl SignInPlan {
             Flow::DeviceCode,
             "it signs in through the browser (mailgrant sign-in opens it)",
         )?;
-        let url = self.endpoints.device_code_url(&self.registration.tenant);
-        Ok(device::start(http, &url, &self.registration.client_id, &self.token_scopes()).await?)
+        let scopes = self.token_scopes();
+        Ok(self.grant(&scopes).start_device_code(http).await?)
     }
 
     /// Waits for the user to approve the device code, then keeps the tokens.
@@ -183,15 +161,11 @@ impl SignInPlan {
         authorization: &DeviceAuthorization,
         cancel: &CancellationToken,
     ) -> Result<Account, ConnectError> {
-        let endpoint = self.token_endpoint(http);
-        let answer = authorization
-            .poll(&endpoint, &self.registration.client_id, cancel)
+        let scopes = self.token_scopes();
+        let (answer, identity) = self
+            .grant(&scopes)
+            .finish_device_code::<ConnectError>(http, authorization, cancel)
             .await?;
-        let identity = answer
-            .id_token
-            .as_ref()
-            .map(|t| accounts::identity_from_id_token(t, None))
-            .transpose()?;
         self.keep(service, &answer, identity).await
     }
 
@@ -199,10 +173,6 @@ impl SignInPlan {
     pub async fn client_credentials(&self, service: &TokenService) -> Result<IssuedToken, ConnectError> {
         self.require(Flow::ClientCredentials, "it signs in as a user")?;
         Ok(service.refresh_now(&self.account.name, self.resource).await?)
-    }
-
-    fn token_endpoint(&self, http: &reqwest::Client) -> TokenEndpoint {
-        TokenEndpoint::new(http.clone(), self.endpoints.token_url(&self.registration.tenant))
     }
 
     async fn keep(

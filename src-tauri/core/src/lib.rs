@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod browser;
 pub mod connect;
 pub mod desktop;
 pub mod diagnosis;
@@ -16,7 +17,7 @@ pub mod probe;
 pub mod sensitive;
 pub mod signin;
 pub mod store;
-pub mod tokens;
+pub mod token_lifecycle;
 pub mod vault;
 pub mod wizard;
 

@@ -185,13 +185,32 @@ impl FromStr for HostPort {
             hint: "e.g. outlook.office365.com:993",
         };
         let (host, port) = s.trim().rsplit_once(':').ok_or_else(bad)?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        // An IPv6 host goes in brackets ("[::1]:993"); anything else has no colon, slash or space in it.
+        let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_ok() => v6,
+            Some(_) => return Err(bad()),
+            None if host.contains([':', '/', '[', ']']) => return Err(bad()),
+            None => host,
+        };
         if host.is_empty() || host.contains(char::is_whitespace) {
             return Err(bad());
         }
+        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let port = match port.parse::<u16>() {
+            Ok(port) if port > 0 => port,
+            _ => {
+                return Err(ParseError::Invalid {
+                    what: "a port",
+                    value: port.to_owned(),
+                    hint: "a number from 1 to 65535",
+                })
+            }
+        };
         Ok(Self {
             host: host.to_owned(),
-            port: port.parse().map_err(|_| bad())?,
+            port,
         })
     }
 }
@@ -331,7 +350,7 @@ pub enum Resource {
 }
 
 /// Who signed in, from the id_token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInIdentity {
     pub name: Option<String>,
     pub username: Option<String>,
@@ -477,5 +496,20 @@ mod tests {
         );
         assert!("outlook.office365.com".parse::<HostPort>().is_err());
         assert!("host:99999".parse::<HostPort>().is_err());
+        for bad in [
+            "",
+            ":993",
+            "host:",
+            "host:abc",
+            "host:70000",
+            "host:0",
+            "::1:993",
+            "a b:25",
+            "https://x:443",
+            "[nope]:25",
+        ] {
+            assert!(bad.parse::<HostPort>().is_err(), "{bad}");
+        }
+        assert_eq!("  127.0.0.1:1143 ".parse::<HostPort>().unwrap().port, 1143);
     }
 }

@@ -11,7 +11,7 @@ use crate::connect::NewAccount;
 use crate::identity::endpoints::Endpoints;
 use crate::identity::permissions::{self, PermissionKind};
 use crate::identity::setup::{self, AppOnlyMailbox, FieldCheck};
-use crate::model::{ClientId, Cloud, Flow, RedirectMode, Service, Tenant};
+use crate::model::{ClientId, Cloud, Flow, HostPort, RedirectMode, Service, Tenant};
 
 /// Whose accounts may sign in: Entra's "Supported account types".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +371,142 @@ pub fn new_account(
     })
 }
 
+/// The Outlook resource a custom cloud's mail tokens are for when none is given.
+pub const DEFAULT_OUTLOOK_RESOURCE: &str = "https://outlook.office.com";
+
+/// A custom cloud's addresses as typed (in the wizard, or as the CLI's flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct CustomCloudFields {
+    pub authority: String,
+    pub graph: String,
+    /// Optional: Graph's resource URI when it differs from its address.
+    pub graph_resource: String,
+    /// Optional: [`DEFAULT_OUTLOOK_RESOURCE`] when empty.
+    pub outlook_resource: String,
+    pub imap: String,
+    pub pop: String,
+    pub smtp: String,
+}
+
+/// What is wrong with a custom cloud's fields (by field name), and the cloud when nothing is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct CloudCheck {
+    pub cloud: Option<Cloud>,
+    pub problems: std::collections::BTreeMap<String, String>,
+}
+
+/// An https:// base address without a trailing slash. Secrets never go over plain http:// to another computer
+/// (only an address on this computer, a local test bed, may use it).
+pub fn check_base_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let whole = "Write the whole address, starting with https://.";
+    let url = url::Url::parse(text).map_err(|_| whole.to_owned())?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(whole.to_owned());
+    }
+    if crate::diagnosis::transport::check_secure(text).is_err() {
+        return Err(
+            "Use an https:// address: client secrets and tokens would cross the network unencrypted \
+                    (only an address on this computer may use http://)."
+                .to_owned(),
+        );
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+/// A mail server's `host:port` (IPv6 in brackets).
+pub fn check_host_port(text: &str) -> Result<HostPort, String> {
+    text.trim().parse::<HostPort>().map_err(|e| match e {
+        crate::model::ParseError::Invalid { what: "a port", .. } => {
+            "The port is a number from 1 to 65535.".to_owned()
+        }
+        _ => "Write it as host:port, e.g. outlook.office365.com:993.".to_owned(),
+    })
+}
+
+/// Checks a custom cloud's fields: every problem by field, or the cloud.
+pub fn check_custom_cloud(fields: &CustomCloudFields) -> CloudCheck {
+    let mut problems = std::collections::BTreeMap::new();
+    let mut required_url = |name: &str, text: &str| match check_base_url(text) {
+        Ok(url) => Some(url),
+        Err(message) => {
+            let message = if text.trim().is_empty() {
+                "Required.".to_owned()
+            } else {
+                message
+            };
+            problems.insert(name.to_owned(), message);
+            None
+        }
+    };
+    let authority = required_url("authority", &fields.authority);
+    let graph = required_url("graph", &fields.graph);
+    let mut optional_url = |name: &str, text: &str| -> Option<Option<String>> {
+        if text.trim().is_empty() {
+            return Some(None);
+        }
+        match check_base_url(text) {
+            Ok(url) => Some(Some(url)),
+            Err(message) => {
+                problems.insert(name.to_owned(), message);
+                None
+            }
+        }
+    };
+    let graph_resource = optional_url("graphResource", &fields.graph_resource);
+    let outlook_resource = optional_url("outlookResource", &fields.outlook_resource);
+    let mut server = |name: &str, text: &str| match check_host_port(text) {
+        Ok(server) => Some(server),
+        Err(message) => {
+            let message = if text.trim().is_empty() {
+                "Required: host:port.".to_owned()
+            } else {
+                message
+            };
+            problems.insert(name.to_owned(), message);
+            None
+        }
+    };
+    let (imap, pop, smtp) = (
+        server("imap", &fields.imap),
+        server("pop", &fields.pop),
+        server("smtp", &fields.smtp),
+    );
+    let cloud = match (
+        authority,
+        graph,
+        graph_resource,
+        outlook_resource,
+        imap,
+        pop,
+        smtp,
+    ) {
+        (
+            Some(authority),
+            Some(graph),
+            Some(graph_resource),
+            Some(outlook_resource),
+            Some(imap),
+            Some(pop),
+            Some(smtp),
+        ) => Some(Cloud::Custom(crate::model::CustomCloud {
+            authority,
+            graph,
+            graph_resource,
+            outlook_resource: outlook_resource.unwrap_or_else(|| DEFAULT_OUTLOOK_RESOURCE.to_owned()),
+            imap,
+            pop,
+            smtp,
+        })),
+        _ => None,
+    };
+    CloudCheck { cloud, problems }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,5 +620,51 @@ mod tests {
         let mut bad = draft();
         bad.client_id = "Abc8Q~secret-looking".into();
         assert!(new_account(&bad, None).unwrap_err().contains("client secret"));
+    }
+
+    #[test]
+    fn a_custom_cloud_is_built_from_its_fields_or_each_problem_is_named() {
+        let fields = CustomCloudFields {
+            authority: "https://login.example.net/".into(),
+            graph: "https://graph.example.net".into(),
+            imap: "imap.example.net:993".into(),
+            pop: "pop.example.net:995".into(),
+            smtp: "[::1]:587".into(),
+            ..CustomCloudFields::default()
+        };
+        let checked = check_custom_cloud(&fields);
+        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+        let Some(Cloud::Custom(cloud)) = checked.cloud else {
+            panic!("a custom cloud")
+        };
+        assert_eq!(cloud.authority, "https://login.example.net");
+        assert_eq!(cloud.outlook_resource, DEFAULT_OUTLOOK_RESOURCE);
+        assert_eq!(cloud.graph_resource, None);
+        assert_eq!(cloud.smtp.host, "::1");
+
+        let broken = CustomCloudFields {
+            authority: String::new(),
+            graph: "http://graph.example.net".into(),
+            smtp: "smtp.example.net".into(),
+            pop: "pop.example.net:0".into(),
+            outlook_resource: "not a url".into(),
+            ..fields
+        };
+        let checked = check_custom_cloud(&broken);
+        assert_eq!(checked.cloud, None);
+        assert_eq!(
+            checked.problems.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["authority", "graph", "outlookResource", "pop", "smtp"]
+        );
+        assert_eq!(checked.problems["authority"], "Required.");
+        assert!(
+            checked.problems["graph"].contains("https://"),
+            "plain http to another computer"
+        );
+        assert!(checked.problems["pop"].contains("1 to 65535"));
+        assert!(
+            check_base_url("http://127.0.0.1:8080/").is_ok(),
+            "a local test bed may use http"
+        );
     }
 }

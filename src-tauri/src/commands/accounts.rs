@@ -43,6 +43,12 @@ pub async fn list_credentials(state: State<'_, AppState>) -> Result<Vec<Credenti
     accounts::board(&state)
 }
 
+/// The board's rows (as the UI shows them, filtered) as CSV, with the columns of `mailgrant secrets --csv`.
+#[tauri::command]
+pub fn credentials_csv(rows: Vec<CredentialExpiry>) -> String {
+    mailgrant_core::health::credentials_csv(&rows)
+}
+
 /// Probes the account's mailbox, one protocol after another (`protocols` empty: all the account uses), sending
 /// each layer to `on_layer` as it completes. Returns every report.
 #[tauri::command]
@@ -69,39 +75,7 @@ pub async fn test_account(
 
 #[cfg(test)]
 mod tests {
-    use mailgrant_core::DataHome;
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-    use tauri::webview::InvokeRequest;
-
-    use crate::{configure, AppState};
-
-    fn invoke(
-        home: &std::path::Path,
-        cmd: &str,
-        body: serde_json::Value,
-    ) -> Result<serde_json::Value, serde_json::Value> {
-        let home = DataHome::resolve(Some(home.to_path_buf()), None).unwrap();
-        let app = configure(mock_builder(), AppState::new(home).unwrap())
-            .build(mock_context(noop_assets()))
-            .unwrap();
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
-        get_ipc_response(
-            &webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(body),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|r| r.deserialize::<serde_json::Value>().unwrap())
-    }
+    use crate::commands::testing::invoke;
 
     #[test]
     fn accounts_come_with_their_health() {

@@ -23,13 +23,6 @@ pub fn explain_code(code: String) -> Option<mailgrant_core::diagnosis::Diagnosis
 
 #[cfg(test)]
 mod tests {
-    use mailgrant_core::DataHome;
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-    use tauri::webview::InvokeRequest;
-
-    use crate::{configure, AppState};
-
     #[test]
     fn the_window_may_open_only_https_and_mailto_links() {
         let capability: serde_json::Value =
@@ -60,28 +53,12 @@ mod tests {
 
     #[test]
     fn app_info_reports_version_and_redirected_home_over_ipc() {
-        let home = DataHome::resolve(Some("/tmp/mailgrant-ipc-test".into()), None).unwrap();
-        let app = configure(mock_builder(), AppState::new(home).unwrap())
-            .build(mock_context(noop_assets()))
-            .unwrap();
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
-
-        let response = get_ipc_response(
-            &webview,
-            InvokeRequest {
-                cmd: "app_info".into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::default(),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
+        let info = crate::commands::testing::invoke(
+            std::path::Path::new("/tmp/mailgrant-ipc-test"),
+            "app_info",
+            serde_json::json!({}),
         )
         .expect("app_info answers");
-        let info: serde_json::Value = response.deserialize().unwrap();
         assert_eq!(info["name"], "Mailgrant");
         assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(info["dataDir"], "/tmp/mailgrant-ipc-test");

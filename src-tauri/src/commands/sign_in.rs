@@ -19,7 +19,7 @@ struct AppHost<'a> {
 
 impl SignInHost for AppHost<'_> {
     fn open_browser(&mut self, url: &str) -> bool {
-        crate::browser::open(url).is_ok()
+        mailgrant_core::browser::open(url).is_ok()
     }
 
     fn announce(&mut self, event: SignInEvent) {

@@ -4,7 +4,7 @@
 use mailgrant_core::api::{self, ApiError};
 use mailgrant_core::health::AccountHealth;
 use mailgrant_core::identity::setup::FieldCheck;
-use mailgrant_core::wizard::{self, SetupGuide, WizardDraft};
+use mailgrant_core::wizard::{self, CloudCheck, CustomCloudFields, SetupGuide, WizardDraft};
 use tauri::State;
 
 use crate::AppState;
@@ -19,6 +19,12 @@ pub fn check_field(field: String, value: String) -> Result<FieldCheck, ApiError>
 #[tauri::command]
 pub fn setup_guide(draft: WizardDraft) -> SetupGuide {
     wizard::guide(&draft)
+}
+
+/// Checks a custom cloud's addresses: each problem by field, or the cloud.
+#[tauri::command]
+pub fn check_cloud(fields: CustomCloudFields) -> CloudCheck {
+    wizard::check_custom_cloud(&fields)
 }
 
 /// Looks the tenant up at the identity platform (its OpenID configuration): does it exist, which cloud.
@@ -48,4 +54,30 @@ pub async fn save_account(
         replace,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::invoke;
+
+    #[test]
+    fn the_custom_cloud_is_checked_by_core_over_ipc() {
+        let dir = tempfile::tempdir().unwrap();
+        let fields = serde_json::json!({
+            "authority": "http://login.example.net", "graph": "https://graph.example.net",
+            "graphResource": "", "outlookResource": "",
+            "imap": "imap.example.net:993", "pop": "pop.example.net", "smtp": "smtp.example.net:587"
+        });
+        let checked = invoke(dir.path(), "check_cloud", serde_json::json!({ "fields": fields })).unwrap();
+        assert_eq!(checked["cloud"], serde_json::Value::Null);
+        let problems = checked["problems"].as_object().unwrap();
+        assert_eq!(problems.keys().collect::<Vec<_>>(), ["authority", "pop"]);
+        let err = invoke(
+            dir.path(),
+            "check_field",
+            serde_json::json!({ "field": "nope", "value": "" }),
+        )
+        .unwrap_err();
+        assert_eq!(err["code"], "bad-field");
+    }
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use mailgrant_core::model::Resource;
-use mailgrant_core::tokens::TokenService;
+use mailgrant_core::token_lifecycle::TokenService;
 use mailgrant_core::vault::TokenVault;
 use mailgrant_core::DataHome;
 

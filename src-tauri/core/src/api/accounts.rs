@@ -17,7 +17,7 @@ use crate::identity::setup::{self, FieldCheck};
 use crate::model::{Account, RefreshFailure, Service};
 use crate::probe::{self, LayerReport, ProbeOptions, ProbeReport, ProbeTarget, Protocol};
 use crate::store::RemovedAccount;
-use crate::tokens::now_unix;
+use crate::token_lifecycle::now_unix;
 use crate::wizard::{self, WizardDraft};
 use crate::SecretString;
 

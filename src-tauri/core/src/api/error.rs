@@ -10,7 +10,7 @@ use crate::diagnosis::Diagnosis;
 use crate::directory::DirectoryError;
 use crate::signin::SignInError;
 use crate::store::StoreError;
-use crate::tokens::TokenError;
+use crate::token_lifecycle::TokenError;
 use crate::vault::VaultError;
 
 /// What an error is about: the UI branches on it (never on the message), the CLI maps it to an exit code.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::signin::http::{self, HttpOptions};
-use crate::tokens::TokenService;
+use crate::token_lifecycle::TokenService;
 use crate::vault::TokenVault;
 use crate::DataHome;
 
@@ -57,7 +57,7 @@ impl Api {
         });
         let http = http::client(&HttpOptions {
             ca_file: ca_file.clone(),
-            request_timeout: None,
+            ..HttpOptions::default()
         })
         .map_err(|e| ApiError::new(ErrorCode::BadAnswer, error_chain(&e)))?;
         let tokens = Arc::new(TokenService::new(&home, vault, http.clone()));

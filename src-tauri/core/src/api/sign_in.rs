@@ -17,7 +17,7 @@ use crate::model::{Account, Flow, RedirectMode};
 use crate::signin::authcode::AuthRequest;
 use crate::signin::device::DeviceCodePrompt;
 use crate::signin::loopback::{self, LoopbackRedirect};
-use crate::tokens::IssuedToken;
+use crate::token_lifecycle::IssuedToken;
 use crate::SecretString;
 
 /// What a sign-in in progress tells the user.
@@ -151,17 +151,19 @@ pub async fn import(
         }
         ImportMethod::Browser => {
             let mode = plan.registration.redirect_mode;
-            let (request, code) = browser_code(host, mode, &plan.endpoints, |uri| Ok(plan.authorize(uri)))
-                .await
-                .map_err(|e| {
-                    needs_app(e, || {
-                        format!(
-                            "{:?} hands the sign-in back through mailgrant:// links, which only the desktop app \
+            let (request, code) = browser_code(host, mode, &plan.endpoints, |uri| {
+                plan.authorize(uri).map_err(ApiError::from)
+            })
+            .await
+            .map_err(|e| {
+                needs_app(e, || {
+                    format!(
+                        "{:?} hands the sign-in back through mailgrant:// links, which only the desktop app \
                              receives: import from the app's expiry board, or sign in with a device code",
-                            plan.registration.name
-                        )
-                    })
-                })?;
+                        plan.registration.name
+                    )
+                })
+            })?;
             plan.redeem(tokens, http, request, code).await
         }
     };

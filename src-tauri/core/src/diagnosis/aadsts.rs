@@ -1480,8 +1480,7 @@ pub(crate) fn diagnose(raw: RawDetail) -> Diagnosis {
     if matches!(raw.http_status, Some(429) | Some(500..=599)) {
         d.retryable = true;
     }
-    d.raw = raw;
-    d
+    d.with_raw(raw)
 }
 
 /// The first line of an `error_description`, without its `AADSTSnnnn: ` prefix and the trace lines.

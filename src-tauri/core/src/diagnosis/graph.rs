@@ -377,8 +377,7 @@ impl Diagnosis {
         if status >= 500 {
             d.retryable = true;
         }
-        d.raw = raw;
-        d
+        d.with_raw(raw)
     }
 }
 

@@ -45,6 +45,64 @@ pub struct Diagnosis {
     pub retryable: bool,
     /// What the server actually said.
     pub raw: RawDetail,
+    /// What fixes it, as the wizard offers it next to the diagnosis.
+    #[serde(default)]
+    pub remedy: Remedy,
+}
+
+/// What fixes a failure: signing in again (with consent), correcting a value pasted from Entra, changing the app
+/// registration, the organisation's admin, or trying again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum Remedy {
+    /// Consent is missing, was refused or revoked: sign in again (an admin may have to approve first).
+    SignInAgain,
+    /// A value copied from Entra is wrong: the client ID, the tenant, or the secret's Value.
+    CorrectPastedValue,
+    /// The app registration needs a change in Entra.
+    ReviewRegistration,
+    /// The organisation's Microsoft 365 administrator must act.
+    AskAdmin,
+    /// Nothing to change here: try again (later).
+    #[default]
+    TryAgain,
+}
+
+impl Remedy {
+    /// Consent: no consent yet, refused, an admin's needed, or not assigned to the user.
+    const CONSENT: [&'static str; 5] = [
+        "AADSTS65001",
+        "AADSTS65004",
+        "AADSTS50105",
+        "AADSTS90094",
+        "AADSTS70000",
+    ];
+    /// Values pasted into the wizard: the Secret ID instead of its Value, an expired secret, no secret for a Web
+    /// app, no app with this client ID, no such tenant, a single-tenant app signed in through "common".
+    const PASTED: [&'static str; 6] = [
+        "AADSTS7000215",
+        "AADSTS7000222",
+        "AADSTS7000218",
+        "AADSTS700016",
+        "AADSTS90002",
+        "AADSTS50194",
+    ];
+
+    /// The remedy for a diagnosis with `code`, fixed by `fixer`, whose OAuth error was `error`.
+    pub fn of(code: &str, fixer: Fixer, error: Option<&str>) -> Remedy {
+        if Self::CONSENT.contains(&code) || error == Some("consent_required") {
+            Remedy::SignInAgain
+        } else if Self::PASTED.contains(&code) {
+            Remedy::CorrectPastedValue
+        } else {
+            match fixer {
+                Fixer::AppOwner => Remedy::ReviewRegistration,
+                Fixer::ItAdmin => Remedy::AskAdmin,
+                Fixer::You | Fixer::Microsoft => Remedy::TryAgain,
+            }
+        }
+    }
 }
 
 /// Who fixes a problem.
@@ -136,8 +194,10 @@ impl Diagnosis {
         explanation: impl Into<String>,
         fixer: Fixer,
     ) -> Self {
+        let code = code.into();
         Self {
-            code: code.into(),
+            remedy: Remedy::of(&code, fixer, None),
+            code,
             title: title.into(),
             explanation: explanation.into(),
             fixer,
@@ -166,7 +226,9 @@ impl Diagnosis {
         self
     }
 
+    /// The server's answer; consent it says is required makes the remedy signing in again.
     pub fn with_raw(mut self, raw: RawDetail) -> Self {
+        self.remedy = Remedy::of(&self.code, self.fixer, raw.error.as_deref());
         self.raw = raw;
         self
     }
@@ -286,8 +348,10 @@ impl Text {
     /// The diagnosis with `code`, its placeholders replaced by `vars` (`("mailbox", "anna@contoso.com")` fills
     /// `{mailbox}`).
     pub(crate) fn render(&self, code: impl Into<String>, vars: &[(&str, &str)]) -> Diagnosis {
+        let code = code.into();
         Diagnosis {
-            code: code.into(),
+            remedy: Remedy::of(&code, self.fixer, None),
+            code,
             title: fill(self.title, vars),
             explanation: fill(self.explanation, vars),
             fixer: self.fixer,

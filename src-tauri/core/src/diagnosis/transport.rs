@@ -222,6 +222,27 @@ pub fn check_secure(url: &str) -> Result<(), Box<Diagnosis>> {
 }
 
 impl Diagnosis {
+    /// An answer from `host` longer than Mailgrant reads (`limit` bytes): not the service it should be.
+    pub fn response_too_large(host: &str, limit: usize) -> Diagnosis {
+        Diagnosis::new(
+            "RESPONSE_TOO_LARGE",
+            "The server's answer was far too long",
+            format!(
+                "{host} sent more than {} MiB where Microsoft's services answer with a few kilobytes. Mailgrant \
+                 stopped reading: the address may point at something other than Microsoft's service, or a proxy \
+                 in between sends something else.",
+                limit / (1024 * 1024)
+            ),
+            Fixer::You,
+        )
+        .with_step("Check the address (a custom cloud's login and Graph addresses) and any proxy in between.")
+        .with_retryable(true)
+        .with_raw(super::RawDetail {
+            server_reply: Some(format!("more than {limit} bytes from {host}")),
+            ..Default::default()
+        })
+    }
+
     /// Nothing came within `after` while waiting at `stage` (`"DNS"`, `"TCP connect"`, `"TLS handshake"`,
     /// `"reply from the server"`, …).
     pub fn timeout(stage: &str, after: Duration, host: &str) -> Diagnosis {

@@ -145,7 +145,6 @@ pub(crate) fn diagnose(failure: &Failure, ctx: &Context) -> Diagnosis {
                 d
             }
         }
-        Failure::Http { host, error, .. } => Diagnosis::from_reqwest(error, host),
         Failure::NotDelivered { message_id, waited } => Diagnosis::new(
             "SEND_NOT_DELIVERED",
             "The test message didn't arrive",

@@ -80,12 +80,6 @@ pub(crate) enum Failure {
         body: String,
         retry_after: Option<String>,
     },
-    /// No HTTP answer from Graph.
-    Http {
-        host: String,
-        step: Step,
-        error: reqwest::Error,
-    },
     /// The message sent to self did not show up.
     NotDelivered { message_id: String, waited: Duration },
     /// The layer ran out of time while `waiting_for` (`the server's greeting`, `the TLS handshake`, …).
@@ -95,7 +89,8 @@ pub(crate) enum Failure {
     },
     /// Something on this side (an unreadable CA file, an address that is not one).
     Setup(String),
-    /// Refused before anything was sent, with its own explanation (a plain http:// address for a bearer token).
+    /// Explained already: refused before anything was sent (a plain http:// address for a bearer token), or no
+    /// (readable) HTTP answer from Graph.
     Diagnosed(Box<crate::diagnosis::Diagnosis>),
 }
 
@@ -175,7 +170,6 @@ impl Failure {
             } => {
                 format!("{step}: HTTP {status} {}", graph_error_text(body))
             }
-            Failure::Http { host, step, error } => format!("{step}: no answer from {host}: {error}"),
             Failure::NotDelivered { waited, .. } => format!(
                 "the message was accepted but did not reach the INBOX within {} s",
                 waited.as_secs()

@@ -21,46 +21,29 @@ fn http_client(
     options: &super::ProbeOptions,
     roots: &[tokio_rustls::rustls::pki_types::CertificateDer<'static>],
 ) -> Result<reqwest::Client, Failure> {
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(options.public_roots)
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(options.timeout)
-        .timeout(options.timeout)
-        .user_agent(concat!("Mailgrant/", env!("CARGO_PKG_VERSION")));
-    for root in roots {
-        let certificate = reqwest::Certificate::from_der(root)
-            .map_err(|error| Failure::Setup(format!("cannot trust an extra CA certificate: {error}")))?;
-        builder = builder.add_root_certificate(certificate);
-    }
-    builder
-        .build()
-        .map_err(|error| Failure::Setup(format!("cannot set up HTTPS: {error}")))
+    crate::signin::http::client(&crate::signin::http::HttpOptions {
+        ca_file: None,
+        request_timeout: Some(options.timeout),
+        connect_timeout: Some(options.timeout),
+        extra_roots: roots.iter().map(|r| r.as_ref().to_vec()).collect(),
+        only_extra_roots: !options.public_roots,
+    })
+    .map_err(|error| Failure::Setup(crate::api::error_chain(&error)))
 }
 
 /// One Graph call; a non-2xx answer is a failure with Graph's error body.
-async fn call(request: reqwest::RequestBuilder, step: Step, host: &str) -> Result<(u16, Value), Failure> {
-    let response = request.send().await.map_err(|error| Failure::Http {
-        host: host.to_owned(),
-        step,
-        error,
-    })?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.text().await.map_err(|error| Failure::Http {
-        host: host.to_owned(),
-        step,
-        error,
-    })?;
-    if !(200..300).contains(&status) {
+async fn call(request: reqwest::RequestBuilder, step: Step, url: &str) -> Result<(u16, Value), Failure> {
+    let answer = crate::signin::http::exchange(url, request)
+        .await
+        .map_err(Failure::Diagnosed)?;
+    let success = answer.is_success();
+    let (status, body) = (answer.status, answer.body);
+    if !success {
         return Err(Failure::Graph {
             step,
             status,
             body,
-            retry_after: headers
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            retry_after: answer.retry_after,
         });
     }
     let value = if body.trim().is_empty() {
@@ -156,7 +139,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
         (Some(_), _) | (None, true) => format!("{api}/users/{}", target.mailbox()),
     };
     let bearer = format!("Bearer {}", p.token.expose());
-    let get = |url: String| client.get(url).header(reqwest::header::AUTHORIZATION, &bearer);
+    let get = |url: &str| client.get(url).header(reqwest::header::AUTHORIZATION, &bearer);
 
     if app_only {
         p.rec.skip(
@@ -167,7 +150,8 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
         p.rec
             .layer(Layer::Auth, async {
                 stage.set("Graph's answer to GET /me");
-                let (_, me) = call(get(format!("{api}/me")), Step::Me, &host).await?;
+                let me_url = format!("{api}/me");
+                let (_, me) = call(get(&me_url), Step::Me, &me_url).await?;
                 let name = me.get("userPrincipalName").and_then(Value::as_str).unwrap_or("?");
                 let mail = me
                     .get("mail")
@@ -183,7 +167,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
         .rec
         .layer(Layer::Mailbox, async {
             stage.set("Graph's answer about the inbox");
-            let (_, inbox) = call(get(inbox_url.clone()), Step::Inbox, &host).await?;
+            let (_, inbox) = call(get(&inbox_url), Step::Inbox, &inbox_url).await?;
             let total = inbox.get("totalItemCount").and_then(Value::as_u64);
             let unread = inbox.get("unreadItemCount").and_then(Value::as_u64);
             let detail = match (total, unread) {
@@ -213,13 +197,14 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
                 },
                 "saveToSentItems": false,
             });
+            let send_url = format!("{mailbox_path}/sendMail");
             let (status, _) = call(
                 client
-                    .post(format!("{mailbox_path}/sendMail"))
+                    .post(&send_url)
                     .header(reqwest::header::AUTHORIZATION, &bearer)
                     .json(&body),
                 Step::SendMail,
-                &host,
+                &send_url,
             )
             .await?;
             let mut detail = format!("POST sendMail: {status} (accepted)");
@@ -227,7 +212,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
                 stage.set("the message to reach the inbox");
                 let began = Instant::now();
                 loop {
-                    let (_, inbox) = call(get(inbox_url.clone()), Step::Confirm, &host).await?;
+                    let (_, inbox) = call(get(&inbox_url), Step::Confirm, &inbox_url).await?;
                     let now = inbox.get("totalItemCount").and_then(Value::as_u64).unwrap_or(before);
                     if now > before {
                         detail.push_str(&format!(

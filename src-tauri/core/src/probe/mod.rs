@@ -25,7 +25,7 @@ mod net;
 mod pop;
 mod sasl;
 mod smtp;
-pub mod token;
+pub mod token_claims;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -44,7 +44,7 @@ use crate::model::{Account, HostPort, Service};
 use crate::sensitive::SecretString;
 
 pub use sasl::{Mechanism, MechanismChoice};
-pub use token::{Audience, TokenFinding, TokenInsight};
+pub use token_claims::{Audience, TokenFinding, TokenInsight};
 
 use failure::Failure;
 
@@ -676,13 +676,13 @@ impl<F: FnMut(LayerReport)> Probe<'_, F> {
 
     /// The token layer: never fails, warns when the token looks wrong for this probe.
     async fn token_layer(&mut self, sends: bool) -> Result<(), Stop> {
-        let expect = token::Expectation {
+        let expect = token_claims::Expectation {
             protocol: self.target.protocol,
             account: &self.target.account,
             shared_mailbox: self.target.shared_mailbox.as_deref(),
             sends,
         };
-        let insight = token::inspect(self.token.expose(), &expect);
+        let insight = token_claims::inspect(self.token.expose(), &expect);
         let summary = insight.summary();
         let warning = !insight.findings.is_empty();
         self.rec.context.learn(&insight);

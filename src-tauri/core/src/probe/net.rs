@@ -41,6 +41,18 @@ pub(crate) async fn connect(addresses: &[SocketAddr]) -> io::Result<TcpStream> {
     Err(last)
 }
 
+/// The probe's TCP layer: a connection to the first of `addresses` that answers, and whom it reached.
+pub(crate) async fn open(
+    target: &super::ProbeTarget,
+    addresses: &[SocketAddr],
+) -> Result<(TcpStream, String), super::failure::Failure> {
+    let tcp = connect(addresses)
+        .await
+        .map_err(|error| super::failure::Failure::connect(target, error))?;
+    let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    Ok((tcp, peer))
+}
+
 /// The client TLS configuration: ring as the crypto provider (named explicitly, the workspace may link more than
 /// one), TLS 1.2 and 1.3, the Mozilla roots unless turned off, and the extra roots.
 pub(crate) fn client_config(

@@ -134,10 +134,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
     let plain = p
         .rec
         .layer(Layer::Tcp, async {
-            let tcp = net::connect(&addresses)
-                .await
-                .map_err(|error| Failure::connect(target, error))?;
-            let peer = tcp.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+            let (tcp, peer) = net::open(target, &addresses).await?;
             match target.security {
                 Security::ImplicitTls => Ok(Done::new(Plain::Tcp(tcp), format!("connected to {peer}"))),
                 Security::StartTls => {

@@ -2,7 +2,7 @@
 
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 
-use super::token::{ClientAuth, TokenEndpoint, TokenResponse};
+use super::token_endpoint::{ClientAuth, TokenEndpoint, TokenResponse};
 use super::SignInError;
 use crate::diagnosis::Diagnosis;
 use crate::model::ClientId;
@@ -39,15 +39,14 @@ pub struct AuthParams<'a> {
 }
 
 impl AuthRequest {
-    /// A fresh request with a new PKCE verifier, state and nonce.
-    pub fn new(params: &AuthParams<'_>) -> Self {
+    /// A fresh request with a new PKCE verifier, state and nonce. An authorize address that is not a URL is an
+    /// error: never a sign-in somewhere else than the cloud the account belongs to.
+    pub fn new(params: &AuthParams<'_>) -> Result<Self, SignInError> {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state = CsrfToken::new_random().secret().clone();
         let nonce = CsrfToken::new_random().secret().clone();
-        let mut url = url::Url::parse(params.authorize_url).unwrap_or_else(|_| {
-            url::Url::parse("https://login.microsoftonline.com/common/oauth2/v2.0/authorize")
-                .expect("a valid constant URL")
-        });
+        let mut url = url::Url::parse(params.authorize_url)
+            .map_err(|_| SignInError::BadAuthority(params.authorize_url.to_owned()))?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("client_id", params.client_id.as_str())
@@ -73,13 +72,13 @@ impl AuthRequest {
                 (None, None) => {}
             }
         }
-        Self {
+        Ok(Self {
             url: url.into(),
             redirect_uri: params.redirect_uri.to_owned(),
             state,
             nonce,
             verifier,
-        }
+        })
     }
 
     pub fn state(&self) -> &str {
@@ -193,6 +192,21 @@ mod tests {
             login_hint: Some("adele@contoso.com"),
             prompt: Some("select_account"),
         })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_authority_that_is_not_a_url_is_an_error_not_the_global_cloud() {
+        let client: ClientId = "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap();
+        let made = AuthRequest::new(&AuthParams {
+            authorize_url: "login.contoso-sovereign.example/tenant/oauth2/v2.0/authorize",
+            client_id: &client,
+            redirect_uri: "http://localhost:53682",
+            scopes: &[],
+            login_hint: None,
+            prompt: None,
+        });
+        assert!(matches!(made, Err(SignInError::BadAuthority(_))), "{made:?}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::token::{ClientAuth, TokenEndpoint, TokenResponse};
+use super::token_endpoint::{ClientAuth, TokenEndpoint, TokenResponse};
 use super::SignInError;
 use crate::model::ClientId;
 use crate::sensitive::SecretString;

@@ -7,8 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use super::http::host_of;
-use super::token::{ClientAuth, TokenEndpoint, TokenResponse};
+use super::token_endpoint::{ClientAuth, TokenEndpoint, TokenResponse};
 use super::SignInError;
 use crate::diagnosis::Diagnosis;
 use crate::model::ClientId;
@@ -72,26 +71,15 @@ pub async fn start(
     client_id: &ClientId,
     scopes: &[String],
 ) -> Result<DeviceAuthorization, SignInError> {
-    crate::diagnosis::transport::check_secure(device_code_url).map_err(SignInError::Failed)?;
-    let host = host_of(device_code_url);
     let scope = scopes.join(" ");
-    let response = http
+    let request = http
         .post(device_code_url)
         .header(reqwest::header::ACCEPT, "application/json")
-        .form(&[("client_id", client_id.as_str()), ("scope", scope.as_str())])
-        .send()
+        .form(&[("client_id", client_id.as_str()), ("scope", scope.as_str())]);
+    let answer = super::http::exchange(device_code_url, request)
         .await
-        .map_err(|e| SignInError::from(Diagnosis::from_reqwest(&e, &host)))?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = response
-        .text()
-        .await
-        .map_err(|e| SignInError::from(Diagnosis::from_reqwest(&e, &host)))?;
+        .map_err(SignInError::Failed)?;
+    let (status, content_type, body) = (answer.status, answer.content_type, answer.body);
     authorization_from(status, content_type.as_deref(), &body)
 }
 

@@ -3,7 +3,6 @@
 
 use serde::Deserialize;
 
-use super::http::host_of;
 use super::SignInError;
 use crate::diagnosis::Diagnosis;
 use crate::identity::Endpoints;
@@ -47,23 +46,10 @@ pub async fn discover(
     tenant: &Tenant,
 ) -> Result<TenantInfo, SignInError> {
     let url = endpoints.openid_configuration_url(tenant);
-    crate::diagnosis::transport::check_secure(&url).map_err(SignInError::Failed)?;
-    let host = host_of(&url);
-    let response = http
-        .get(&url)
-        .send()
+    let answer = super::http::exchange(&url, http.get(&url))
         .await
-        .map_err(|e| SignInError::from(Diagnosis::from_reqwest(&e, &host)))?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = response
-        .text()
-        .await
-        .map_err(|e| SignInError::from(Diagnosis::from_reqwest(&e, &host)))?;
+        .map_err(SignInError::Failed)?;
+    let (status, content_type, body) = (answer.status, answer.content_type, answer.body);
     let raw = match serde_json::from_str::<RawConfiguration>(&body) {
         Ok(raw) if status == 200 => raw,
         _ => return Err(Diagnosis::from_identity_response(status, content_type.as_deref(), &body).into()),

@@ -12,15 +12,16 @@ pub mod authcode;
 pub mod client_credentials;
 pub mod device;
 pub mod discovery;
+pub mod grant;
 pub mod http;
 pub mod loopback;
-pub mod token;
+pub mod token_endpoint;
 
 use std::time::Duration;
 
 use crate::diagnosis::Diagnosis;
 
-pub use token::{TokenEndpoint, TokenResponse};
+pub use token_endpoint::{TokenEndpoint, TokenResponse};
 
 /// Why a sign-in did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,8 @@ pub enum SignInError {
     StateMismatch,
     #[error("cannot read the sign-in answer: {0}")]
     InvalidCallback(String),
+    #[error("cannot sign in at {0:?}: it is not a web address (check the custom cloud's login address)")]
+    BadAuthority(String),
     #[error("the sign-in was not finished within {} minutes", .0.as_secs() / 60)]
     TimedOut(Duration),
     #[error("the sign-in was cancelled")]

@@ -16,7 +16,7 @@ mod chunked;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keychain;
 mod memory;
-mod tokens;
+mod token_vault;
 
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ pub use chunked::{ChunkedStore, MAX_ENTRY_UTF16_BYTES, MAX_ENTRY_UTF8_BYTES, MAX
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 pub use keychain::KeyringStore;
 pub use memory::{EntryLimit, MemoryStore};
-pub use tokens::{AccessToken, TokenVault, VaultKey};
+pub use token_vault::{AccessToken, TokenVault, VaultKey};
 
 /// What to do when the keychain cannot be used, for this platform.
 pub const KEYCHAIN_FIX: &str = if cfg!(target_os = "macos") {

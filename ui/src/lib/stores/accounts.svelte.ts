@@ -14,9 +14,6 @@ import {
 import type { AccountState } from "../ipc/bindings/AccountState";
 import { formatDate, relativeTime, unixNow } from "../format/time";
 
-/** Microsoft revokes a refresh token unused for this long. */
-export const INACTIVITY_LIMIT_SECS = 90 * 86_400;
-
 export const STATE_LABELS: Record<AccountState, string> = {
   working: "Working",
   "expiring-soon": "Expiring soon",
@@ -71,13 +68,15 @@ export function signInForecast(view: AccountView, now: number): string {
       ? `No sign-in, but a new client secret: the app's expired on ${formatDate(h.credentialExpiresAt)}.`
       : `Never: the app signs in by itself, with no user, while its client secret is valid (until ${formatDate(h.credentialExpiresAt)}).`;
   }
-  if (h.refreshLastUsedAt === null) return "Unknown: Mailgrant has not used the refresh token yet.";
-  const limit = h.refreshLastUsedAt + INACTIVITY_LIMIT_SECS;
+  // Rust knows when Microsoft revokes a refresh token nothing used (and how long that takes).
+  const limit = h.refreshInactiveAt;
+  if (limit === null) return "Unknown: Mailgrant has not used the refresh token yet.";
+  const days = `${h.refreshInactivityDays} days`;
   const latest = `If Mailgrant cannot refresh it, you will have to sign in again after ${formatDate(limit)}.`;
   if (h.keepAliveDueAt !== null && h.keepAliveDueAt < limit) {
     return h.keepAliveDueAt <= now
-      ? `Not if Mailgrant runs soon: its keep-alive refresh is overdue and restarts the 90 days when it runs. ${latest}`
-      : `Not expected: Mailgrant refreshes the token ${relativeTime(h.keepAliveDueAt, now)}, which restarts the 90 days. ${latest}`;
+      ? `Not if Mailgrant runs soon: its keep-alive refresh is overdue and restarts the ${days} when it runs. ${latest}`
+      : `Not expected: Mailgrant refreshes the token ${relativeTime(h.keepAliveDueAt, now)}, which restarts the ${days}. ${latest}`;
   }
   return latest;
 }

@@ -21,6 +21,8 @@ function health(over: Partial<AccountHealth> = {}): AccountHealth {
     accessExpires: [["outlook", NOW + 3000]],
     refreshLastUsedAt: NOW - 2 * DAY,
     refreshInactiveDaysLeft: 88,
+    refreshInactiveAt: NOW + 88 * DAY,
+    refreshInactivityDays: 90,
     keepAliveDueAt: NOW + 5 * DAY,
     credentialExpiresAt: null,
     ...over,
@@ -50,6 +52,7 @@ const consentRevoked: Diagnosis = {
   steps: ["Sign in again"],
   links: [],
   retryable: false,
+  remedy: "sign-in-again",
   raw: {
     aadsts: 65001,
     error: "invalid_grant",
@@ -149,6 +152,7 @@ describe("pure helpers", () => {
     expect(signInForecast(view(), NOW)).toMatch(/sign in again after \d+ \w+ \d{4}\.$/);
     expect(signInForecast(view({ state: "needs-sign-in" }), NOW)).toMatch(/^Now/);
     expect(signInForecast(view({ state: "not-signed-in", refreshLastUsedAt: null }), NOW)).toMatch(/^Sign in once/);
+    expect(signInForecast(view({ refreshLastUsedAt: null, refreshInactiveAt: null }), NOW)).toMatch(/^Unknown/);
     expect(
       signInForecast(view({ credentialExpiresAt: NOW + 40 * DAY }, { flow: "client-credentials" }), NOW),
     ).toMatch(/^Never: the app signs in by itself, with no user, while its client secret is valid/);
@@ -156,6 +160,16 @@ describe("pure helpers", () => {
       signInForecast(view({ credentialExpiresAt: NOW - DAY }, { flow: "client-credentials" }), NOW),
     ).toMatch(/^No sign-in, but a new client secret/);
     expect(signInForecast(view({ keepAliveDueAt: null }), NOW)).toMatch(/^If Mailgrant cannot refresh it/);
+  });
+
+  it("takes the inactivity limit and its date from Rust", () => {
+    // 2027-01-15 08:00 UTC: whatever the last use was, the date is Rust's.
+    const forecast = signInForecast(view({ refreshInactiveAt: NOW, refreshInactivityDays: 60, keepAliveDueAt: NOW - DAY }), NOW - 2 * DAY);
+    expect(forecast).toMatch(/restarts the 60 days/);
+    expect(forecast).toMatch(/sign in again after 15 Jan 2027\.$/);
+    expect(signInForecast(view({ refreshInactiveAt: NOW + DAY, keepAliveDueAt: NOW + 2 * DAY }), NOW)).toBe(
+      "If Mailgrant cannot refresh it, you will have to sign in again after 16 Jan 2027.",
+    );
   });
 });
 

@@ -1,10 +1,8 @@
 // The client-secret expiry board: every secret and certificate of every app registration (soonest first, as
-// Rust sorts them), the filter and search the user set, and the CSV export. Filtering is a pure function over rows
-// indexed once on load, so 10,000 rows filter within a frame.
+// Rust sorts them), the filter and search the user set, and the CSV export (Rust writes it, from the rows shown).
+// Filtering is a pure function over rows indexed once on load, so 10,000 rows filter within a frame.
 import { ipc as realIpc, type CredentialExpiry, type IpcError } from "../ipc/client";
 import type { ExpiryState } from "../ipc/bindings/ExpiryState";
-import { toCsv } from "../format/csv";
-import { isoUtc } from "../format/time";
 
 /** What the "Show" select offers: one state, everything that needs attention, or everything. */
 export type StateFilter = "all" | "attention" | ExpiryState;
@@ -97,42 +95,7 @@ export function countByState(rows: readonly CredentialExpiry[]): Record<ExpirySt
   return counts;
 }
 
-export const CSV_HEADER = [
-  "Registration",
-  "Client ID",
-  "Kind",
-  "Label",
-  "Hint",
-  "Key ID",
-  "Expires (UTC)",
-  "Days left",
-  "State",
-  "Accounts",
-  "Source",
-  "Tenant",
-] as const;
-
-export function credentialsCsv(rows: readonly CredentialExpiry[]): string {
-  return toCsv(
-    CSV_HEADER,
-    rows.map((r) => [
-      r.registrationName,
-      r.clientId,
-      r.kind,
-      r.label,
-      r.hint,
-      r.keyId,
-      r.expiresAt === null ? "" : isoUtc(r.expiresAt),
-      r.daysLeft,
-      EXPIRY_LABELS[r.state],
-      r.accounts.join("; "),
-      SOURCE_LABELS[r.source],
-      r.tenant,
-    ]),
-  );
-}
-
-type CredentialsIpc = Pick<typeof realIpc, "listCredentials">;
+type CredentialsIpc = Pick<typeof realIpc, "listCredentials" | "credentialsCsv">;
 
 export class CredentialsStore {
   #ipc: CredentialsIpc;
@@ -170,9 +133,9 @@ export class CredentialsStore {
     this.query = "";
   }
 
-  /** The visible rows as CSV. */
-  csv(): string {
-    return credentialsCsv(this.visible);
+  /** The visible rows as CSV, with the columns of `mailgrant secrets --csv`. */
+  csv(): Promise<string> {
+    return this.#ipc.credentialsCsv(this.visible);
   }
 }
 

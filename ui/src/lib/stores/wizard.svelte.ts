@@ -1,23 +1,30 @@
 // The "Connect a mailbox" wizard: the answers (a non-secret draft, saved in localStorage so closing the window
 // resumes where the user was), which steps and fields apply to them, and the calls to Rust each step makes.
-// The pure functions at the top hold the rules and are unit-tested; the class holds the state and the waits.
+// The pure functions at the top decide which questions apply and what blocks Next, and are unit-tested; the domain
+// rules (what a pasted value or a custom cloud's address must be, what fixes a failure) are Rust's, asked over IPC.
+// The class holds the state and the waits.
 import {
   ipc as realIpc,
   type AccountAudience,
   type CheckedField,
   type Cloud,
+  type CloudCheck,
+  type CustomCloudFields,
   type Diagnosis,
   type FieldCheck,
+  type Flow,
   type IpcError,
   type ProbeProgress,
   type ProbeReport,
   type Protocol,
+  type RedirectMode,
+  type Remedy,
+  type Service,
   type SetupGuide,
   type SignInEvent,
   type TenantFound,
   type WizardDraft,
 } from "../ipc/client";
-import type { HostPort } from "../ipc/bindings/HostPort";
 import type { LayerReport } from "../ipc/bindings/LayerReport";
 import { rawDetailText } from "../diagnosis";
 
@@ -51,9 +58,8 @@ export function clampStep(n: unknown): StepNumber {
 
 // ------------------------------------------------------------------------------------------------ the answers
 
-export type Service = WizardDraft["services"][number];
-export type Flow = WizardDraft["flow"];
-export type Redirect = WizardDraft["redirect"];
+export type { Flow, Service };
+export type Redirect = RedirectMode;
 export type CloudKind = Cloud["kind"];
 
 export const SERVICES: readonly { value: Service; label: string }[] = [
@@ -101,16 +107,7 @@ export const REDIRECTS: readonly { value: Redirect; label: string }[] = [
   { value: "deep-link", label: "Through a mailgrant:// link" },
 ];
 
-/** The custom cloud's fields as typed (host:port strings, URLs). */
-export interface CustomCloudFields {
-  authority: string;
-  graph: string;
-  graphResource: string;
-  outlookResource: string;
-  imap: string;
-  smtp: string;
-  pop: string;
-}
+export type { CustomCloudFields };
 
 export const CUSTOM_CLOUD_LABELS: Record<keyof CustomCloudFields, string> = {
   authority: "Sign-in address (authority)",
@@ -122,7 +119,21 @@ export const CUSTOM_CLOUD_LABELS: Record<keyof CustomCloudFields, string> = {
   pop: "POP server",
 };
 
-export const DEFAULT_OUTLOOK_RESOURCE = "https://outlook.office.com";
+/** The custom cloud's fields, in the order they are asked. */
+export const CUSTOM_CLOUD_FIELDS: readonly (keyof CustomCloudFields)[] = [
+  "authority",
+  "graph",
+  "graphResource",
+  "outlookResource",
+  "imap",
+  "smtp",
+  "pop",
+];
+
+/** The fields as one string, to tell whether a check answered for the fields as they are now. */
+export function customCloudKey(custom: CustomCloudFields): string {
+  return JSON.stringify(CUSTOM_CLOUD_FIELDS.map((key) => custom[key]));
+}
 
 /** Everything the user answered, as typed. Non-secret: this is what is saved to resume. */
 export interface Answers {
@@ -178,89 +189,6 @@ export function isPersonalDomain(domain: string): boolean {
   return PERSONAL_DOMAINS.test(domain.toLowerCase());
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
-
-/** "outlook.office365.com:993" → { host, port }. IPv6 hosts go in brackets: "[::1]:993". */
-export function parseHostPort(text: string): Parsed<HostPort> {
-  const bad = { ok: false, message: "Write it as host:port, e.g. outlook.office365.com:993." } as const;
-  const t = text.trim();
-  const colon = t.lastIndexOf(":");
-  if (colon <= 0) return bad;
-  let host = t.slice(0, colon);
-  const portText = t.slice(colon + 1);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  else if (host.includes(":")) return bad;
-  if (host === "" || /\s|\/|\[|\]/.test(host)) return bad;
-  if (!/^\d{1,5}$/.test(portText)) return bad;
-  const port = Number(portText);
-  if (port < 1 || port > 65535) return { ok: false, message: "The port is a number from 1 to 65535." };
-  return { ok: true, value: { host, port } };
-}
-
-/** { host, port } → "host:port" (IPv6 in brackets). */
-export function formatHostPort({ host, port }: HostPort): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** An http(s) address without a trailing slash. */
-export function parseBaseUrl(text: string): Parsed<string> {
-  const t = text.trim();
-  let url: URL;
-  try {
-    url = new URL(t);
-  } catch {
-    return { ok: false, message: "Write the whole address, starting with https://." };
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return { ok: false, message: "Write the whole address, starting with https://." };
-  }
-  return { ok: true, value: t.replace(/\/+$/, "") };
-}
-
-/** What is wrong with each custom-cloud field (empty when all is well). */
-export function customCloudProblems(custom: CustomCloudFields): Partial<Record<keyof CustomCloudFields, string>> {
-  const problems: Partial<Record<keyof CustomCloudFields, string>> = {};
-  for (const key of ["authority", "graph"] as const) {
-    const parsed = parseBaseUrl(custom[key]);
-    if (!parsed.ok) problems[key] = custom[key].trim() === "" ? "Required." : parsed.message;
-  }
-  for (const key of ["graphResource", "outlookResource"] as const) {
-    if (custom[key].trim() === "") continue;
-    const parsed = parseBaseUrl(custom[key]);
-    if (!parsed.ok) problems[key] = parsed.message;
-  }
-  for (const key of ["imap", "smtp", "pop"] as const) {
-    const parsed = parseHostPort(custom[key]);
-    if (!parsed.ok) problems[key] = custom[key].trim() === "" ? "Required: host:port." : parsed.message;
-  }
-  return problems;
-}
-
-/** The cloud for the answers, or null while a custom cloud is incomplete. */
-export function buildCloud(answers: Pick<Answers, "cloudKind" | "custom">): Cloud | null {
-  if (answers.cloudKind !== "custom") return { kind: answers.cloudKind } as Cloud;
-  const c = answers.custom;
-  const authority = parseBaseUrl(c.authority);
-  const graph = parseBaseUrl(c.graph);
-  const graphResource = c.graphResource.trim() === "" ? null : parseBaseUrl(c.graphResource);
-  const outlookResource = c.outlookResource.trim() === "" ? null : parseBaseUrl(c.outlookResource);
-  const imap = parseHostPort(c.imap);
-  const pop = parseHostPort(c.pop);
-  const smtp = parseHostPort(c.smtp);
-  if (!authority.ok || !graph.ok || !imap.ok || !pop.ok || !smtp.ok) return null;
-  if ((graphResource && !graphResource.ok) || (outlookResource && !outlookResource.ok)) return null;
-  return {
-    kind: "custom",
-    authority: authority.value,
-    graph: graph.value,
-    graph_resource: graphResource?.ok ? graphResource.value : null,
-    outlook_resource: outlookResource?.ok ? outlookResource.value : DEFAULT_OUTLOOK_RESOURCE,
-    imap: imap.value,
-    pop: pop.value,
-    smtp: smtp.value,
-  };
-}
-
 /** Which questions and fields apply to these answers. */
 export interface Applies {
   /** "How will you sign in?": not for a background service. */
@@ -289,8 +217,11 @@ export function applies(answers: Answers): Applies {
   };
 }
 
-/** The draft Rust takes, from the answers (the account's name is its address). */
-export function toDraft(answers: Answers): WizardDraft {
+/**
+ * The draft Rust takes, from the answers (the account's name is its address). `customCloud`: the cloud Rust built
+ * from the custom cloud's fields as they are now (null while they are incomplete or not checked yet).
+ */
+export function toDraft(answers: Answers, customCloud: Cloud | null = null): WizardDraft {
   const a = applies(answers);
   const address = answers.address.trim();
   return {
@@ -301,7 +232,8 @@ export function toDraft(answers: Answers): WizardDraft {
     withSecret: a.secretChoice && answers.withSecret,
     audience: answers.audience,
     // An incomplete custom cloud cannot go past step 2; before that the guide speaks of the global cloud.
-    cloud: buildCloud(answers) ?? { kind: "global" },
+    cloud:
+      answers.cloudKind === "custom" ? (customCloud ?? { kind: "global" }) : ({ kind: answers.cloudKind } as Cloud),
     flow: answers.flow,
     redirect: a.redirectChoice ? answers.redirect : "loopback",
     tenant: a.tenantField ? answers.tenant.trim() : "",
@@ -353,7 +285,7 @@ export function restoreProgress(text: string | null): Progress | null {
   const a = (raw.answers && typeof raw.answers === "object" ? raw.answers : {}) as Record<string, unknown>;
   const c = (a.custom && typeof a.custom === "object" ? a.custom : {}) as Record<string, unknown>;
   const custom = { ...fresh.custom };
-  for (const key of Object.keys(custom) as (keyof CustomCloudFields)[]) custom[key] = pickString(c[key], "");
+  for (const key of CUSTOM_CLOUD_FIELDS) custom[key] = pickString(c[key], "");
   const answers: Answers = {
     address: pickString(a.address, ""),
     services: Array.isArray(a.services)
@@ -395,8 +327,8 @@ export function restoreProgress(text: string | null): Progress | null {
   };
 }
 
-export function draftFingerprint(answers: Answers): string {
-  return JSON.stringify(toDraft(answers));
+export function draftFingerprint(answers: Answers, customCloud: Cloud | null = null): string {
+  return JSON.stringify(toDraft(answers, customCloud));
 }
 
 // ------------------------------------------------------------------------------------------------ what blocks Next
@@ -413,13 +345,45 @@ export type TenantLookup =
   | { status: "found"; value: string; found: TenantFound }
   | { status: "failed"; value: string; error: IpcError };
 
-/** A failed tenant lookup that means the tenant does not exist (as opposed to, say, no network). */
+/**
+ * Rust's check of the custom cloud's fields: the problems by field name and, when there is none, the cloud.
+ * `checked`: the fields it answered for (null before any answer).
+ */
+export interface CloudCheckState extends CloudCheck {
+  checked: CustomCloudFields | null;
+  /** The check itself failed (not the fields). */
+  error: IpcError | null;
+}
+
+export const UNCHECKED_CLOUD: CloudCheckState = { checked: null, cloud: null, problems: {}, error: null };
+
+/** The check answered for the fields as they are now (not for what was typed before). */
+export function cloudCheckCurrent(check: CloudCheckState, custom: CustomCloudFields): boolean {
+  return check.checked !== null && customCloudKey(check.checked) === customCloudKey(custom);
+}
+
+/** What Rust found wrong with one field, if its check was of the value typed now. */
+export function cloudProblem(
+  check: CloudCheckState,
+  custom: CustomCloudFields,
+  key: keyof CustomCloudFields,
+): string | null {
+  if (check.checked === null || check.checked[key] !== custom[key]) return null;
+  return check.problems[key] ?? null;
+}
+
+/**
+ * A failed tenant lookup that means the tenant does not exist (as opposed to, say, no network): Rust's diagnosis
+ * says the value pasted is what to correct.
+ */
 export function tenantUnknown(lookup: TenantLookup): boolean {
-  return lookup.status === "failed" && lookup.error.diagnosis?.code === "AADSTS90002";
+  return lookup.status === "failed" && lookup.error.diagnosis?.remedy === "correct-pasted-value";
 }
 
 export interface StepContext {
   answers: Answers;
+  /** Rust's latest answer about the custom cloud's fields. */
+  cloudCheck: CloudCheckState;
   checks: Record<CheckedField, CheckState>;
   tenantLookup: TenantLookup;
   /** From the guide when it is loaded; else from the answers. */
@@ -446,13 +410,25 @@ export function stepBlockers(step: StepNumber, ctx: StepContext): string[] {
     else if (!isEmailAddress(answers.address)) reasons.push("Enter the email address in full, like name@example.com.");
     if (answers.services.length === 0) reasons.push("Choose at least one thing the mailbox should do.");
   } else if (step === 2) {
-    if (answers.cloudKind === "custom" && Object.keys(customCloudProblems(answers.custom)).length > 0) {
-      reasons.push("Complete the custom cloud's addresses.");
+    if (answers.cloudKind === "custom") {
+      const check = ctx.cloudCheck;
+      if (!cloudCheckCurrent(check, answers.custom)) {
+        reasons.push("Wait while Mailgrant checks the custom cloud's addresses.");
+      } else if (check.error) {
+        reasons.push(`Mailgrant could not check the custom cloud's addresses (${check.error.message}).`);
+      } else if (!check.cloud) {
+        reasons.push("Complete the custom cloud's addresses.");
+      }
     }
     if (answers.appOnly && answers.audience === "personal") {
       reasons.push("A background service cannot use personal accounts: choose an organisation.");
     }
   } else if (step === 4) {
+    // Resumed with a custom cloud Rust now refuses: the account must not be saved with another cloud.
+    const cloud = ctx.cloudCheck;
+    if (answers.cloudKind === "custom" && cloudCheckCurrent(cloud, answers.custom) && !cloud.cloud) {
+      reasons.push("Complete the custom cloud's addresses (step 2).");
+    }
     const a = applies(answers);
     const id = fieldBlocker(ctx.checks.clientId, "Application (client) ID", answers.clientId);
     if (id) reasons.push(id);
@@ -480,36 +456,33 @@ export function stepBlockers(step: StepNumber, ctx: StepContext): string[] {
 // ------------------------------------------------------------------------------------------------ diagnoses
 
 /** What to offer next to a diagnosis: the step that fixes it, the IT-admin message, or trying again. */
-export type Remedy =
+export type RemedyAction =
   | { kind: "step"; step: StepNumber; label: string }
   | { kind: "admin"; label: string }
   | { kind: "retry"; label: string };
 
-const CONSENT_CODES = new Set(["AADSTS65001", "AADSTS65004", "AADSTS50105", "AADSTS90094", "AADSTS70000"]);
-const PASTED_VALUE_CODES = new Set([
-  "AADSTS7000215", // the wrong secret (the Secret ID pasted)
-  "AADSTS7000222", // an expired secret
-  "AADSTS7000218", // no secret for a Web app
-  "AADSTS700016", // no app with this client ID
-  "AADSTS90002", // no such tenant
-  "AADSTS50194", // a single-tenant app signed in through "common"
-]);
-
-export function remedyFor(diagnosis: Diagnosis): Remedy {
-  if (CONSENT_CODES.has(diagnosis.code) || diagnosis.raw.error === "consent_required") {
-    return { kind: "step", step: 5, label: "Sign in again" };
-  }
-  if (PASTED_VALUE_CODES.has(diagnosis.code)) {
-    return { kind: "step", step: 4, label: "Correct what you pasted (step 4)" };
-  }
-  switch (diagnosis.fixer) {
-    case "app-owner":
+/** The wizard's action for what Rust says fixes the failure. */
+export function remedyFor(diagnosis: Diagnosis): RemedyAction {
+  const remedy: Remedy = diagnosis.remedy;
+  switch (remedy) {
+    case "sign-in-again":
+      return { kind: "step", step: 5, label: "Sign in again" };
+    case "correct-pasted-value":
+      return { kind: "step", step: 4, label: "Correct what you pasted (step 4)" };
+    case "review-registration":
       return { kind: "step", step: 3, label: "Review the app registration (step 3)" };
-    case "it-admin":
+    case "ask-admin":
       return { kind: "admin", label: "Ask your IT admin" };
-    default:
+    case "try-again":
       return { kind: "retry", label: "Try again" };
+    default:
+      return unhandledRemedy(remedy);
   }
+}
+
+/** Only compiles while every Remedy has its case above. */
+function unhandledRemedy(_remedy: never): RemedyAction {
+  return { kind: "retry", label: "Try again" };
 }
 
 // ------------------------------------------------------------------------------------------------ the test's result
@@ -610,6 +583,7 @@ export type ProbeState =
 type Ipc = Pick<
   typeof realIpc,
   | "checkField"
+  | "checkCloud"
   | "setupGuide"
   | "discoverTenant"
   | "saveAccount"
@@ -631,7 +605,7 @@ export interface WizardOptions {
 /** How long Next waits for a tenant lookup still running. */
 const TENANT_LOOKUP_PATIENCE_MS = 4000;
 
-type WaitKind = "guide" | "org" | "tenant" | "save" | "signIn" | "probe";
+type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "signIn" | "probe";
 
 const IDLE_CHECKS = (): Record<CheckedField, CheckState> => ({
   clientId: { status: "idle" },
@@ -660,6 +634,8 @@ export class WizardStore {
   guideLoading = $state(false);
 
   checks = $state<Record<CheckedField, CheckState>>(IDLE_CHECKS());
+  /** Rust's latest answer about the custom cloud's fields (shown by field; Next waits for the current one). */
+  cloudCheck = $state<CloudCheckState>(UNCHECKED_CLOUD);
   orgLookup = $state<OrgLookup>({ status: "idle" });
   tenantLookup = $state<TenantLookup>({ status: "idle" });
 
@@ -683,8 +659,11 @@ export class WizardStore {
   /** The latest check of each field: `run` starts it now, `done` settles when it has answered. */
   #checkRuns = new Map<CheckedField, { run: () => void; done: Promise<void> }>();
   #tenantLookupRun: Promise<void> | null = null;
+  #cloudTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The latest check of the custom cloud's fields, as for a field in `#checkRuns`. */
+  #cloudRun: { run: () => void; done: Promise<void> } | null = null;
   /** Each wait's generation: an answer from an older generation is dropped. */
-  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, save: 0, signIn: 0, probe: 0 };
+  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, cloud: 0, save: 0, signIn: 0, probe: 0 };
   #checkSeq: Record<CheckedField, number> = { clientId: 0, tenant: 0, clientSecret: 0 };
 
   constructor(options: WizardOptions = {}) {
@@ -705,13 +684,19 @@ export class WizardStore {
       this.savedDraft = restored.savedDraft;
       this.signedIn = restored.signedIn;
       this.resumed = true;
+      if (this.answers.cloudKind === "custom") this.#scheduleCloudCheck(0);
     }
   }
 
   // ---------------------------------------------------------------------------------------------- derived facts
 
+  /** The custom cloud Rust built from the fields as they are now; null while incomplete or not checked yet. */
+  get customCloud(): Cloud | null {
+    return cloudCheckCurrent(this.cloudCheck, this.answers.custom) ? this.cloudCheck.cloud : null;
+  }
+
   get draft(): WizardDraft {
-    return toDraft(this.answers);
+    return toDraft(this.answers, this.customCloud);
   }
 
   get applies(): Applies {
@@ -724,12 +709,15 @@ export class WizardStore {
 
   /** Saved before, nothing changed since, and no new secret: Next on step 4 goes straight on. */
   get upToDate(): boolean {
-    return this.saved && this.savedDraft === draftFingerprint(this.answers) && this.secret.trim() === "";
+    return (
+      this.saved && this.savedDraft === draftFingerprint(this.answers, this.customCloud) && this.secret.trim() === ""
+    );
   }
 
   get blockers(): string[] {
     return stepBlockers(this.step, {
       answers: this.answers,
+      cloudCheck: this.cloudCheck,
       checks: this.checks,
       tenantLookup: this.tenantLookup,
       needsSecret: this.needsSecret,
@@ -787,6 +775,8 @@ export class WizardStore {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#checkRuns.clear();
+    clearTimeout(this.#cloudTimer);
+    this.#cloudRun = null;
     for (const key of Object.keys(this.#seq) as WaitKind[]) this.#seq[key]++;
     this.step = 1;
     this.answers = emptyAnswers();
@@ -798,6 +788,7 @@ export class WizardStore {
     this.guide = null;
     this.guideError = null;
     this.checks = IDLE_CHECKS();
+    this.cloudCheck = UNCHECKED_CLOUD;
     this.orgLookup = { status: "idle" };
     this.tenantLookup = { status: "idle" };
     this.saving = false;
@@ -892,8 +883,7 @@ export class WizardStore {
       return;
     }
     this.orgLookup = { status: "looking", domain };
-    const cloud = buildCloud(this.answers) ?? { kind: "global" };
-    const draft: WizardDraft = { ...this.draft, appOnly: false, audience: "my-organisation", tenant: domain, cloud };
+    const draft: WizardDraft = { ...this.draft, appOnly: false, audience: "my-organisation", tenant: domain };
     try {
       const found = await this.#ipc.discoverTenant(draft);
       if (seq !== this.#seq.org) return;
@@ -909,7 +899,57 @@ export class WizardStore {
   setCloudKind(kind: CloudKind): void {
     this.answers.cloudKind = kind;
     this.orgLookup = { status: "idle" };
-    if (kind !== "custom") void this.lookUpOrganisation();
+    if (kind === "custom") this.#scheduleCloudCheck(0);
+    else void this.lookUpOrganisation();
+  }
+
+  /** A custom cloud's address changed: keep it, and have Rust check the fields once typing pauses. */
+  setCustomField(key: keyof CustomCloudFields, value: string): void {
+    this.answers.custom[key] = value;
+    this.#scheduleCloudCheck(this.#debounceMs);
+  }
+
+  #scheduleCloudCheck(delay: number): void {
+    clearTimeout(this.#cloudTimer);
+    const seq = ++this.#seq.cloud;
+    const fields: CustomCloudFields = { ...this.answers.custom };
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    let started = false;
+    const run = () => {
+      if (started) return;
+      started = true;
+      clearTimeout(this.#cloudTimer);
+      void this.#checkCloud(fields, seq).finally(finished);
+    };
+    this.#cloudTimer = setTimeout(run, delay);
+    this.#cloudRun = { run, done };
+  }
+
+  async #checkCloud(fields: CustomCloudFields, seq: number): Promise<void> {
+    const checked = { ...fields };
+    try {
+      const result = await this.#ipc.checkCloud(fields);
+      if (seq !== this.#seq.cloud) return;
+      this.cloudCheck = { checked, cloud: result.cloud, problems: result.problems, error: null };
+      // Resumed past step 2: the guide was loaded before the cloud was known.
+      if (this.step >= 3 && this.step <= 4) void this.loadGuide();
+    } catch (err) {
+      if (seq === this.#seq.cloud) this.cloudCheck = { checked, cloud: null, problems: {}, error: asIpcError(err) };
+    }
+  }
+
+  /** What Rust found wrong with one custom cloud field as it is typed now (null: nothing, or not checked yet). */
+  cloudProblem(key: keyof CustomCloudFields): string | null {
+    return cloudProblem(this.cloudCheck, this.answers.custom, key);
+  }
+
+  /** Runs the custom cloud's check now if it waits for typing to pause, and waits for its answer. */
+  async settleCloud(): Promise<void> {
+    const pending = this.#cloudRun;
+    if (!pending || this.answers.cloudKind !== "custom") return;
+    pending.run();
+    await pending.done;
   }
 
   // ---------------------------------------------------------------------------------------------- step 3
@@ -973,7 +1013,7 @@ export class WizardStore {
   async settle(): Promise<void> {
     const runs = [...this.#checkRuns.values()];
     for (const r of runs) r.run();
-    await Promise.all(runs.map((r) => r.done));
+    await Promise.all([...runs.map((r) => r.done), this.settleCloud()]);
     // The lookup goes over the network: wait a little for it, not for a stalled connection (only an unknown
     // tenant blocks Next, and the sign-in would say so anyway).
     if (this.applies.tenantField) {
@@ -1025,7 +1065,7 @@ export class WizardStore {
     this.saving = true;
     this.saveError = null;
     const draft = this.draft;
-    const fingerprint = draftFingerprint(this.answers);
+    const fingerprint = JSON.stringify(draft);
     const secret = this.applies.secretFields && this.secret.trim() !== "" ? this.secret : null;
     const expires = secret && this.answers.secretExpires ? this.answers.secretExpires : null;
     // Once a save was attempted, the account may exist: the next one replaces it (harmless if it does not).
@@ -1168,7 +1208,7 @@ export class WizardStore {
   }
 
   /** The action a diagnosis offers. */
-  remedy(remedy: Remedy, diagnosis: Diagnosis): void {
+  remedy(remedy: RemedyAction, diagnosis: Diagnosis): void {
     if (remedy.kind === "admin") this.openAdmin(diagnosis);
     else if (remedy.kind === "retry") {
       if (this.step === 6) void this.prove();

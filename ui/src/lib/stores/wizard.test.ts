@@ -1,20 +1,17 @@
 import { describe, expect, it, vi } from "vitest";
 import { rawDetailText } from "../diagnosis";
-import type { Diagnosis } from "../ipc/client";
+import type { Cloud, CloudCheck, CustomCloudFields, Diagnosis, Remedy, WizardDraft } from "../ipc/client";
 import {
   adminMessageFor,
   applies,
-  buildCloud,
   clampStep,
-  customCloudProblems,
+  customCloudKey,
   draftFingerprint,
   emailDomain,
   emptyAnswers,
   formatCountdown,
-  formatHostPort,
   isPersonalDomain,
   mailtoHref,
-  parseHostPort,
   remedyFor,
   restoreProgress,
   serialiseProgress,
@@ -25,6 +22,7 @@ import {
   whatWorks,
   WizardStore,
   type Answers,
+  type CloudCheckState,
   type StepContext,
 } from "./wizard.svelte";
 
@@ -42,7 +40,12 @@ function memoryStorage() {
   };
 }
 
-function diagnosis(code: string, fixer: Diagnosis["fixer"], error: string | null = null): Diagnosis {
+function diagnosis(
+  code: string,
+  fixer: Diagnosis["fixer"],
+  error: string | null = null,
+  remedy: Remedy = "try-again",
+): Diagnosis {
   return {
     code,
     title: "Something failed",
@@ -51,6 +54,7 @@ function diagnosis(code: string, fixer: Diagnosis["fixer"], error: string | null
     steps: ["Do this.", "Then that."],
     links: [],
     retryable: false,
+    remedy,
     raw: {
       aadsts: null,
       error,
@@ -64,58 +68,42 @@ function diagnosis(code: string, fixer: Diagnosis["fixer"], error: string | null
   };
 }
 
-describe("host:port", () => {
-  it("parses a host and port, IPv6 in brackets", () => {
-    expect(parseHostPort("outlook.office365.com:993")).toEqual({
-      ok: true,
-      value: { host: "outlook.office365.com", port: 993 },
-    });
-    expect(parseHostPort("  127.0.0.1:1143 ")).toEqual({ ok: true, value: { host: "127.0.0.1", port: 1143 } });
-    expect(parseHostPort("[::1]:587")).toEqual({ ok: true, value: { host: "::1", port: 587 } });
+const custom: CustomCloudFields = {
+  authority: "https://login.example.net/",
+  graph: "https://graph.example.net",
+  graphResource: "",
+  outlookResource: "",
+  imap: "imap.example.net:993",
+  smtp: "smtp.example.net:587",
+  pop: "pop.example.net:995",
+};
+
+const customCloud: Cloud = {
+  kind: "custom",
+  authority: "https://login.example.net",
+  graph: "https://graph.example.net",
+  graph_resource: null,
+  outlook_resource: "https://outlook.office.com",
+  imap: { host: "imap.example.net", port: 993 },
+  pop: { host: "pop.example.net", port: 995 },
+  smtp: { host: "smtp.example.net", port: 587 },
+};
+
+/** Rust's answer about custom cloud fields: `problems`, or the cloud when there are none. */
+function cloudAnswer(problems: Record<string, string> = {}): CloudCheck {
+  return Object.keys(problems).length > 0 ? { cloud: null, problems } : { cloud: customCloud, problems: {} };
+}
+
+describe("the cloud in the draft", () => {
+  it("is the chosen cloud, or the one Rust built from the custom fields (global until there is one)", () => {
+    expect(toDraft(answers({ cloudKind: "us-gov", custom }), customCloud).cloud).toEqual({ kind: "us-gov" });
+    expect(toDraft(answers({ cloudKind: "custom", custom }), customCloud).cloud).toEqual(customCloud);
+    expect(toDraft(answers({ cloudKind: "custom", custom }), null).cloud).toEqual({ kind: "global" });
   });
 
-  it("refuses what is not host:port", () => {
-    for (const bad of ["", "outlook.office365.com", ":993", "host:", "host:abc", "host:70000", "host:0", "::1:993", "a b:25", "https://x:443"]) {
-      expect(parseHostPort(bad).ok, bad).toBe(false);
-    }
-  });
-
-  it("formats back to what it parsed", () => {
-    expect(formatHostPort({ host: "smtp.office365.com", port: 587 })).toBe("smtp.office365.com:587");
-    expect(formatHostPort({ host: "::1", port: 25 })).toBe("[::1]:25");
-  });
-});
-
-describe("custom cloud", () => {
-  const custom = {
-    authority: "https://login.example.net/",
-    graph: "https://graph.example.net",
-    graphResource: "",
-    outlookResource: "",
-    imap: "imap.example.net:993",
-    smtp: "smtp.example.net:587",
-    pop: "pop.example.net:995",
-  };
-
-  it("builds the cloud from the typed fields, with the default mail audience", () => {
-    expect(buildCloud({ cloudKind: "custom", custom })).toEqual({
-      kind: "custom",
-      authority: "https://login.example.net",
-      graph: "https://graph.example.net",
-      graph_resource: null,
-      outlook_resource: "https://outlook.office.com",
-      imap: { host: "imap.example.net", port: 993 },
-      pop: { host: "pop.example.net", port: 995 },
-      smtp: { host: "smtp.example.net", port: 587 },
-    });
-    expect(buildCloud({ cloudKind: "us-gov", custom })).toEqual({ kind: "us-gov" });
-  });
-
-  it("says which field is wrong, and builds nothing until all are right", () => {
-    const broken = { ...custom, smtp: "smtp.example.net", authority: "" };
-    expect(Object.keys(customCloudProblems(broken)).sort()).toEqual(["authority", "smtp"]);
-    expect(buildCloud({ cloudKind: "custom", custom: broken })).toBeNull();
-    expect(customCloudProblems(custom)).toEqual({});
+  it("tells fields apart by what they hold", () => {
+    expect(customCloudKey(custom)).toBe(customCloudKey({ ...custom }));
+    expect(customCloudKey(custom)).not.toBe(customCloudKey({ ...custom, imap: "imap.example.net:143" }));
   });
 });
 
@@ -166,6 +154,7 @@ describe("which questions and fields apply", () => {
 describe("what blocks Next", () => {
   const ctx = (overrides: Partial<StepContext> = {}): StepContext => ({
     answers: answers(),
+    cloudCheck: { checked: null, cloud: null, problems: {}, error: null },
     checks: { clientId: { status: "idle" }, tenant: { status: "idle" }, clientSecret: { status: "idle" } },
     tenantLookup: { status: "idle" },
     needsSecret: false,
@@ -208,13 +197,42 @@ describe("what blocks Next", () => {
     const unknown = {
       status: "failed" as const,
       value: "nowhere.example",
-      error: { code: "sign-in" as const, message: "x", diagnosis: diagnosis("AADSTS90002", "you") },
+      error: {
+        code: "sign-in" as const,
+        message: "x",
+        diagnosis: diagnosis("AADSTS90002", "you", null, "correct-pasted-value"),
+      },
     };
     const reasons = stepBlockers(4, ctx({ answers: a, checks, tenantLookup: unknown, needsSecret: true }));
     expect(reasons).toHaveLength(2);
     expect(reasons[0]).toMatch(/can't find this organisation/);
     expect(reasons[1]).toMatch(/client secret Value/);
     expect(stepBlockers(4, ctx({ answers: a, checks, needsSecret: true, upToDate: true }))).toEqual([]);
+  });
+
+  it("step 2 with a custom cloud waits for Rust's check of the fields as they are, and stops on a problem", () => {
+    const a = answers({ cloudKind: "custom", custom });
+    const checked = (over: Partial<CloudCheckState>): CloudCheckState => ({
+      checked: custom,
+      cloud: null,
+      problems: {},
+      error: null,
+      ...over,
+    });
+    expect(stepBlockers(2, ctx({ answers: a }))).toEqual(["Wait while Mailgrant checks the custom cloud's addresses."]);
+    expect(stepBlockers(2, ctx({ answers: a, cloudCheck: checked({ cloud: customCloud }) }))).toEqual([]);
+    expect(
+      stepBlockers(2, ctx({ answers: a, cloudCheck: checked({ problems: { imap: "Required: host:port." } }) })),
+    ).toEqual(["Complete the custom cloud's addresses."]);
+    // An answer for other fields than those typed now does not count.
+    const stale = checked({ checked: { ...custom, imap: "" }, cloud: customCloud });
+    expect(stepBlockers(2, ctx({ answers: a, cloudCheck: stale }))).toEqual([
+      "Wait while Mailgrant checks the custom cloud's addresses.",
+    ]);
+    const failed = checked({ error: { code: "internal", message: "the check stopped" } });
+    expect(stepBlockers(2, ctx({ answers: a, cloudCheck: failed }))[0]).toMatch(/could not check/);
+    // Another cloud is not checked at all.
+    expect(stepBlockers(2, ctx({ answers: answers({ cloudKind: "china", custom }) }))).toEqual([]);
   });
 
   it("step 5 needs the sign-in", () => {
@@ -272,7 +290,7 @@ describe("saved progress", () => {
     const store = new WizardStore({ storage: null, ipc: {} as never });
     store.answers = answers({ address: "adele@contoso.com", services: ["imap"], clientId: "cid" });
     store.saved = true;
-    store.savedDraft = draftFingerprint(store.answers);
+    store.savedDraft = draftFingerprint(store.answers, null);
     expect(store.upToDate).toBe(true);
     store.secret = "new secret";
     expect(store.upToDate).toBe(false);
@@ -299,6 +317,85 @@ describe("the store's calls", () => {
     expect(checkField).toHaveBeenCalledWith("clientId", "ab");
     expect(store.checks.clientId).toMatchObject({ status: "done", value: "ab" });
     vi.useRealTimers();
+  });
+
+  it("has Rust check the custom cloud once typing pauses, shows its word by field, and drops stale answers", async () => {
+    vi.useFakeTimers();
+    const asked: { fields: CustomCloudFields; answer: (check: CloudCheck) => void }[] = [];
+    const checkCloud = vi.fn(
+      (fields: CustomCloudFields) => new Promise<CloudCheck>((answer) => asked.push({ fields, answer })),
+    );
+    const store = new WizardStore({ storage: null, debounceMs: 250, ipc: { checkCloud } as never });
+    store.answers = answers({ address: "adele@contoso.com", services: ["imap"] });
+    store.step = 2;
+    store.setCloudKind("custom");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(checkCloud).toHaveBeenCalledTimes(1);
+    expect(store.blockers).toEqual(["Wait while Mailgrant checks the custom cloud's addresses."]);
+
+    for (const [key, value] of Object.entries(custom)) store.setCustomField(key as keyof CustomCloudFields, value);
+    expect(store.answers.custom).toEqual(custom);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(checkCloud).toHaveBeenCalledTimes(2);
+    expect(asked[1].fields).toEqual(custom);
+
+    // The answer about the empty fields comes late: it is not about what is typed now.
+    asked[0].answer(cloudAnswer({ authority: "Required.", imap: "Required: host:port." }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.cloudCheck.problems).toEqual({});
+    expect(store.cloudCheck.checked).toBeNull();
+    asked[1].answer(cloudAnswer());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.blockers).toEqual([]);
+    expect(store.draft.cloud).toEqual(customCloud);
+
+    // Typing again: the cloud is not the checked one any more until Rust answers.
+    store.setCustomField("imap", "imap.example.net");
+    expect(store.draft.cloud).toEqual({ kind: "global" });
+    expect(store.blockers).toEqual(["Wait while Mailgrant checks the custom cloud's addresses."]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(asked[2].fields.imap).toBe("imap.example.net");
+    asked[2].answer(cloudAnswer({ imap: "Write it as host:port, e.g. outlook.office365.com:993." }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.cloudCheck.problems.imap).toBe("Write it as host:port, e.g. outlook.office365.com:993.");
+    expect(store.cloudProblem("imap")).toBe("Write it as host:port, e.g. outlook.office365.com:993.");
+    expect(store.blockers).toEqual(["Complete the custom cloud's addresses."]);
+
+    // A field's word is about the value it was checked with: another value hides it until Rust answers again.
+    store.setCustomField("imap", "imap.example.net:99999");
+    expect(store.cloudProblem("imap")).toBeNull();
+    store.setCustomField("imap", "imap.example.net");
+    expect(store.cloudProblem("imap")).toMatch(/host:port/);
+    vi.useRealTimers();
+  });
+
+  it("checks a restored custom cloud, and Next on step 4 saves with the cloud Rust built", async () => {
+    const storage = memoryStorage();
+    const restored = answers({
+      address: "adele@contoso.com",
+      services: ["imap"],
+      audience: "any-organisation",
+      cloudKind: "custom",
+      custom,
+      clientId: "6731de76-14a6-49ae-97bc-6eba6914391e",
+    });
+    storage.setItem(
+      STORAGE_KEY,
+      serialiseProgress({ step: 4, answers: restored, saved: false, savedDraft: null, signedIn: false }),
+    );
+    const checkCloud = vi.fn(async () => cloudAnswer());
+    const saveAccount = vi.fn(async (_draft: WizardDraft) => ({}) as never);
+    const store = new WizardStore({
+      storage,
+      debounceMs: 60_000,
+      ipc: { checkCloud, saveAccount, setupGuide: async () => ({}), discoverTenant: async () => ({}) } as never,
+    });
+    expect(store.step).toBe(4);
+    await store.next();
+    expect(checkCloud).toHaveBeenCalledWith(custom);
+    expect(saveAccount).toHaveBeenCalledTimes(1);
+    expect(saveAccount.mock.calls[0][0].cloud).toEqual(customCloud);
+    expect(store.step).toBe(5);
   });
 
   it("Next on step 4 runs the checks still waiting, and saves only when none found a problem", async () => {
@@ -365,14 +462,21 @@ describe("the store's calls", () => {
 });
 
 describe("diagnoses and results in words", () => {
-  it("sends each failure to the step that fixes it", () => {
-    expect(remedyFor(diagnosis("AADSTS65001", "you"))).toMatchObject({ kind: "step", step: 5 });
-    expect(remedyFor(diagnosis("AADSTS_UNKNOWN", "it-admin", "consent_required"))).toMatchObject({ kind: "step", step: 5 });
-    expect(remedyFor(diagnosis("AADSTS7000215", "app-owner"))).toMatchObject({ kind: "step", step: 4 });
-    expect(remedyFor(diagnosis("AADSTS90002", "you"))).toMatchObject({ kind: "step", step: 4 });
-    expect(remedyFor(diagnosis("AADSTS50011", "app-owner"))).toMatchObject({ kind: "step", step: 3 });
-    expect(remedyFor(diagnosis("SMTP 5.7.139", "it-admin"))).toMatchObject({ kind: "admin" });
-    expect(remedyFor(diagnosis("TIMEOUT", "microsoft"))).toMatchObject({ kind: "retry" });
+  it("offers what Rust says fixes the failure, whatever its code", () => {
+    const offered = (remedy: Remedy) => remedyFor(diagnosis("ANY", "you", null, remedy));
+    expect(offered("sign-in-again")).toEqual({ kind: "step", step: 5, label: "Sign in again" });
+    expect(offered("correct-pasted-value")).toEqual({ kind: "step", step: 4, label: "Correct what you pasted (step 4)" });
+    expect(offered("review-registration")).toEqual({
+      kind: "step",
+      step: 3,
+      label: "Review the app registration (step 3)",
+    });
+    expect(offered("ask-admin")).toEqual({ kind: "admin", label: "Ask your IT admin" });
+    expect(offered("try-again")).toEqual({ kind: "retry", label: "Try again" });
+    // The code and who fixes it no longer decide: a consent code Rust sends back to step 3 goes to step 3.
+    expect(remedyFor(diagnosis("AADSTS65001", "it-admin", "consent_required", "review-registration"))).toMatchObject({
+      step: 3,
+    });
   });
 
   it("writes the raw details as lines, not JSON", () => {

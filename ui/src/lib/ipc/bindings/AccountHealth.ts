@@ -18,9 +18,17 @@ accessExpires: Array<["outlook" | "graph", number]>,
  */
 refreshLastUsedAt: number | null, 
 /**
- * Days until Microsoft's 90-day inactivity limit, if nothing refreshes before then.
+ * Days until Microsoft's inactivity limit, if nothing refreshes before then.
  */
 refreshInactiveDaysLeft: number | null, 
+/**
+ * When Microsoft revokes the refresh token if nothing uses it before then (unix seconds).
+ */
+refreshInactiveAt: number | null, 
+/**
+ * Microsoft's inactivity limit for a refresh token, in days (90).
+ */
+refreshInactivityDays: number, 
 /**
  * When the keep-alive refresh is due (unix seconds).
  */

@@ -2,6 +2,7 @@
 import type { Fixer } from "./Fixer";
 import type { Link } from "./Link";
 import type { RawDetail } from "./RawDetail";
+import type { Remedy } from "./Remedy";
 
 /**
  * One failure, explained.
@@ -39,4 +40,8 @@ retryable: boolean,
 /**
  * What the server actually said.
  */
-raw: RawDetail, };
+raw: RawDetail, 
+/**
+ * What fixes it, as the wizard offers it next to the diagnosis.
+ */
+remedy: Remedy, };

@@ -46,7 +46,7 @@ impl TerminalHost {
 
 impl SignInHost for TerminalHost {
     fn open_browser(&mut self, url: &str) -> bool {
-        !self.no_browser && crate::browser::open(url).is_ok()
+        !self.no_browser && mailgrant_core::browser::open(url).is_ok()
     }
 
     fn announce(&mut self, event: SignInEvent) {

@@ -2,7 +2,6 @@
 
 use serde::Deserialize;
 
-use super::http::host_of;
 use super::SignInError;
 use crate::diagnosis::Diagnosis;
 use crate::sensitive::SecretString;
@@ -105,26 +104,15 @@ impl TokenEndpoint {
                 form.push(("client_assertion", jwt.expose()));
             }
         }
-        crate::diagnosis::transport::check_secure(&self.url).map_err(SignInError::Failed)?;
-        let host = host_of(&self.url);
-        let response = self
+        let request = self
             .http
             .post(&self.url)
             .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
+            .form(&form);
+        let answer = super::http::exchange(&self.url, request)
             .await
-            .map_err(|e| SignInError::from(Diagnosis::from_reqwest(&e, &host)))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response
-            .text()
-            .await
-            .map_err(|e| SignInError::from(Diagnosis::from_reqwest(&e, &host)))?;
+            .map_err(SignInError::Failed)?;
+        let (status, content_type, body) = (answer.status, answer.content_type, answer.body);
         parse_token_answer(status, content_type.as_deref(), &body)
     }
 }

@@ -1,6 +1,7 @@
 //! `mailgrant add`: the account and its app registration, every value checked; secrets to the keychain first.
 
 use mailgrant_core::api::accounts;
+use mailgrant_core::wizard;
 
 use super::*;
 
@@ -13,28 +14,10 @@ pub(super) fn checked(check: FieldCheck, what: &str) -> Result<String, ApiError>
     }
 }
 
+/// A `--imap`/`--pop`/`--smtp` server, checked by core's rule.
 pub(super) fn host_port(text: Option<&str>, what: &str) -> Result<Option<HostPort>, ApiError> {
-    text.map(|t| {
-        t.parse::<HostPort>()
-            .map_err(|e| usage(format!("--{what} {t:?}: {e}")))
-    })
-    .transpose()
-}
-
-pub(super) fn base_url(text: &str, what: &str) -> Result<String, ApiError> {
-    let url =
-        url::Url::parse(text).map_err(|e| usage(format!("--{what} {text:?} is not an address ({e})")))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-        return Err(usage(format!("--{what} {text:?} must be an https:// address")));
-    }
-    // Secrets never go over plain http:// to another computer (a local test bed may use it).
-    if mailgrant_core::diagnosis::transport::check_secure(text).is_err() {
-        return Err(usage(format!(
-            "--{what} {text:?} must be an https:// address: client secrets and tokens would cross the network \
-             unencrypted (only an address on this computer may use http://)"
-        )));
-    }
-    Ok(text.trim_end_matches('/').to_owned())
+    text.map(|t| wizard::check_host_port(t).map_err(|message| usage(format!("--{what} {t:?}: {message}"))))
+        .transpose()
 }
 
 pub(super) fn cloud_of(args: &AddArgs) -> Result<Cloud, ApiError> {
@@ -47,46 +30,64 @@ pub(super) fn cloud_of(args: &AddArgs) -> Result<Cloud, ApiError> {
         None if custom_given => CloudArg::Custom,
         None => CloudArg::Global,
     };
-    let cloud = match kind {
+    Ok(match kind {
         CloudArg::Global => Cloud::Global,
         CloudArg::Usgov => Cloud::UsGov,
         CloudArg::UsgovDod => Cloud::UsGovDod,
         CloudArg::China => Cloud::China,
-        CloudArg::Custom => {
-            let authority = base_url(
-                args.authority
-                    .as_deref()
-                    .ok_or_else(|| usage("--cloud custom needs --authority URL (the login host)"))?,
-                "authority",
-            )?;
-            let graph = base_url(
-                args.graph_url
-                    .as_deref()
-                    .ok_or_else(|| usage("--cloud custom needs --graph-url URL"))?,
-                "graph-url",
-            )?;
-            let host = url::Url::parse(&authority)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-                .unwrap_or_default();
-            let or_default = |given: Option<HostPort>, port| {
-                given.unwrap_or(HostPort {
-                    host: host.clone(),
-                    port,
-                })
-            };
-            Cloud::Custom(CustomCloud {
-                authority,
-                graph,
-                graph_resource: args.graph_resource.clone(),
-                outlook_resource: args.outlook_resource.clone(),
-                imap: or_default(host_port(args.imap.as_deref(), "imap")?, 993),
-                pop: or_default(host_port(args.pop.as_deref(), "pop")?, 995),
-                smtp: or_default(host_port(args.smtp.as_deref(), "smtp")?, 587),
-            })
-        }
+        CloudArg::Custom => custom_cloud(args)?,
+    })
+}
+
+/// A custom cloud from the flags, checked by the wizard's rule; mail servers default to the login host.
+fn custom_cloud(args: &AddArgs) -> Result<Cloud, ApiError> {
+    let authority = args
+        .authority
+        .clone()
+        .ok_or_else(|| usage("--cloud custom needs --authority URL (the login host)"))?;
+    let graph = args
+        .graph_url
+        .clone()
+        .ok_or_else(|| usage("--cloud custom needs --graph-url URL"))?;
+    let host = url::Url::parse(&authority)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let server = |given: &Option<String>, port: u16| {
+        given.clone().unwrap_or_else(|| {
+            HostPort {
+                host: host.clone(),
+                port,
+            }
+            .to_string()
+        })
     };
-    Ok(cloud)
+    let fields = wizard::CustomCloudFields {
+        authority,
+        graph,
+        graph_resource: args.graph_resource.clone().unwrap_or_default(),
+        outlook_resource: args.outlook_resource.clone(),
+        imap: server(&args.imap, 993),
+        pop: server(&args.pop, 995),
+        smtp: server(&args.smtp, 587),
+    };
+    let checked = wizard::check_custom_cloud(&fields);
+    // The first problem, in the flag's words.
+    if let Some((field, message)) = checked.problems.iter().next() {
+        let (flag, value) = match field.as_str() {
+            "authority" => ("authority", &fields.authority),
+            "graph" => ("graph-url", &fields.graph),
+            "graphResource" => ("graph-resource", &fields.graph_resource),
+            "outlookResource" => ("outlook-resource", &fields.outlook_resource),
+            "imap" => ("imap", &fields.imap),
+            "pop" => ("pop", &fields.pop),
+            _ => ("smtp", &fields.smtp),
+        };
+        return Err(usage(format!("--{flag} {value:?}: {message}")));
+    }
+    checked
+        .cloud
+        .ok_or_else(|| usage("the custom cloud's addresses are incomplete"))
 }
 
 pub(super) fn read_file(path: &std::path::Path, what: &str) -> Result<String, ApiError> {

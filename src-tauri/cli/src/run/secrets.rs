@@ -15,24 +15,7 @@ pub(super) fn secrets(context: &Context, within: Option<i64>, json: bool, csv: b
     if json {
         say!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
     } else if csv {
-        say!("registration,client_id,kind,key_id,hint,expires,days_left,state,accounts,source,tenant");
-        for c in &rows {
-            let fields = [
-                c.registration_name.clone(),
-                c.client_id.clone(),
-                kind_word(c.kind).to_owned(),
-                c.key_id.clone(),
-                c.hint.clone().unwrap_or_default(),
-                c.expires_at.map(out::date).unwrap_or_default(),
-                c.days_left.map(|d| d.to_string()).unwrap_or_default(),
-                c.state.label().to_owned(),
-                c.accounts.join(" "),
-                serde_word(&c.source),
-                c.tenant.clone().unwrap_or_default(),
-            ];
-            let line: Vec<String> = fields.iter().map(|f| out::csv_field(f)).collect();
-            say!("{}", line.join(","));
-        }
+        say_raw!("{}", health::credentials_csv(&rows));
     } else if rows.is_empty() {
         say!(
             "{}",

@@ -2,10 +2,10 @@
 //! where the app does not run. Which accounts are due, and what a round does, is core's; this maps the outcome
 //! to lines, JSON and an exit code.
 //!
-//! [`TokenService::keep_alive`]: mailgrant_core::tokens::TokenService::keep_alive
+//! [`TokenService::keep_alive`]: mailgrant_core::token_lifecycle::TokenService::keep_alive
 
 use mailgrant_core::store::ConfigFile;
-use mailgrant_core::tokens::{self, now_unix, KEEP_ALIVE_AFTER_SECS};
+use mailgrant_core::token_lifecycle::{self, now_unix, KEEP_ALIVE_AFTER_SECS};
 use serde_json::{json, Map, Value};
 
 use mailgrant_core::api::{Api, ApiError, ErrorCode};
@@ -27,7 +27,7 @@ pub(super) async fn run(api: &Api, json: bool, quiet: bool) -> Outcome {
         row.insert("name".into(), json!(name));
         match result {
             Ok(_) => {
-                let next = config.account(&name).and_then(tokens::keep_alive_due_at);
+                let next = config.account(&name).and_then(token_lifecycle::keep_alive_due_at);
                 row.insert("outcome".into(), json!("kept-alive"));
                 if let Some(at) = next {
                     row.insert("nextDueAt".into(), json!(at));
@@ -87,7 +87,7 @@ fn nothing_due(config: &ConfigFile) -> String {
     let next = config
         .accounts
         .iter()
-        .filter_map(|a| tokens::keep_alive_due_at(a).map(|at| (at, a.name.as_str())))
+        .filter_map(|a| token_lifecycle::keep_alive_due_at(a).map(|at| (at, a.name.as_str())))
         .min();
     match next {
         Some((at, name)) => format!(

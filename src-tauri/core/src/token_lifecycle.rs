@@ -26,7 +26,7 @@ use crate::model::{
 };
 use crate::sensitive::SecretString;
 use crate::signin::client_credentials::{self, CertificateCredential};
-use crate::signin::token::{self as token_endpoint, ClientAuth, TokenEndpoint, TokenResponse};
+use crate::signin::token_endpoint::{self, ClientAuth, TokenEndpoint, TokenResponse};
 use crate::signin::SignInError;
 use crate::store::{LockGuard, Store, StoreError};
 use crate::vault::{AccessToken, TokenVault, VaultError};

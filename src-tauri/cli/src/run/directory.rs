@@ -97,7 +97,7 @@ fn list(api: &Api, json: bool) -> Outcome {
         say!("No imports yet: `mailgrant directory import REGISTRATION` reads an organisation's app registrations.");
         return Ok(EXIT_OK);
     }
-    let now = mailgrant_core::tokens::now_unix();
+    let now = mailgrant_core::token_lifecycle::now_unix();
     let mut table = Table::new(&["ID", "TENANT", "READ AS", "READ", "APPS", "CREDENTIALS", "STATE"]);
     for i in &imports {
         table.row(vec![

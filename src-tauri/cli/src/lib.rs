@@ -3,7 +3,8 @@
 //! (`mailgrant token NAME` prints an access token alone on stdout).
 //!
 //! Exit codes: 0 fine; 1 attention needed (or a failure that is not the caller's input); 2 usage error; 3 sign-in
-//! required; 4 keychain unavailable. The `--json` shapes are documented in docs/cli.md.
+//! required; 4 keychain unavailable; 130 cancelled (one mapping: `mailgrant_core::api::ErrorCode::exit_code`).
+//! The `--json` shapes are documented in docs/cli.md.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,16 +14,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod out;
 mod run;
 
+use mailgrant_core::api::exit;
+
 /// Everything is fine.
-pub const EXIT_OK: u8 = 0;
+pub const EXIT_OK: u8 = exit::OK;
 /// Status, secrets or test found a problem; or something failed that is not the caller's input.
-pub const EXIT_ATTENTION: u8 = 1;
+pub const EXIT_ATTENTION: u8 = exit::ATTENTION;
 /// A usage error (clap uses the same).
-pub const EXIT_USAGE: u8 = 2;
-/// Only a new interactive sign-in helps: `mailgrant sign-in NAME`.
-pub const EXIT_SIGN_IN: u8 = 3;
-/// The OS keychain is locked or missing.
-pub const EXIT_KEYCHAIN: u8 = 4;
+pub const EXIT_USAGE: u8 = exit::USAGE;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,7 +30,7 @@ pub const EXIT_KEYCHAIN: u8 = 4;
     about = "Connect a Microsoft 365 or Outlook.com mailbox over OAuth2 and keep it connected.",
     long_about = "Connect a Microsoft 365 or Outlook.com mailbox over OAuth2 (IMAP, SMTP, POP, Microsoft Graph) \
                   and keep it connected.\n\nWithout a subcommand, opens the desktop app.",
-    after_help = "Exit codes: 0 fine, 1 attention needed, 2 usage error, 3 sign-in required, 4 keychain unavailable.\n\n\
+    after_help = "Exit codes: 0 fine, 1 attention needed, 2 usage error, 3 sign-in required, 4 keychain unavailable, 130 cancelled.\n\n\
                   Environment:\n  MAILGRANT_HOME  keep all data (and a separate keychain namespace) in this directory\n  \
                   BROWSER         the browser `sign-in` opens (else the system's default)"
 )]

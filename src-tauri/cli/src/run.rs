@@ -9,9 +9,9 @@ use mailgrant_core::api::{Api, ApiError, ErrorCode};
 use mailgrant_core::connect::{self, NewAccount};
 use mailgrant_core::health::{self, AccountState, ExpiryState};
 use mailgrant_core::identity::setup::{self, FieldCheck};
-use mailgrant_core::model::{Cloud, CustomCloud, Flow, HostPort, RedirectMode, Resource, Service};
+use mailgrant_core::model::{Cloud, Flow, HostPort, RedirectMode, Resource, Service};
 use mailgrant_core::probe::{self, LayerStatus};
-use mailgrant_core::tokens::{self, now_unix};
+use mailgrant_core::token_lifecycle::{self, now_unix};
 use mailgrant_core::DataHome;
 use serde_json::json;
 

@@ -183,21 +183,6 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A leading `=`, `+`, `-`, `@`, tab
-/// or carriage return gets a `'` so a spreadsheet does not run it as a formula (as the app's export does).
-pub fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,16 +206,6 @@ mod tests {
         let coloured = table.render(true);
         assert!(coloured.contains("\x1b[32mworking\x1b[0m"));
         assert!(!plain.contains('\x1b'));
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-        assert_eq!(csv_field("\t=cmd()"), "'\t=cmd()");
-        assert_eq!(csv_field("\r=cmd()"), "\"'\r=cmd()\"");
     }
 
     #[test]

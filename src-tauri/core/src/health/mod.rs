@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use crate::directory::DirectoryImport;
 use crate::model::{Account, AppRegistration, Credential, CredentialKind, Flow, Resource};
 use crate::store::ConfigFile;
-use crate::tokens::{KEEP_ALIVE_AFTER_SECS, REFRESH_TOKEN_INACTIVITY_SECS};
+use crate::token_lifecycle::{KEEP_ALIVE_AFTER_SECS, REFRESH_TOKEN_INACTIVITY_SECS};
 
 /// Days before a credential expires at which Mailgrant warns, most distant first.
 pub const EXPIRY_THRESHOLDS_DAYS: [i64; 3] = [30, 14, 7];
@@ -64,9 +64,15 @@ pub struct AccountHealth {
     /// Unix seconds the refresh token was last used (it rotates on every use).
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub refresh_last_used_at: Option<i64>,
-    /// Days until Microsoft's 90-day inactivity limit, if nothing refreshes before then.
+    /// Days until Microsoft's inactivity limit, if nothing refreshes before then.
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub refresh_inactive_days_left: Option<i64>,
+    /// When Microsoft revokes the refresh token if nothing uses it before then (unix seconds).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub refresh_inactive_at: Option<i64>,
+    /// Microsoft's inactivity limit for a refresh token, in days (90).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub refresh_inactivity_days: i64,
     /// When the keep-alive refresh is due (unix seconds).
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub keep_alive_due_at: Option<i64>,
@@ -85,10 +91,11 @@ pub fn account_health(account: &Account, registration: Option<&AppRegistration>,
             .filter_map(|c| c.expires.map(OffsetDateTime::unix_timestamp))
             .max()
     });
-    let inactive_left = meta
+    let inactive_at = meta
         .refresh_last_used_at
         .filter(|_| delegated)
-        .map(|used| (used + REFRESH_TOKEN_INACTIVITY_SECS - now).div_euclid(86_400));
+        .map(|used| used + REFRESH_TOKEN_INACTIVITY_SECS);
+    let inactive_left = inactive_at.map(|at| (at - now).div_euclid(86_400));
     let signed_in = if delegated {
         meta.refresh_issued_at.is_some()
     } else {
@@ -148,6 +155,8 @@ pub fn account_health(account: &Account, registration: Option<&AppRegistration>,
         access_expires: meta.access_expires.iter().map(|(r, at)| (*r, *at)).collect(),
         refresh_last_used_at: meta.refresh_last_used_at.filter(|_| delegated),
         refresh_inactive_days_left: inactive_left,
+        refresh_inactive_at: inactive_at,
+        refresh_inactivity_days: REFRESH_TOKEN_INACTIVITY_SECS / 86_400,
         keep_alive_due_at: meta
             .refresh_last_used_at
             .filter(|_| delegated)
@@ -163,385 +172,6 @@ pub fn accounts(config: &ConfigFile, now: i64) -> Vec<AccountHealth> {
         .iter()
         .map(|a| account_health(a, config.registration(&a.registration), now))
         .collect()
-}
-
-/// How close a credential is to expiring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub enum ExpiryState {
-    Expired,
-    /// Within 7 days.
-    #[serde(rename = "within-7")]
-    Within7,
-    #[serde(rename = "within-14")]
-    Within14,
-    #[serde(rename = "within-30")]
-    Within30,
-    Ok,
-    /// Entra always sets an end date; an import without one says so.
-    NoExpiry,
-}
-
-impl ExpiryState {
-    pub fn at(expires: Option<i64>, now: i64) -> Self {
-        let Some(expires) = expires else {
-            return ExpiryState::NoExpiry;
-        };
-        let left = expires - now;
-        if left <= 0 {
-            ExpiryState::Expired
-        } else if left <= 7 * 86_400 {
-            ExpiryState::Within7
-        } else if left <= 14 * 86_400 {
-            ExpiryState::Within14
-        } else if left <= 30 * 86_400 {
-            ExpiryState::Within30
-        } else {
-            ExpiryState::Ok
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ExpiryState::Expired => "expired",
-            ExpiryState::Within7 => "within 7 days",
-            ExpiryState::Within14 => "within 14 days",
-            ExpiryState::Within30 => "within 30 days",
-            ExpiryState::Ok => "ok",
-            ExpiryState::NoExpiry => "no expiry",
-        }
-    }
-
-    pub fn needs_attention(self) -> bool {
-        matches!(
-            self,
-            ExpiryState::Expired | ExpiryState::Within7 | ExpiryState::Within14 | ExpiryState::Within30
-        )
-    }
-}
-
-/// Where Mailgrant knows a credential from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub enum CredentialSource {
-    /// Added to Mailgrant (the wizard or `mailgrant add`), to sign in with.
-    Mailgrant,
-    /// Listed by Microsoft Graph in an import of the organisation's app registrations.
-    Directory,
-    /// Both: Mailgrant signs in with it, and Graph listed it too.
-    Both,
-}
-
-/// One client secret or certificate of an app registration.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct CredentialExpiry {
-    /// Mailgrant's registration id, or `directory:{object id}` for one only Graph listed.
-    pub registration: String,
-    pub registration_name: String,
-    pub client_id: String,
-    pub kind: CredentialKind,
-    pub key_id: String,
-    pub label: Option<String>,
-    pub hint: Option<String>,
-    /// Unix seconds.
-    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
-    pub expires_at: Option<i64>,
-    /// Whole days left (negative once expired).
-    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
-    pub days_left: Option<i64>,
-    pub state: ExpiryState,
-    /// The accounts that sign in with it.
-    pub accounts: Vec<String>,
-    pub source: CredentialSource,
-    /// The tenant of the directory import that listed it.
-    pub tenant: Option<String>,
-    /// Mailgrant signs in with it, and a directory import lists its app without it: deleted in Entra (sign-ins
-    /// with it fail with AADSTS7000215), or added to Mailgrant with another ID and hint.
-    pub missing_in_directory: bool,
-}
-
-impl CredentialExpiry {
-    fn new(
-        registration: (&str, &str, &str),
-        credential: &Credential,
-        accounts: Vec<String>,
-        source: CredentialSource,
-        now: i64,
-    ) -> Self {
-        let expires_at = credential.expires.map(OffsetDateTime::unix_timestamp);
-        CredentialExpiry {
-            registration: registration.0.to_owned(),
-            registration_name: registration.1.to_owned(),
-            client_id: registration.2.to_owned(),
-            kind: credential.kind,
-            key_id: credential.key_id.clone(),
-            label: credential.label.clone(),
-            hint: credential.hint.clone(),
-            expires_at,
-            days_left: expires_at.map(|at| (at - now).div_euclid(86_400)),
-            state: ExpiryState::at(expires_at, now),
-            accounts,
-            source,
-            tenant: None,
-            missing_in_directory: false,
-        }
-    }
-
-    /// The same kind of credential with the same hint (a secret's first characters, a certificate's thumbprint).
-    fn has_hint_of(&self, c: &Credential) -> bool {
-        c.kind == self.kind
-            && self
-                .hint
-                .as_deref()
-                .zip(c.hint.as_deref())
-                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-    }
-
-    /// Whether this row and a credential Graph listed for the same app (`siblings`: all it listed for that app)
-    /// are one credential: the same key id, or (when Mailgrant made its own id) the same kind and hint — a
-    /// secret's first characters, a certificate's thumbprint — when no other credential of the app shares it.
-    fn is(&self, listed: &Credential, siblings: &[Credential]) -> bool {
-        let same_hint = |c: &Credential| self.has_hint_of(c);
-        self.key_id.eq_ignore_ascii_case(&listed.key_id)
-            || (same_hint(listed)
-                && siblings.iter().filter(|c| same_hint(c)).count() == 1
-                && !siblings
-                    .iter()
-                    .any(|c| c.key_id.eq_ignore_ascii_case(&self.key_id)))
-    }
-}
-
-/// Every credential of every registration, soonest expiry first (those without an expiry last): Mailgrant's own
-/// registrations, and those of the organisation's directory imports. A credential both know is one row; Graph's
-/// dates win, as Entra's are the ones that count.
-pub fn credentials(config: &ConfigFile, directory: &[DirectoryImport], now: i64) -> Vec<CredentialExpiry> {
-    let mut rows: Vec<CredentialExpiry> = config
-        .registrations
-        .iter()
-        .flat_map(|r| {
-            let users: Vec<String> = config.accounts_of(&r.id).map(|a| a.name.clone()).collect();
-            r.credentials.iter().map(move |c| {
-                CredentialExpiry::new(
-                    (&r.id, &r.name, r.client_id.as_str()),
-                    c,
-                    users.clone(),
-                    CredentialSource::Mailgrant,
-                    now,
-                )
-            })
-        })
-        .collect();
-    let local = rows.len();
-    // The same tenant read through two registrations lists the same credentials twice.
-    let mut listed_once = std::collections::HashSet::new();
-    for import in directory {
-        for app in &import.applications {
-            let mine = config
-                .registrations
-                .iter()
-                .find(|r| r.client_id.as_str().eq_ignore_ascii_case(&app.app_id));
-            let users: Vec<String> = mine
-                .map(|r| config.accounts_of(&r.id).map(|a| a.name.clone()).collect())
-                .unwrap_or_default();
-            for listed in &app.credentials {
-                let known = rows[..local].iter_mut().find(|row| {
-                    row.client_id.eq_ignore_ascii_case(&app.app_id) && row.is(listed, &app.credentials)
-                });
-                if let Some(row) = known {
-                    let merged = CredentialExpiry::new(
-                        (&row.registration, &row.registration_name, &row.client_id),
-                        listed,
-                        std::mem::take(&mut row.accounts),
-                        CredentialSource::Both,
-                        now,
-                    );
-                    *row = CredentialExpiry {
-                        label: listed.label.clone().or(row.label.take()),
-                        hint: listed.hint.clone().or(row.hint.take()),
-                        tenant: Some(import.tenant_name.clone()),
-                        ..merged
-                    };
-                    continue;
-                }
-                if !listed_once.insert((app.app_id.to_lowercase(), listed.key_id.to_lowercase())) {
-                    continue;
-                }
-                let id = mine.map_or_else(|| format!("directory:{}", app.object_id), |r| r.id.clone());
-                let mut row = CredentialExpiry::new(
-                    (&id, &app.display_name, &app.app_id),
-                    listed,
-                    users.clone(),
-                    CredentialSource::Directory,
-                    now,
-                );
-                row.tenant = Some(import.tenant_name.clone());
-                rows.push(row);
-            }
-        }
-    }
-    // Mailgrant's own that an import of their app's tenant does not list.
-    for row in rows[..local]
-        .iter_mut()
-        .filter(|r| r.source == CredentialSource::Mailgrant)
-    {
-        let same_hint = |c: &Credential| row.has_hint_of(c);
-        // (A hint several of the app's credentials share leaves it open: not flagged.)
-        let listed_app = directory.iter().find_map(|import| {
-            import
-                .applications
-                .iter()
-                .find(|app| app.app_id.eq_ignore_ascii_case(&row.client_id))
-                .filter(|app| !app.credentials.iter().any(same_hint))
-                .map(|_| import.tenant_name.clone())
-        });
-        if let Some(tenant) = listed_app {
-            row.missing_in_directory = true;
-            row.tenant = Some(tenant);
-        }
-    }
-    rows.sort_by(|a, b| {
-        (
-            a.expires_at.is_none(),
-            a.expires_at,
-            &a.registration_name,
-            &a.key_id,
-        )
-            .cmp(&(
-                b.expires_at.is_none(),
-                b.expires_at,
-                &b.registration_name,
-                &b.key_id,
-            ))
-    });
-    rows
-}
-
-/// The expiry board of a data home: its config's registrations and its directory imports.
-pub fn board(
-    store: &crate::store::Store,
-    now: i64,
-) -> Result<Vec<CredentialExpiry>, crate::store::StoreError> {
-    let config = store.load()?;
-    let directory = crate::directory::Directory::beside(store).load()?;
-    Ok(credentials(&config, &directory, now))
-}
-
-/// Which expiry thresholds the user has already been told about, per credential, so each one is announced once
-/// (a desktop notification at 30, 14 and 7 days and at expiry). Kept in `notified.json` in the data home.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ExpiryNotices {
-    /// `registration/key_id` → the last state announced.
-    announced: std::collections::BTreeMap<String, ExpiryState>,
-}
-
-impl ExpiryNotices {
-    /// The record in `home`, or an empty one (a missing or unreadable record only means notices may repeat).
-    pub fn load(home: &crate::DataHome) -> Self {
-        std::fs::read(Self::path(home))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
-    }
-
-    pub fn save(&self, home: &crate::DataHome) -> Result<(), crate::store::StoreError> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(crate::store::StoreError::rejected)?;
-        crate::store::create_private_dir(home.dir())?;
-        crate::store::write_atomically(&Self::path(home), &bytes)
-    }
-
-    fn path(home: &crate::DataHome) -> std::path::PathBuf {
-        home.dir().join("notified.json")
-    }
-
-    /// The credentials that crossed a threshold not yet announced; marks them announced. A renewed credential
-    /// (back to `ok`) starts over.
-    pub fn due<'a>(&mut self, rows: &'a [CredentialExpiry]) -> Vec<&'a CredentialExpiry> {
-        let mut due = Vec::new();
-        for row in rows {
-            let key = format!("{}/{}", row.registration, row.key_id);
-            if !row.state.needs_attention() {
-                self.announced.remove(&key);
-                continue;
-            }
-            if self.announced.get(&key).is_none_or(|before| row.state < *before) {
-                self.announced.insert(key, row.state);
-                due.push(row);
-            }
-        }
-        // Forget credentials that are gone.
-        let present: std::collections::BTreeSet<String> = rows
-            .iter()
-            .map(|r| format!("{}/{}", r.registration, r.key_id))
-            .collect();
-        self.announced.retain(|key, _| present.contains(key));
-        due
-    }
-}
-
-/// The words of a notification for a credential that crossed a threshold.
-pub fn expiry_notice(row: &CredentialExpiry) -> (String, String) {
-    let what = match row.kind {
-        CredentialKind::Secret => "client secret",
-        CredentialKind::Certificate => "certificate",
-    };
-    let title = match (row.state, row.days_left) {
-        (ExpiryState::Expired, _) => format!("The {what} of {} has expired", row.registration_name),
-        (_, Some(days)) => format!("The {what} of {} expires in {days} days", row.registration_name),
-        _ => format!("The {what} of {} expires soon", row.registration_name),
-    };
-    let users = if row.accounts.is_empty() {
-        "No account here uses it.".to_owned()
-    } else {
-        format!(
-            "Mailboxes that stop working with it: {}.",
-            row.accounts.join(", ")
-        )
-    };
-    let fix = if row.source == CredentialSource::Directory {
-        "Create a new one in Entra (Certificates & secrets) and give it to whatever uses this app."
-    } else {
-        "Create a new one in Entra (Certificates & secrets) and add it to Mailgrant."
-    };
-    (title, format!("{users} {fix}"))
-}
-
-/// At most this many credentials get a notification each; more at once (a directory import) get one summary.
-pub const NOTICES_AT_ONCE: usize = 3;
-
-/// The notifications for the credentials that crossed a threshold: one each, or one summary when there are
-/// more than [`NOTICES_AT_ONCE`].
-pub fn expiry_notices(due: &[&CredentialExpiry]) -> Vec<(String, String)> {
-    if due.len() <= NOTICES_AT_ONCE {
-        return due.iter().map(|row| expiry_notice(row)).collect();
-    }
-    let expired = due.iter().filter(|r| r.state == ExpiryState::Expired).count();
-    let title = if expired > 0 {
-        format!(
-            "{} client secrets and certificates need attention ({expired} expired)",
-            due.len()
-        )
-    } else {
-        format!("{} client secrets and certificates expire soon", due.len())
-    };
-    let mut names: Vec<&str> = due.iter().map(|r| r.registration_name.as_str()).collect();
-    names.dedup();
-    let shown = names
-        .iter()
-        .take(NOTICES_AT_ONCE)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    let more = names.len().saturating_sub(NOTICES_AT_ONCE);
-    let body = if more > 0 {
-        format!("{shown} and {more} more. Open Mailgrant's expiry board to see them all, soonest first.")
-    } else {
-        format!("{shown}. Open Mailgrant's expiry board to see them all, soonest first.")
-    };
-    vec![(title, body)]
 }
 
 /// Where to withdraw the consent an account gave, and what that does (and does not do).
@@ -603,6 +233,12 @@ pub fn consent_revocation(account: &Account, registration: Option<&AppRegistrati
             .to_owned(),
     }
 }
+
+mod board;
+mod notices;
+
+pub use board::*;
+pub use notices::*;
 
 #[cfg(test)]
 mod tests {
@@ -909,5 +545,25 @@ mod tests {
             "{}",
             notices[0].1
         );
+    }
+
+    #[test]
+    fn the_csv_export_defuses_formulas_and_quotes_what_needs_it() {
+        assert_eq!(csv_field("Contoso mail"), "Contoso mail");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for (text, safe) in [
+            ("+1+1", "'+1+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tcmd", "'\tcmd"),
+            ("-3e2", "'-3e2"),
+        ] {
+            assert_eq!(csv_field(text), safe);
+        }
+        for number in ["-3", "-3.5", "42"] {
+            assert_eq!(csv_field(number), number);
+        }
+        assert_eq!(csv_field("cr\rhere"), "\"'cr\rhere\"".replace('\'', ""));
     }
 }

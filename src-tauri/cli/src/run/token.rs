@@ -11,7 +11,8 @@ pub(super) async fn token(api: &Api, name: &str, resource: Option<ResourceArg>) 
                 .store()
                 .account(name)?
                 .ok_or_else(|| ApiError::unknown_account(name))?;
-            tokens::primary_resource(&account).ok_or_else(|| usage(format!("{name:?} has no services")))?
+            token_lifecycle::primary_resource(&account)
+                .ok_or_else(|| usage(format!("{name:?} has no services")))?
         }
     };
     let issued = api.tokens.access_token(name, resource).await?;
