@@ -44,6 +44,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::accounts::account_views,
         commands::accounts::refresh_account,
         commands::accounts::remove_account,
+        commands::accounts::mail_settings,
         commands::accounts::list_credentials,
         commands::accounts::credentials_csv,
         commands::directory::list_imports,

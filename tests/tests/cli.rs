@@ -111,6 +111,46 @@ async fn loopback_sign_in_with_a_browser_program_then_token_status_and_remove() 
     assert_code(&add, 0);
     assert!(text(&add.stdout).contains("mailgrant sign-in work"));
 
+    // "Use this mailbox": the servers of the cloud, OAuth2, and recipes with the account's name filled in.
+    let settings = run(home.path(), &["settings", "work", "--json"], "", &[]).await;
+    assert_code(&settings, 0);
+    let settings: serde_json::Value = serde_json::from_slice(&settings.stdout).unwrap();
+    assert_eq!(settings["userName"], ADELE);
+    assert_eq!(settings["authentication"], "OAuth2");
+    let servers: Vec<String> = settings["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}:{} {}",
+                s["protocol"], s["host"], s["port"], s["encryptionLabel"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        servers,
+        [
+            "\"imap\" \"127.0.0.1\":993 \"SSL/TLS\"",
+            "\"smtp\" \"127.0.0.1\":587 \"STARTTLS\""
+        ]
+    );
+    let msmtp = settings["recipes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "msmtp")
+        .unwrap();
+    assert!(msmtp["snippet"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("passwordeval \"mailgrant token work\""));
+    let human = text(&run(home.path(), &["settings", "work"], "", &[]).await.stdout);
+    assert!(
+        human.contains("Thunderbird") && human.contains("needs no Mailgrant"),
+        "{human}"
+    );
+
     // Added, not signed in: status says so (exit 1), and a token needs a sign-in (exit 3).
     let status = run(home.path(), &["status"], "", &[]).await;
     assert_code(&status, 1);

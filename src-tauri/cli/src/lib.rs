@@ -138,6 +138,14 @@ pub enum Command {
     },
     /// Explain an error code: AADSTS7000215, 5.7.139, ErrorAccessDenied, …
     Explain { code: String },
+    /// How to use the mailbox in a mail program: the servers, the user name, and recipes (Thunderbird, Apple
+    /// Mail, Outlook, neomutt, msmtp, mbsync, git send-email, and devices that only know a password).
+    Settings {
+        name: String,
+        /// The settings and recipes as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove an account: its keychain entries and its config.
     Remove { name: String },
     /// Show where Mailgrant keeps its data and which keychain namespace it uses.

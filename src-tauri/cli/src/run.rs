@@ -146,6 +146,7 @@ async fn dispatch(command: Command, global: &Global) -> Outcome {
             test(&open(global)?, &name, &options).await
         }
         Command::Remove { name } => remove(&open(global)?, &name).await,
+        Command::Settings { name, json } => info::settings(&open(global)?, &name, json),
         Command::Directory { action } => directory::run(action, global).await,
         // Handled before a runtime is built; here too, so the match needs no unreachable arm.
         Command::Where => where_is(),

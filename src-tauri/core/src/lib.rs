@@ -9,6 +9,7 @@ pub mod connect;
 pub mod desktop;
 pub mod diagnosis;
 pub mod directory;
+pub mod handoff;
 pub mod health;
 pub mod home;
 pub mod identity;

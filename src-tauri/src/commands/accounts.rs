@@ -4,6 +4,7 @@
 
 use mailgrant_core::api::accounts::{self, AccountView, ProbeProgress, TestEvent, TestRequest};
 use mailgrant_core::api::ApiError;
+use mailgrant_core::handoff::MailSettings;
 use mailgrant_core::health::{AccountHealth, ConsentRevocation, CredentialExpiry};
 use mailgrant_core::probe::{ProbeReport, Protocol};
 use tauri::ipc::Channel;
@@ -35,6 +36,12 @@ pub async fn refresh_account(state: State<'_, AppState>, name: String) -> Result
 #[tauri::command]
 pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<ConsentRevocation, ApiError> {
     Ok(accounts::remove(&state, &name).await?.revocation)
+}
+
+/// "Use this mailbox": the account's servers, user name and the recipes for mail programs.
+#[tauri::command]
+pub async fn mail_settings(state: State<'_, AppState>, name: String) -> Result<MailSettings, ApiError> {
+    accounts::mail_settings(&state, &name)
 }
 
 /// Every client secret and certificate of every app registration, soonest expiry first.

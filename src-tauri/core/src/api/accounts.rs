@@ -14,7 +14,7 @@ use crate::health::{self, AccountHealth, ConsentRevocation, CredentialExpiry};
 use crate::identity::endpoints::Endpoints;
 use crate::identity::permissions;
 use crate::identity::setup::{self, FieldCheck};
-use crate::model::{Account, RefreshFailure, Service};
+use crate::model::{Account, AppRegistration, RefreshFailure, Service};
 use crate::probe::{self, LayerReport, ProbeOptions, ProbeReport, ProbeTarget, Protocol};
 use crate::store::RemovedAccount;
 use crate::token_lifecycle::now_unix;
@@ -218,6 +218,12 @@ pub async fn remove(api: &Api, name: &str) -> Result<Removed, ApiError> {
         .await?
 }
 
+/// "Use this mailbox": the account's servers, user name and the recipes for mail programs.
+pub fn mail_settings(api: &Api, name: &str) -> Result<crate::handoff::MailSettings, ApiError> {
+    let (account, registration) = api.tokens.account(name)?;
+    Ok(crate::handoff::mail_settings(&account, &registration))
+}
+
 /// Every client secret and certificate of every app registration (and directory import), soonest expiry first.
 pub fn board(api: &Api) -> Result<Vec<CredentialExpiry>, ApiError> {
     Ok(health::board(api.store(), now_unix())?)
@@ -256,14 +262,18 @@ pub enum TestEvent {
 /// The probes an account's test runs: one per protocol it uses (Graph read and send are one), limited to `only`.
 pub fn probe_targets(
     account: &Account,
-    endpoints: &Endpoints,
+    registration: &AppRegistration,
     only: &BTreeSet<Protocol>,
 ) -> Vec<(Service, ProbeTarget)> {
+    let endpoints = Endpoints::for_cloud(&registration.cloud);
     let mut seen = BTreeSet::new();
     account
         .services
         .iter()
-        .map(|service| (*service, ProbeTarget::for_account(account, endpoints, *service)))
+        .map(|service| {
+            let target = ProbeTarget::for_account(account, &endpoints, &registration.cloud, *service);
+            (*service, target)
+        })
         .filter(|(_, target)| {
             (only.is_empty() || only.contains(&target.protocol)) && seen.insert(target.protocol)
         })
@@ -279,7 +289,7 @@ pub async fn test(
     mut progress: impl FnMut(TestEvent),
 ) -> Result<Vec<ProbeReport>, ApiError> {
     let plan = SignInPlan::load(&api.tokens, name)?;
-    let targets = probe_targets(&plan.account, &plan.endpoints, &request.only);
+    let targets = probe_targets(&plan.account, &plan.registration, &request.only);
     if targets.is_empty() {
         let uses: Vec<String> = plan
             .account

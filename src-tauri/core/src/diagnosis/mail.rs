@@ -82,19 +82,7 @@ impl MailContext<'_> {
     /// An Outlook.com / Hotmail / Live / MSN address: a personal Microsoft account, whose owner turns IMAP and
     /// POP on in Outlook.com's settings (no admin).
     pub fn is_personal(&self) -> bool {
-        let Some((_, domain)) = self.mailbox.and_then(|m| m.trim().rsplit_once('@')) else {
-            return false;
-        };
-        let domain = domain.to_ascii_lowercase();
-        let labels: Vec<&str> = domain.split('.').collect();
-        let brand = ["outlook", "hotmail", "live", "msn", "windowslive", "passport"].contains(&labels[0]);
-        // outlook.com, hotmail.co.uk, live.com.au: the brand and a public suffix, nothing more.
-        let suffix_only = match labels.len() {
-            2 => true,
-            3 => labels[1].len() <= 3,
-            _ => false,
-        };
-        brand && suffix_only
+        self.mailbox.is_some_and(crate::handoff::is_personal_address)
     }
 }
 

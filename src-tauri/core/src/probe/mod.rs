@@ -40,7 +40,7 @@ use tokio_rustls::rustls::ClientConfig;
 
 use crate::diagnosis::Diagnosis;
 use crate::identity::Endpoints;
-use crate::model::{Account, HostPort, Service};
+use crate::model::{Account, Cloud, HostPort, Service};
 use crate::sensitive::SecretString;
 
 pub use sasl::{Mechanism, MechanismChoice};
@@ -161,23 +161,24 @@ impl ProbeTarget {
         self
     }
 
-    /// The target for one of an account's services: its own server if it has one, else the cloud's; implicit TLS
-    /// or STARTTLS by port. `GraphRead` and `GraphSend` both give Graph.
-    pub fn for_account(account: &Account, endpoints: &Endpoints, service: Service) -> Self {
-        let mail = |protocol, own: &Option<HostPort>, default: &HostPort| {
-            let server = own.as_ref().unwrap_or(default);
-            Self::mail(
-                protocol,
-                server,
-                Security::for_port(server.port),
-                &account.address,
-            )
-        };
-        let target = match service {
-            Service::Imap => mail(Protocol::Imap, &account.imap, &endpoints.imap),
-            Service::Pop => mail(Protocol::Pop, &account.pop, &endpoints.pop),
-            Service::Smtp => mail(Protocol::Smtp, &account.smtp, &endpoints.smtp),
-            Service::GraphRead | Service::GraphSend => Self::graph(&endpoints.graph, &account.address),
+    /// The target for one of an account's services: its own server if it has one, else the cloud's (Outlook.com's
+    /// for a personal address); implicit TLS or STARTTLS by port. `GraphRead` and `GraphSend` both give Graph.
+    pub fn for_account(account: &Account, endpoints: &Endpoints, cloud: &Cloud, service: Service) -> Self {
+        let target = match crate::handoff::server_of(account, endpoints, cloud, service) {
+            Some(server) => {
+                let protocol = match service {
+                    Service::Imap => Protocol::Imap,
+                    Service::Pop => Protocol::Pop,
+                    _ => Protocol::Smtp,
+                };
+                Self::mail(
+                    protocol,
+                    &server,
+                    Security::for_port(server.port),
+                    &account.address,
+                )
+            }
+            None => Self::graph(&endpoints.graph, &account.address),
         };
         match &account.shared_mailbox {
             Some(shared) => target.with_shared_mailbox(shared),
@@ -737,7 +738,7 @@ mod tests {
     #[test]
     fn targets_come_from_the_account_and_its_cloud() {
         let endpoints = Endpoints::for_cloud(&Cloud::Global);
-        let imap = ProbeTarget::for_account(&account(None), &endpoints, Service::Imap);
+        let imap = ProbeTarget::for_account(&account(None), &endpoints, &Cloud::Global, Service::Imap);
         assert_eq!(
             (imap.protocol, imap.host.as_str(), imap.port, imap.security),
             (
@@ -750,16 +751,17 @@ mod tests {
         assert_eq!(imap.mailbox(), "adele@contoso.com");
         assert_eq!(imap.server(), "outlook.office365.com:993");
         // The account's own server wins.
-        let smtp = ProbeTarget::for_account(&account(None), &endpoints, Service::Smtp);
+        let smtp = ProbeTarget::for_account(&account(None), &endpoints, &Cloud::Global, Service::Smtp);
         assert_eq!(
             (smtp.host.as_str(), smtp.port, smtp.security),
             ("smtp.contoso.com", 465, Security::ImplicitTls)
         );
-        let pop = ProbeTarget::for_account(&account(None), &endpoints, Service::Pop);
+        let pop = ProbeTarget::for_account(&account(None), &endpoints, &Cloud::Global, Service::Pop);
         assert_eq!((pop.port, pop.security), (995, Security::ImplicitTls));
         let graph = ProbeTarget::for_account(
             &account(Some("sales@contoso.com")),
             &endpoints,
+            &Cloud::Global,
             Service::GraphSend,
         );
         assert_eq!(graph.protocol, Protocol::Graph);

@@ -410,11 +410,10 @@ export function stepBlockers(step: StepNumber, ctx: StepContext): string[] {
     else if (!isEmailAddress(answers.address)) reasons.push("Enter the email address in full, like name@example.com.");
     if (answers.services.length === 0) reasons.push("Choose at least one thing the mailbox should do.");
   } else if (step === 2) {
-    if (answers.cloudKind === "custom") {
-      const check = ctx.cloudCheck;
-      if (!cloudCheckCurrent(check, answers.custom)) {
-        reasons.push("Wait while Mailgrant checks the custom cloud's addresses.");
-      } else if (check.error) {
+    // A check still running does not block: Next waits for it.
+    const check = ctx.cloudCheck;
+    if (answers.cloudKind === "custom" && cloudCheckCurrent(check, answers.custom)) {
+      if (check.error) {
         reasons.push(`Mailgrant could not check the custom cloud's addresses (${check.error.message}).`);
       } else if (!check.cloud) {
         reasons.push("Complete the custom cloud's addresses.");
@@ -844,14 +843,15 @@ export class WizardStore {
   /** Next: step 4 saves the account first; step 5 needs the sign-in. */
   async next(): Promise<void> {
     if (this.blockers.length > 0 || this.saving || this.settling) return;
-    if (this.step === 4) {
+    if (this.step === 2 || this.step === 4) {
+      const step = this.step;
       this.settling = true;
       try {
-        await this.settle();
+        await (step === 2 ? this.settleCloud() : this.settle());
       } finally {
         this.settling = false;
       }
-      if (this.step !== 4 || this.blockers.length > 0) return;
+      if (this.step !== step || this.blockers.length > 0) return;
     }
     if (this.step === 4 && !this.upToDate) {
       const ok = await this.save();

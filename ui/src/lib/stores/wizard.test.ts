@@ -219,16 +219,15 @@ describe("what blocks Next", () => {
       error: null,
       ...over,
     });
-    expect(stepBlockers(2, ctx({ answers: a }))).toEqual(["Wait while Mailgrant checks the custom cloud's addresses."]);
+    // Not checked yet: Next is not blocked, it waits for the check.
+    expect(stepBlockers(2, ctx({ answers: a }))).toEqual([]);
     expect(stepBlockers(2, ctx({ answers: a, cloudCheck: checked({ cloud: customCloud }) }))).toEqual([]);
     expect(
       stepBlockers(2, ctx({ answers: a, cloudCheck: checked({ problems: { imap: "Required: host:port." } }) })),
     ).toEqual(["Complete the custom cloud's addresses."]);
     // An answer for other fields than those typed now does not count.
     const stale = checked({ checked: { ...custom, imap: "" }, cloud: customCloud });
-    expect(stepBlockers(2, ctx({ answers: a, cloudCheck: stale }))).toEqual([
-      "Wait while Mailgrant checks the custom cloud's addresses.",
-    ]);
+    expect(stepBlockers(2, ctx({ answers: a, cloudCheck: stale }))).toEqual([]);
     const failed = checked({ error: { code: "internal", message: "the check stopped" } });
     expect(stepBlockers(2, ctx({ answers: a, cloudCheck: failed }))[0]).toMatch(/could not check/);
     // Another cloud is not checked at all.
@@ -331,7 +330,8 @@ describe("the store's calls", () => {
     store.setCloudKind("custom");
     await vi.advanceTimersByTimeAsync(0);
     expect(checkCloud).toHaveBeenCalledTimes(1);
-    expect(store.blockers).toEqual(["Wait while Mailgrant checks the custom cloud's addresses."]);
+    expect(store.blockers).toEqual([]);
+    expect(store.draft.cloud).toEqual({ kind: "global" });
 
     for (const [key, value] of Object.entries(custom)) store.setCustomField(key as keyof CustomCloudFields, value);
     expect(store.answers.custom).toEqual(custom);
@@ -352,11 +352,16 @@ describe("the store's calls", () => {
     // Typing again: the cloud is not the checked one any more until Rust answers.
     store.setCustomField("imap", "imap.example.net");
     expect(store.draft.cloud).toEqual({ kind: "global" });
-    expect(store.blockers).toEqual(["Wait while Mailgrant checks the custom cloud's addresses."]);
-    await vi.advanceTimersByTimeAsync(300);
+    // Next right away waits for Rust's answer about what is typed now, and stays when it finds a problem.
+    const pressed = store.next();
+    expect(store.settling).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
     expect(asked[2].fields.imap).toBe("imap.example.net");
     asked[2].answer(cloudAnswer({ imap: "Write it as host:port, e.g. outlook.office365.com:993." }));
     await vi.advanceTimersByTimeAsync(0);
+    await pressed;
+    expect(store.step).toBe(2);
+    expect(store.settling).toBe(false);
     expect(store.cloudCheck.problems.imap).toBe("Write it as host:port, e.g. outlook.office365.com:993.");
     expect(store.cloudProblem("imap")).toBe("Write it as host:port, e.g. outlook.office365.com:993.");
     expect(store.blockers).toEqual(["Complete the custom cloud's addresses."]);

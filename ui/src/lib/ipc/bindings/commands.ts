@@ -13,6 +13,7 @@ import type { FieldCheck } from "./FieldCheck";
 import type { ImportMethod } from "./ImportMethod";
 import type { ImportSource } from "./ImportSource";
 import type { ImportView } from "./ImportView";
+import type { MailSettings } from "./MailSettings";
 import type { ProbeProgress } from "./ProbeProgress";
 import type { ProbeReport } from "./ProbeReport";
 import type { Protocol } from "./Protocol";
@@ -47,6 +48,10 @@ export interface Commands {
    * config. Returns where to revoke the consent, which stays with Microsoft.
    */
   remove_account: { args: { name: string }; returns: ConsentRevocation };
+  /**
+   * "Use this mailbox": the account's servers, user name and the recipes for mail programs.
+   */
+  mail_settings: { args: { name: string }; returns: MailSettings };
   /**
    * Every client secret and certificate of every app registration, soonest expiry first.
    */
