@@ -506,3 +506,102 @@ async fn removing_an_account_mid_refresh_waits_for_it_and_leaves_nothing_in_the_
     assert!(matches!(late, Err(TokenError::UnknownAccount(_))), "{late:?}");
     assert!(home.vault.refresh_token("adele").unwrap().is_none());
 }
+
+/// Each keychain write: its key, and the refresh token's "issued at" in the config at that moment.
+type WriteLog = std::sync::Arc<std::sync::Mutex<Vec<(String, Option<i64>)>>>;
+
+/// The real keychain, with a log of every write and what the config said at that moment.
+struct Recording {
+    keychain: mailgrant_core::vault::KeyringStore,
+    config: std::path::PathBuf,
+    log: WriteLog,
+}
+
+impl mailgrant_core::vault::SecretStore for Recording {
+    fn get(
+        &self,
+        key: &str,
+    ) -> Result<Option<mailgrant_core::SecretString>, mailgrant_core::vault::VaultError> {
+        self.keychain.get(key)
+    }
+
+    fn set(
+        &self,
+        key: &str,
+        value: &mailgrant_core::SecretString,
+    ) -> Result<(), mailgrant_core::vault::VaultError> {
+        // The refresh token's "issued at" in the config when this write happens.
+        let config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&self.config).unwrap()).unwrap();
+        let issued = config["accounts"][0]["tokens"]["refresh_issued_at"].as_i64();
+        self.log.lock().unwrap().push((key.to_owned(), issued));
+        self.keychain.set(key, value)
+    }
+
+    fn delete(&self, key: &str) -> Result<bool, mailgrant_core::vault::VaultError> {
+        self.keychain.delete(key)
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_stores_the_rotated_refresh_token_before_the_access_token_and_the_config() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("write-order");
+    let registration = fixtures::public_registration(&emulator);
+    fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
+    fixtures::expire_access_token(&home, "adele", Resource::Outlook);
+    let before = home.vault.refresh_token("adele").unwrap().unwrap();
+    // Issued-at is in whole seconds: the refresh must land in a later one to be told apart.
+    let issued_before = home
+        .store
+        .account("adele")
+        .unwrap()
+        .unwrap()
+        .tokens
+        .refresh_issued_at;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let log = WriteLog::default();
+    let recording = Recording {
+        keychain: mailgrant_core::vault::KeyringStore::new(home.home.keychain_service()),
+        config: home.path().join("config.json"),
+        log: std::sync::Arc::clone(&log),
+    };
+    let vault = std::sync::Arc::new(mailgrant_core::vault::TokenVault::new(recording));
+    let tokens = TokenService::new(&home.home, vault, fixtures::http_client());
+    let issued = tokens.access_token("adele", Resource::Outlook).await.unwrap();
+    assert_eq!(issued.source, TokenSource::Refreshed);
+
+    let writes = log.lock().unwrap().clone();
+    let keys: Vec<&str> = writes.iter().map(|(k, _)| k.as_str()).collect();
+    let refresh = keys
+        .iter()
+        .position(|k| k.ends_with("/refresh-token"))
+        .expect("the rotated token stored");
+    let access = keys
+        .iter()
+        .position(|k| k.contains("/access-token/"))
+        .expect("the access token stored");
+    assert!(refresh < access, "the refresh token first: {keys:?}");
+    // Both keychain writes happened before the config said anything new about the refresh token.
+    assert!(
+        writes.iter().all(|(_, issued)| *issued == issued_before),
+        "{writes:?}"
+    );
+    let after = home
+        .store
+        .account("adele")
+        .unwrap()
+        .unwrap()
+        .tokens
+        .refresh_issued_at;
+    assert!(
+        after > issued_before,
+        "then the config: {issued_before:?} → {after:?}"
+    );
+    assert_ne!(
+        home.vault.refresh_token("adele").unwrap().unwrap().expose(),
+        before.expose()
+    );
+    forget(&home, &["adele"]);
+}

@@ -2,44 +2,87 @@
 
 use std::io::IsTerminal;
 
-/// `println!` that does not panic when stdout is closed (`mailgrant status | head -1`).
+/// `println!` that does not panic when stdout is closed (`mailgrant status | head -1`), and that a name or a
+/// server reply from outside can't use to drive the terminal (see [`shown`]).
 macro_rules! say {
     () => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout());
+        $crate::out::emit(false, "\n");
     }};
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        $crate::out::emit(false, &format!("{}\n", format_args!($($arg)*)));
     }};
 }
 
 /// `print!`, likewise.
 macro_rules! say_raw {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($arg)*);
+        $crate::out::emit(false, &format!($($arg)*));
     }};
 }
 
-/// `eprintln!` that does not panic when stderr is closed.
+/// `eprintln!`, likewise.
 macro_rules! note {
     () => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr());
+        $crate::out::emit(true, "\n");
     }};
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        $crate::out::emit(true, &format!("{}\n", format_args!($($arg)*)));
     }};
 }
 
 /// `eprint!`, likewise.
 macro_rules! note_raw {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stderr(), $($arg)*);
+        $crate::out::emit(true, &format!($($arg)*));
     }};
+}
+
+/// Writes `text` to stderr (`to_stderr`) or stdout, ignoring a closed stream; on a terminal, as [`shown`].
+pub fn emit(to_stderr: bool, text: &str) {
+    use std::io::Write as _;
+    if to_stderr {
+        let stream = std::io::stderr();
+        let text = if stream.is_terminal() {
+            shown(text)
+        } else {
+            text.into()
+        };
+        let _ = stream.lock().write_all(text.as_bytes());
+    } else {
+        let stream = std::io::stdout();
+        let text = if stream.is_terminal() {
+            shown(text)
+        } else {
+            text.into()
+        };
+        let _ = stream.lock().write_all(text.as_bytes());
+    }
+}
+
+/// Text as a terminal may show it: line breaks, tabs and Mailgrant's own colours (`ESC [ … m`) stay; every other
+/// control character (a name or a server reply could carry ESC sequences that clear the screen, set the title or
+/// move the cursor, a BEL, a lone carriage return) becomes `?`.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_colour = |rest: &str| {
+        rest.strip_prefix('[').is_some_and(|params| {
+            let end = params.find(|c: char| !(c.is_ascii_digit() || c == ';'));
+            end.is_some_and(|i| params[i..].starts_with('m'))
+        })
+    };
+    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let keep = match c {
+            '\n' | '\t' => true,
+            '\r' => text[i + 1..].starts_with('\n'),
+            '\u{1b}' => is_colour(&text[i + 1..]),
+            c => !c.is_control(),
+        };
+        out.push(if keep { c } else { '?' });
+    }
+    out.into()
 }
 
 pub(crate) use {note, note_raw, say, say_raw};
@@ -206,6 +249,18 @@ mod tests {
         let coloured = table.render(true);
         assert!(coloured.contains("\x1b[32mworking\x1b[0m"));
         assert!(!plain.contains('\x1b'));
+    }
+
+    #[test]
+    fn terminal_output_keeps_colours_and_line_breaks_and_nothing_else() {
+        let coloured = format!("{} done\r\n", paint("ok", Tone::Good, true));
+        assert_eq!(shown(&coloured), coloured, "our own SGR colour and a CRLF stay");
+        assert_eq!(
+            shown("Payroll\u{1b}[2J\u{1b}]0;pwned\u{7}\rEvil\n"),
+            "Payroll?[2J?]0;pwned??Evil\n",
+            "screen clearing, a title, a bell and a lone CR do not"
+        );
+        assert_eq!(shown("\u{9b}31m C1 too"), "?31m C1 too");
     }
 
     #[test]

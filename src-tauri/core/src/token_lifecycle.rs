@@ -209,9 +209,7 @@ impl TokenService {
         let _across_processes = self.lock_account(&account.name).await?;
         if let Some(cached) = self.cached(&account.name, resource).await? {
             // For `force`, only a token issued while this call waited will do, not the one it was asked to replace.
-            let refreshed_meanwhile = before
-                .as_ref()
-                .is_none_or(|b| b.token.expose() != cached.token.expose());
+            let refreshed_meanwhile = before.as_ref().is_none_or(|b| b.token != cached.token);
             if !force || refreshed_meanwhile {
                 return Ok(cached.with_source(TokenSource::RefreshedByAnother));
             }

@@ -166,7 +166,7 @@ pub fn parse_callback(callback: &str, expected_state: &str) -> Result<SecretStri
         ));
     }
     // Compare the state first, so a forged error can't be shown either.
-    if state.as_deref() != Some(expected_state) {
+    if !state.is_some_and(|s| crate::sensitive::same_secret(&s, expected_state)) {
         return Err(SignInError::StateMismatch);
     }
     if let Some(error) = error {

@@ -23,6 +23,13 @@ use crate::sensitive::SecretString;
 
 /// How long the browser has to come back.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// At most this many connections are served at once; more wait to be accepted (a local process opening
+/// thousands would otherwise take the app's file descriptors for the whole wait).
+pub const MAX_CONNECTIONS: usize = 32;
+/// How long a connection may take to send its request line and headers (a browser sends them at once).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many ephemeral ports are tried for one free on both 127.0.0.1 and ::1.
+const BIND_ATTEMPTS: usize = 16;
 
 /// A bound loopback listener, ready before the browser is opened.
 #[derive(Debug)]
@@ -35,18 +42,42 @@ type Outcome = Result<SecretString, SignInError>;
 
 impl LoopbackRedirect {
     /// Binds 127.0.0.1 on an ephemeral port, and ::1 on the same port where IPv6 is available (`localhost`
-    /// may resolve to either in the browser).
+    /// may resolve to either in the browser). When another program holds that port on ::1, another port is
+    /// picked for both: a browser that resolves `localhost` to ::1 must reach Mailgrant, not that program.
     pub async fn bind() -> Result<Self, SignInError> {
-        let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .map_err(SignInError::Listen)?;
-        let port = v4.local_addr().map_err(SignInError::Listen)?.port();
-        let mut listeners = vec![v4];
-        match TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await {
-            Ok(v6) => listeners.push(v6),
-            Err(err) => tracing::debug!(%err, "no IPv6 loopback; listening on 127.0.0.1 only"),
+        let mut last = None;
+        for _ in 0..BIND_ATTEMPTS {
+            let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .await
+                .map_err(SignInError::Listen)?;
+            let port = v4.local_addr().map_err(SignInError::Listen)?.port();
+            match Self::pair(v4, port).await {
+                Ok(bound) => return Ok(bound),
+                Err(taken) => last = Some(taken),
+            }
         }
-        Ok(Self { listeners, port })
+        Err(SignInError::Listen(last.unwrap_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::AddrInUse, "no port free on both loopbacks")
+        })))
+    }
+
+    /// `v4` (bound to `port`) with ::1 on the same port: the pair, or why ::1's port is taken (try another).
+    /// Without IPv6 on this computer, 127.0.0.1 alone.
+    async fn pair(v4: TcpListener, port: u16) -> Result<Self, std::io::Error> {
+        match TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await {
+            Ok(v6) => Ok(Self {
+                listeners: vec![v4, v6],
+                port,
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => Err(err),
+            Err(err) => {
+                tracing::debug!(%err, "no IPv6 loopback; listening on 127.0.0.1 only");
+                Ok(Self {
+                    listeners: vec![v4],
+                    port,
+                })
+            }
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -68,23 +99,39 @@ impl LoopbackRedirect {
         let (tx, mut rx) = mpsc::channel::<Outcome>(1);
         let state: Arc<str> = Arc::from(state.into());
         let mut accept_loops = JoinSet::new();
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         for listener in self.listeners {
-            let (tx, state) = (tx.clone(), state.clone());
+            let (tx, state, slots) = (tx.clone(), state.clone(), slots.clone());
             accept_loops.spawn(async move {
+                let mut backoff = Duration::from_millis(10);
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
+                    let Ok(slot) = slots.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let stream = match listener.accept().await {
+                        Ok((stream, _)) => {
+                            backoff = Duration::from_millis(10);
+                            stream
+                        }
+                        Err(err) => {
+                            // Out of file descriptors, say: wait instead of spinning a core on the error.
+                            tracing::debug!(%err, "loopback accept failed");
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(1));
+                            continue;
+                        }
                     };
                     let (tx, state) = (tx.clone(), state.clone());
                     // Detached: the answer page is still written after the wait has returned.
                     tokio::spawn(async move {
+                        let _slot = slot;
                         let service = hyper::service::service_fn(move |req| {
                             let (tx, state) = (tx.clone(), state.clone());
                             async move { Ok::<_, Infallible>(answer(&req, &state, &tx).await) }
                         });
                         let conn = hyper::server::conn::http1::Builder::new()
                             .timer(hyper_util::rt::TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(10))
+                            .header_read_timeout(HEADER_TIMEOUT)
                             .serve_connection(TokioIo::new(stream), service);
                         let _ = tokio::time::timeout(Duration::from_secs(30), conn).await;
                     });
@@ -224,6 +271,50 @@ mod tests {
         assert!(body.contains("Mailgrant shows what to do next"));
         let err = waiting.await.unwrap().unwrap_err();
         assert_eq!(err.diagnosis().and_then(|d| d.raw.aadsts), Some(65004));
+    }
+
+    #[tokio::test]
+    async fn a_port_another_program_holds_on_ipv6_is_not_used_for_ipv4_alone() {
+        // Someone else's listener on [::1]:P; Mailgrant's pair for P must refuse, so that bind() picks another.
+        let Ok(theirs) = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).await else {
+            return; // no IPv6 here: nothing to collide with
+        };
+        let port = theirs.local_addr().unwrap().port();
+        let Ok(v4) = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await else {
+            return; // the port is taken on IPv4 too: the collision can't be set up
+        };
+        let taken = LoopbackRedirect::pair(v4, port).await.unwrap_err();
+        assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse);
+        let lb = LoopbackRedirect::bind().await.unwrap();
+        assert_ne!(lb.port(), port);
+        assert_eq!(lb.listeners.len(), 2, "both loopbacks, on a port free on both");
+    }
+
+    #[tokio::test]
+    async fn idle_connections_beyond_the_cap_do_not_keep_the_answer_out() {
+        let lb = LoopbackRedirect::bind().await.unwrap();
+        let base = lb.redirect_uri().replace("localhost", "127.0.0.1");
+        let addr = format!("127.0.0.1:{}", lb.port());
+        let waiting = tokio::spawn(lb.wait("s1", Duration::from_secs(30), CancellationToken::new()));
+        // A local process opens more connections than are served at once, and sends nothing.
+        let mut idle = Vec::new();
+        for _ in 0..MAX_CONNECTIONS + 8 {
+            idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+        }
+        let began = std::time::Instant::now();
+        let (status, _) = get(&format!("{base}/?code=M.real&state=s1")).await;
+        assert_eq!(status, 200);
+        let code = waiting.await.unwrap().unwrap();
+        assert_eq!(code.expose(), "M.real");
+        // The cap held: the answer waited for the idle ones to be dropped at the header timeout (without a cap it
+        // would have been served at once), and then came through.
+        let waited = began.elapsed();
+        assert!(
+            waited >= HEADER_TIMEOUT / 2,
+            "{waited:?}: more than {MAX_CONNECTIONS} were served at once"
+        );
+        assert!(waited < HEADER_TIMEOUT * 3, "{waited:?}");
+        drop(idle);
     }
 
     #[tokio::test]
