@@ -267,9 +267,21 @@ async fn a_confidential_app_with_loopback_sign_in_ends_in_a_tested_mailbox() {
     click(&client, "[data-testid='sign-in']").await;
     at_step(&client, 6).await;
     wait_connected(&client).await;
-    screenshot("app-wizard-6-connected.png", Some(&step4)).await;
+    let step6 = screenshot("app-wizard-6-connected.png", Some(&step4)).await;
     let log = std::fs::read_to_string(bed.home.path().join("browser.log")).unwrap();
     assert!(log.contains("loopback answered: 200"), "{log}");
+
+    // "Use this mailbox": the servers the real core computed for this account, and the recipes.
+    click(&client, "[data-testid='use-mailbox']").await;
+    let handoff = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid='server-table']"))
+        .await
+        .expect("the server settings show");
+    let table = handoff.text().await.unwrap();
+    assert!(table.contains("127.0.0.1") && table.contains("OAuth2") && table.contains(ADELE), "{table}");
+    screenshot("app-use-this-mailbox.png", Some(&step6)).await;
 
     client.close().await.unwrap();
     drop(driver);

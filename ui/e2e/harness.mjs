@@ -74,11 +74,14 @@ export async function startHarness() {
     return { page, context, consoleErrors };
   }
 
-  /** @param {import("playwright-core").Page} page @param {string} name */
-  async function screenshot(page, name) {
+  /**
+   * The whole page, or with `fullPage: false` the window as the user sees it (for a dialog over a long page).
+   * @param {import("playwright-core").Page} page @param {string} name @param {{ fullPage?: boolean }} [options]
+   */
+  async function screenshot(page, name, { fullPage = true } = {}) {
     mkdirSync(artifacts, { recursive: true });
     const path = join(artifacts, name);
-    await page.screenshot({ path, fullPage: true });
+    await page.screenshot({ path, fullPage });
     return path;
   }
 

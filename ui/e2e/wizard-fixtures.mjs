@@ -1,5 +1,6 @@
 // Data for the wizard suite: what Rust answers, shaped like the generated bindings, with the diagnoses' texts
 // taken from mailgrant-core's catalogue.
+import { mailSettings } from "./handoff-fixtures.mjs";
 import { defaultAppInfo } from "./harness.mjs";
 
 export const ADDRESS = "adele@contoso.com";
@@ -394,6 +395,8 @@ export function wizardFixture(extra = {}) {
       save_account: health,
       sign_in: signedInHealth,
       test_account: reportsOk,
+      // "Use this mailbox" on step 6.
+      mail_settings: mailSettings({ account: ADDRESS, address: ADDRESS }),
       ...extra.responses,
     },
     errors: extra.errors,

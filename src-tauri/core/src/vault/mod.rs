@@ -87,14 +87,3 @@ impl<S: SecretStore + ?Sized> SecretStore for Arc<S> {
     }
 }
 
-impl<S: SecretStore + ?Sized> SecretStore for Box<S> {
-    fn get(&self, key: &str) -> Result<Option<SecretString>, VaultError> {
-        (**self).get(key)
-    }
-    fn set(&self, key: &str, value: &SecretString) -> Result<(), VaultError> {
-        (**self).set(key, value)
-    }
-    fn delete(&self, key: &str) -> Result<bool, VaultError> {
-        (**self).delete(key)
-    }
-}

@@ -28,6 +28,12 @@ import type { Protocol } from "./bindings/Protocol";
 import type { ImportMethod } from "./bindings/ImportMethod";
 import type { ImportSource } from "./bindings/ImportSource";
 import type { ImportView } from "./bindings/ImportView";
+import type { Encryption } from "./bindings/Encryption";
+import type { MailServer } from "./bindings/MailServer";
+import type { MailSettings } from "./bindings/MailSettings";
+import type { Recipe } from "./bindings/Recipe";
+import type { RecipeKind } from "./bindings/RecipeKind";
+import type { Snippet } from "./bindings/Snippet";
 import type { RedirectMode } from "./bindings/RedirectMode";
 import type { Remedy } from "./bindings/Remedy";
 import type { Service } from "./bindings/Service";
@@ -45,20 +51,26 @@ export type {
   CustomCloudFields,
   DesktopSettingsView,
   Diagnosis,
+  Encryption,
   ErrorCode,
   FieldCheck,
   Flow,
   ImportMethod,
   ImportSource,
   ImportView,
+  MailServer,
+  MailSettings,
   ProbeProgress,
   ProbeReport,
   Protocol,
+  Recipe,
+  RecipeKind,
   RedirectMode,
   Remedy,
   Service,
   SetupGuide,
   SignInEvent,
+  Snippet,
   TenantFound,
   WizardDraft,
 };
@@ -122,6 +134,8 @@ export const ipc = {
   refreshAccount: (name: string) => call("refresh_account", { name }),
   /** Forgets the account (keychain and config); resolves with where to revoke the consent. */
   removeAccount: (name: string) => call("remove_account", { name }),
+  /** "Use this mailbox": the account's servers, user name and the recipes for mail programs, as Rust makes them. */
+  mailSettings: (name: string): Promise<MailSettings> => call("mail_settings", { name }),
   listCredentials: () => call("list_credentials"),
   /** The board's rows (as shown, filtered) as CSV, the columns `mailgrant secrets --csv` writes. */
   credentialsCsv: (rows: CredentialExpiry[]) => call("credentials_csv", { rows }),
