@@ -10,8 +10,8 @@ use std::process::{Command, Output, Stdio};
 use mailgrant_core::model::Resource;
 use mailgrant_tests::emulator::browser::{Browser, Decision};
 use mailgrant_tests::emulator::demo::{
-    ADELE, CONFIDENTIAL_CLIENT_ID, IT_ADMIN, MEGAN, PAYROLL_CLIENT_ID, PUBLIC_CLIENT_ID, SECRET_ID,
-    SECRET_VALUE, TENANT_DOMAIN,
+    ADELE, CONFIDENTIAL_CLIENT_ID, EXPIRED_SECRET_VALUE, IT_ADMIN, MEGAN, PAYROLL_CLIENT_ID,
+    PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, TENANT_DOMAIN,
 };
 use mailgrant_tests::emulator::{
     AppRegistration, ClientKind, ClientSecret, Emulator, Seed, TestCertificate, Timestamp,
@@ -437,6 +437,50 @@ async fn client_credentials_with_a_secret_from_stdin_and_the_secrets_board() {
     let status = run(home.path(), &["status"], "", &[]).await;
     assert_code(&status, 1);
     assert!(text(&status.stdout).contains("expires in 10 days"));
+
+    // Replacing the secret: Microsoft refuses an expired one (nothing changes), then accepts a good one, which
+    // takes the old one's place on the board and in the keychain.
+    let later = (time::OffsetDateTime::now_utc() + time::Duration::days(300))
+        .date()
+        .to_string();
+    let refused = run(
+        home.path(),
+        &["replace-secret", "Mail daemon", "--expires", later.as_str()],
+        &format!("{EXPIRED_SECRET_VALUE}\n"),
+        &[],
+    )
+    .await;
+    assert_code(&refused, 2);
+    assert!(
+        text(&refused.stderr).contains("Microsoft did not accept the new secret: AADSTS7000222"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let unchanged: serde_json::Value =
+        serde_json::from_slice(&run(home.path(), &["secrets", "--json"], "", &[]).await.stdout).unwrap();
+    assert_eq!(unchanged[0]["daysLeft"], 10);
+    let replaced = run(
+        home.path(),
+        &["replace-secret", "daemon", "--expires", later.as_str()],
+        &format!("{SECRET_VALUE}\n"),
+        &[],
+    )
+    .await;
+    assert_code(&replaced, 0);
+    assert!(
+        text(&replaced.stdout).contains("(Microsoft accepted it)"),
+        "{}",
+        text(&replaced.stdout)
+    );
+    let board: serde_json::Value =
+        serde_json::from_slice(&run(home.path(), &["secrets", "--json"], "", &[]).await.stdout).unwrap();
+    assert_eq!(
+        board.as_array().unwrap().len(),
+        1,
+        "the old secret is gone: {board}"
+    );
+    assert_eq!(board[0]["daysLeft"], 300);
+    assert_code(&run(home.path(), &["token", "daemon"], "", &[]).await, 0);
 
     // The Secret ID pasted as the value is caught before anything is stored.
     let mut wrong = add_args(

@@ -280,7 +280,10 @@ async fn a_confidential_app_with_loopback_sign_in_ends_in_a_tested_mailbox() {
         .await
         .expect("the server settings show");
     let table = handoff.text().await.unwrap();
-    assert!(table.contains("127.0.0.1") && table.contains("OAuth2") && table.contains(ADELE), "{table}");
+    assert!(
+        table.contains("127.0.0.1") && table.contains("OAuth2") && table.contains(ADELE),
+        "{table}"
+    );
     screenshot("app-use-this-mailbox.png", Some(&step6)).await;
 
     client.close().await.unwrap();

@@ -138,6 +138,15 @@ pub enum Command {
     },
     /// Explain an error code: AADSTS7000215, 5.7.139, ErrorAccessDenied, …
     Explain { code: String },
+    /// Replace an app registration's client secret with a new one from Entra (its Value, read from stdin): Microsoft
+    /// checks it first, then it goes to the keychain in place of the old one. REGISTRATION: its id, client id or
+    /// name, or an account that uses it.
+    ReplaceSecret {
+        registration: String,
+        /// The new secret's expiry as Entra shows it (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires: Option<String>,
+    },
     /// How to use the mailbox in a mail program: the servers, the user name, and recipes (Thunderbird, Apple
     /// Mail, Outlook, neomutt, msmtp, mbsync, git send-email, and devices that only know a password).
     Settings {

@@ -147,6 +147,10 @@ async fn dispatch(command: Command, global: &Global) -> Outcome {
         }
         Command::Remove { name } => remove(&open(global)?, &name).await,
         Command::Settings { name, json } => info::settings(&open(global)?, &name, json),
+        Command::ReplaceSecret {
+            registration,
+            expires,
+        } => secrets::replace(&open(global)?, &registration, expires.as_deref()).await,
         Command::Directory { action } => directory::run(action, global).await,
         // Handled before a runtime is built; here too, so the match needs no unreachable arm.
         Command::Where => where_is(),

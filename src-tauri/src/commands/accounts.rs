@@ -38,6 +38,18 @@ pub async fn remove_account(state: State<'_, AppState>, name: String) -> Result<
     Ok(accounts::remove(&state, &name).await?.revocation)
 }
 
+/// Replaces a registration's client secret with a new Value (checked by Microsoft first). The value goes to the
+/// keychain; nothing secret comes back.
+#[tauri::command]
+pub async fn replace_client_secret(
+    state: State<'_, AppState>,
+    registration: String,
+    value: String,
+    expires: Option<String>,
+) -> Result<accounts::SecretReplaced, ApiError> {
+    accounts::replace_secret(&state, &registration, &value, expires.as_deref()).await
+}
+
 /// "Use this mailbox": the account's servers, user name and the recipes for mail programs.
 #[tauri::command]
 pub async fn mail_settings(state: State<'_, AppState>, name: String) -> Result<MailSettings, ApiError> {

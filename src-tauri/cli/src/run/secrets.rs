@@ -71,3 +71,35 @@ pub(super) fn used_by(c: &health::CredentialExpiry) -> (String, Tone) {
         _ => (users, Tone::Plain),
     }
 }
+
+/// `mailgrant replace-secret`: the new Value from stdin, checked by Microsoft, then kept in place of the old one.
+pub(super) async fn replace(api: &Api, registration: &str, expires: Option<&str>) -> Outcome {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| usage(format!("cannot read the new client secret from stdin: {e}")))?;
+    let value = text.lines().next().unwrap_or_default();
+    let done = mailgrant_core::api::accounts::replace_secret(api, registration, value, expires).await?;
+    say!(
+        "{} {:?} signs in with the new secret{}; the old one{} is gone from the keychain.",
+        out::paint("Replaced:", Tone::Good, out::colour_stdout()),
+        done.registration_name,
+        if done.verified {
+            " (Microsoft accepted it)"
+        } else {
+            ""
+        },
+        match done.replaced.as_slice() {
+            [] => String::new(),
+            hints => format!(
+                " ({})",
+                hints
+                    .iter()
+                    .map(|h| format!("{h}…"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    );
+    Ok(EXIT_OK)
+}

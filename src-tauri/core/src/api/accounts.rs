@@ -218,6 +218,106 @@ pub async fn remove(api: &Api, name: &str) -> Result<Removed, ApiError> {
         .await?
 }
 
+/// What replacing a client secret did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct SecretReplaced {
+    pub registration: String,
+    pub registration_name: String,
+    /// Microsoft issued a token with the new secret before it was kept (false: the registration is for any
+    /// organisation, so there is no one tenant to ask; the next sign-in uses it).
+    pub verified: bool,
+    /// The secrets it replaced (their hints), gone from the keychain and the board.
+    pub replaced: Vec<String>,
+}
+
+/// Replaces a registration's client secret (`registration`: its id, client id or name, or an account that uses
+/// it) with a new Value from Entra, after Microsoft has accepted it: a client-credentials token request with the
+/// new secret, when the registration names one tenant. The new secret goes to the keychain first; then the config
+/// lists it in place of the old ones, whose keychain entries go last. A wrong Value changes nothing.
+pub async fn replace_secret(
+    api: &Api,
+    registration: &str,
+    value: &str,
+    expires: Option<&str>,
+) -> Result<SecretReplaced, ApiError> {
+    let (secret, expires) = client_secret(value, expires, "the new client secret")?;
+    let found = crate::directory::ImportPlan::load(&api.tokens, registration)
+        .map_err(|e| ApiError::from(e).about(registration))?
+        .registration;
+    if found.client_kind == crate::model::ClientKind::Public {
+        return Err(ApiError::new(
+            ErrorCode::BadAnswer,
+            format!(
+                "{:?} is a public client: it has no client secret to replace (it signs in without one)",
+                found.name
+            ),
+        ));
+    }
+    let verified = !found.tenant.is_multi();
+    if verified {
+        let endpoints = Endpoints::for_cloud(&found.cloud);
+        let endpoint = crate::signin::token_endpoint::TokenEndpoint::new(
+            api.http.clone(),
+            endpoints.token_url(&found.tenant),
+        );
+        let scope = format!("{}/.default", endpoints.graph_resource);
+        let auth = crate::signin::token_endpoint::ClientAuth::Secret(secret.clone());
+        crate::signin::client_credentials::fetch(&endpoint, &found.client_id, &scope, &auth)
+            .await
+            .map_err(|e| {
+                let refused = ApiError::from(e);
+                ApiError {
+                    code: ErrorCode::BadSecret,
+                    message: match &refused.diagnosis {
+                        Some(d) => format!("Microsoft did not accept the new secret: {}", d.summary()),
+                        None => format!("cannot check the new secret with Microsoft: {}", refused.message),
+                    },
+                    ..refused
+                }
+                .about(found.name.clone())
+            })?;
+    }
+    let (store, vault) = (api.store().clone(), Arc::clone(api.tokens.vault()));
+    blocking(move || {
+        let key_id = format!("local-{}", uuid::Uuid::new_v4());
+        // The new secret first: a config that names a credential always has it in the keychain.
+        vault.set_client_secret(&found.id, &key_id, &secret)?;
+        let old = store.update(|config| {
+            let Some(registration) = config.registration_mut(&found.id) else {
+                return Err(crate::store::StoreError::NotFound {
+                    kind: "registration",
+                    name: found.id.clone(),
+                });
+            };
+            let (old, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut registration.credentials)
+                .into_iter()
+                .partition(|c| c.kind == crate::model::CredentialKind::Secret);
+            registration.credentials = kept;
+            registration.credentials.push(crate::model::Credential {
+                kind: crate::model::CredentialKind::Secret,
+                key_id: key_id.clone(),
+                label: Some("replaced with mailgrant".into()),
+                hint: Some(secret.expose().chars().take(3).collect()),
+                starts: Some(OffsetDateTime::now_utc()),
+                expires,
+            });
+            Ok::<_, crate::store::StoreError>(old)
+        })?;
+        for credential in &old {
+            vault.delete_client_secret(&found.id, &credential.key_id)?;
+        }
+        Ok(SecretReplaced {
+            registration: found.id.clone(),
+            registration_name: found.name.clone(),
+            verified,
+            replaced: old.iter().filter_map(|c| c.hint.clone()).collect(),
+        })
+    })
+    .await
+}
+
 /// "Use this mailbox": the account's servers, user name and the recipes for mail programs.
 pub fn mail_settings(api: &Api, name: &str) -> Result<crate::handoff::MailSettings, ApiError> {
     let (account, registration) = api.tokens.account(name)?;

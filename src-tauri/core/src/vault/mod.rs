@@ -86,4 +86,3 @@ impl<S: SecretStore + ?Sized> SecretStore for Arc<S> {
         (**self).delete(key)
     }
 }
-

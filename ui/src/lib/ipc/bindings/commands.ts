@@ -17,6 +17,7 @@ import type { MailSettings } from "./MailSettings";
 import type { ProbeProgress } from "./ProbeProgress";
 import type { ProbeReport } from "./ProbeReport";
 import type { Protocol } from "./Protocol";
+import type { SecretReplaced } from "./SecretReplaced";
 import type { SetupGuide } from "./SetupGuide";
 import type { SignInEvent } from "./SignInEvent";
 import type { TenantFound } from "./TenantFound";
@@ -52,6 +53,11 @@ export interface Commands {
    * "Use this mailbox": the account's servers, user name and the recipes for mail programs.
    */
   mail_settings: { args: { name: string }; returns: MailSettings };
+  /**
+   * Replaces a registration's client secret with a new Value (checked by Microsoft first). The value goes to the
+   * keychain; nothing secret comes back.
+   */
+  replace_client_secret: { args: { registration: string; value: string; expires: string | null }; returns: SecretReplaced };
   /**
    * Every client secret and certificate of every app registration, soonest expiry first.
    */
