@@ -1,7 +1,7 @@
 // The accounts dashboard, in Debian's Chromium with the IPC mocked: every account state, the live countdowns,
 // refresh (and a refresh Microsoft refuses), test with live layers, sign in again (browser, pasted address, device
-// code, cancel), forget with the revocation info, revoke consent, live reload on accounts-changed, and axe in
-// light, dark and at 800×600.
+// code, cancel, a second sign-in ending the first), forget with the revocation info, revoke consent, live reload on
+// accounts-changed, and axe in light, dark and at 800×600.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
@@ -556,6 +556,44 @@ describe("accounts dashboard", () => {
     assert.match((await card(page, "erin").getByTestId("account-outcome").textContent()) ?? "", /Sign-in cancelled/);
     assert.ok((await calls(page)).includes("cancel_sign_in"));
     await waitState(page, "erin", "not-signed-in");
+    await context.close();
+  });
+
+  it("a second sign-in ends the first one's card instead of leaving it waiting, as Rust keeps one at a time", async () => {
+    const { page, context, consoleErrors } = await openControlled(harness, fixture([carol, erin]), {}, {
+      ...controlConfig,
+      hold: ["sign_in"],
+    });
+    await waitState(page, "carol", "needs-sign-in");
+    await button(page, "carol", "Sign in again").click();
+    const first = card(page, "carol").getByTestId("sign-in-progress");
+    await first.waitFor();
+    await control(page, "emit", "sign_in", "onEvent", {
+      kind: "browser",
+      url: "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/authorize?state=carol",
+      opened: true,
+      paste: false,
+    });
+    await first.getByText("Your browser is open on Microsoft's sign-in page").waitFor();
+
+    // Erin's sign-in starts: Rust stops Carol's, and her card says so at once.
+    await button(page, "erin", "Sign in again").click();
+    await first.waitFor({ state: "detached" });
+    assert.match(
+      (await card(page, "carol").getByTestId("account-outcome").textContent()) ?? "",
+      /Sign-in stopped: another sign-in started, and Mailgrant runs one at a time\. Nothing changed\./,
+    );
+    assert.ok(await button(page, "carol", "Sign in again").isEnabled());
+    const second = card(page, "erin").getByTestId("sign-in-progress");
+    await second.getByText("Starting the sign-in…").waitFor();
+    assert.equal(await control(page, "heldCount", "sign_in"), 1);
+
+    // Cancel stops Erin's, the one in progress, once.
+    await second.getByRole("button", { name: "Cancel sign-in" }).click();
+    await second.waitFor({ state: "detached" });
+    assert.match((await card(page, "erin").getByTestId("account-outcome").textContent()) ?? "", /Sign-in cancelled/);
+    assert.equal((await calls(page)).filter((c) => c === "cancel_sign_in").length, 1);
+    assert.deepEqual(consoleErrors, []);
     await context.close();
   });
 

@@ -58,6 +58,13 @@ function installControl(config) {
   };
 
   internals.invoke = (/** @type {string} */ cmd, /** @type {any} */ args, /** @type {unknown} */ options) => {
+    // Rust keeps one sign-in in progress: a new one cancels the one held.
+    if (cmd === "sign_in") {
+      const cancelled = { code: "cancelled", message: "The sign-in was cancelled.", diagnosis: null };
+      while (settle("sign_in", { error: cancelled })) {
+        // every held one
+      }
+    }
     if (holding.has(cmd)) {
       record(cmd, args);
       return new Promise((resolve, reject) => held.push({ cmd, args, resolve, reject, sent: 0 }));

@@ -24,8 +24,8 @@ export interface Rule {
   /**
    * Stays pending until the test (or the app) settles it: `cancel_sign_in` rejects a held call with
    * `{ code: "cancelled" }`, `submit_sign_in_address` resolves a held `sign_in` (or `import_directory`) with
-   * `response`, and
-   * `window.__MAILGRANT_MOCK__.settle(cmd)` does either from the test.
+   * `response`, a new `sign_in` or `import_directory` rejects it with `{ code: "cancelled" }` (Rust keeps one
+   * sign-in in progress), and `window.__MAILGRANT_MOCK__.settle(cmd)` does either from the test.
    */
   hold?: boolean;
   /** How many calls it answers; unlimited when absent. */
@@ -217,6 +217,8 @@ const COMPUTED: Record<string, (args: any) => unknown> = {
 // ------------------------------------------------------------------------------------------------ the mock
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+const SIGN_INS = ["sign_in", "import_directory"];
+const CANCELLED = { code: "cancelled", message: "The sign-in was cancelled.", diagnosis: null };
 const used = new Map<Rule, number>();
 const held: Held[] = [];
 const lastChannels = new Map<string, Channels>();
@@ -265,16 +267,21 @@ mockIPC(
 
     // The app ends a held sign-in the way Rust does.
     if (cmd === "cancel_sign_in" || cmd === "submit_sign_in_address") {
-      const h = held.find((x) => x.cmd === "sign_in" || x.cmd === "import_directory");
+      const h = held.find((x) => SIGN_INS.includes(x.cmd));
       const answer = fixture.rules?.find((r) => r.cmd === cmd && matches(r.args, args));
       if (answer?.error !== undefined) throw answer.error;
       if (cmd === "cancel_sign_in") {
-        if (h) release(h, { error: { code: "cancelled", message: "The sign-in was cancelled.", diagnosis: null } });
+        if (h) release(h, { error: CANCELLED });
         return Boolean(h);
       }
       if (!h) throw { code: "no-sign-in", message: "No sign-in is waiting for an address: start it again." };
       release(h, {});
       return null;
+    }
+
+    // Rust keeps one sign-in in progress: a new one cancels the one held.
+    if (SIGN_INS.includes(cmd)) {
+      for (const h of held.filter((x) => SIGN_INS.includes(x.cmd))) release(h, { error: CANCELLED });
     }
 
     const rule = fixture.rules?.find(

@@ -3,16 +3,17 @@
 // last probe of each account (kept for the session). Rust's `accounts-changed` event reloads the list.
 import {
   ipc as realIpc,
+  type AccountHealth,
   type AccountView,
   type ConsentRevocation,
   type Diagnosis,
   type IpcError,
   type ProbeProgress,
   type ProbeReport,
-  type SignInEvent,
 } from "../ipc/client";
 import type { AccountState } from "../ipc/bindings/AccountState";
 import { formatDate, relativeTime, unixNow } from "../format/time";
+import { signInsFor, type SignInOutcome, type SignInSession, type SignIns } from "./sign-in.svelte";
 
 export const STATE_LABELS: Record<AccountState, string> = {
   working: "Working",
@@ -85,15 +86,7 @@ export function signInForecast(view: AccountView, now: number): string {
 export type Activity =
   | { kind: "refresh"; since: number }
   | { kind: "test"; since: number; layers: ProbeProgress[] }
-  | {
-      kind: "sign-in";
-      since: number;
-      event: SignInEvent | null;
-      /** When the event arrived: a device code's lifetime counts from then. */
-      eventAt: number;
-      cancelling: boolean;
-      addressSent: boolean;
-    }
+  | { kind: "sign-in"; since: number; session: SignInSession<AccountHealth> }
   | { kind: "forget"; since: number };
 
 export type ActionKind = Activity["kind"];
@@ -134,8 +127,31 @@ type AccountsIpc = Pick<
   | "onAccountsChanged"
 >;
 
+/** What the card says about a sign-in that ended. */
+function signInOutcome(outcome: SignInOutcome<AccountHealth>): Omit<Outcome, "at"> {
+  switch (outcome.status) {
+    case "done": {
+      const health = outcome.value;
+      const as = health.signedInAs ? ` as ${health.signedInAs}` : "";
+      return { action: "sign-in", tone: "success", message: `Signed in${as}: ${health.reason}.`, error: null };
+    }
+    case "cancelled":
+      return {
+        action: "sign-in",
+        tone: "info",
+        message: outcome.superseded
+          ? "Sign-in stopped: another sign-in started, and Mailgrant runs one at a time. Nothing changed."
+          : "Sign-in cancelled. Nothing changed.",
+        error: null,
+      };
+    case "failed":
+      return { action: "sign-in", tone: "error", message: outcome.error.message, error: outcome.error };
+  }
+}
+
 export class AccountsStore {
   #ipc: AccountsIpc;
+  #signIns: SignIns;
   views = $state.raw<AccountView[]>([]);
   loaded = $state(false);
   loadError = $state.raw<IpcError | null>(null);
@@ -156,8 +172,10 @@ export class AccountsStore {
   #generation = new Map<string, number>();
   #explaining = new Map<string, Promise<Diagnosis | null>>();
 
-  constructor(ipc: AccountsIpc = realIpc) {
+  /** `signIns`: the app's one sign-in at a time (for a fake IPC, its own). */
+  constructor(ipc: AccountsIpc = realIpc, signIns: SignIns = signInsFor(ipc)) {
     this.#ipc = ipc;
+    this.#signIns = signIns;
   }
 
   /** Reloads the list; calls while a load runs are folded into one more load after it. */
@@ -284,74 +302,13 @@ export class AccountsStore {
     await this.load();
   }
 
+  /** Signs the account in again; the card shows the sign-in's session (its events, Cancel, the pasted address). */
   async signIn(name: string): Promise<void> {
     if (this.busy(name)) return;
-    const generation = this.#begin(name, {
-      kind: "sign-in",
-      since: unixNow(),
-      event: null,
-      eventAt: 0,
-      cancelling: false,
-      addressSent: false,
-    });
-    try {
-      const health = await this.#ipc.signIn(name, (event) => {
-        const current = this.activity[name];
-        if (current?.kind === "sign-in") {
-          current.event = event;
-          current.eventAt = unixNow();
-        }
-      });
-      this.#finish(name, generation, {
-        action: "sign-in",
-        tone: "success",
-        message: `Signed in${health.signedInAs ? ` as ${health.signedInAs}` : ""}: ${health.reason}.`,
-        error: null,
-      });
-    } catch (err) {
-      const error = err as IpcError;
-      if (error.code === "cancelled") {
-        this.#finish(name, generation, {
-          action: "sign-in",
-          tone: "info",
-          message: "Sign-in cancelled. Nothing changed.",
-          error: null,
-        });
-      } else {
-        this.#finish(name, generation, { action: "sign-in", tone: "error", message: error.message, error });
-      }
-    }
+    const session = this.#signIns.start((onEvent) => this.#ipc.signIn(name, onEvent));
+    const generation = this.#begin(name, { kind: "sign-in", since: session.since, session });
+    this.#finish(name, generation, signInOutcome(await session.finished));
     await this.load();
-  }
-
-  async cancelSignIn(name: string): Promise<void> {
-    const current = this.activity[name];
-    if (current?.kind !== "sign-in" || current.cancelling) return;
-    current.cancelling = true;
-    try {
-      await this.#ipc.cancelSignIn();
-    } catch (err) {
-      current.cancelling = false;
-      this.outcomes[name] = {
-        action: "sign-in",
-        at: unixNow(),
-        tone: "error",
-        message: (err as IpcError).message,
-        error: err as IpcError,
-      };
-    }
-  }
-
-  /** Hands Rust the address the browser ended on (when the redirect cannot reach the app by itself). */
-  async submitAddress(name: string, address: string): Promise<IpcError | null> {
-    try {
-      await this.#ipc.submitSignInAddress(address.trim());
-      const current = this.activity[name];
-      if (current?.kind === "sign-in") current.addressSent = true;
-      return null;
-    } catch (err) {
-      return err as IpcError;
-    }
   }
 
   async forget(name: string): Promise<boolean> {

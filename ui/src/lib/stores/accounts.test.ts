@@ -258,11 +258,51 @@ describe("AccountsStore", () => {
     await store.load();
     const signingIn = store.signIn("adele");
     const activity = store.activity.adele;
-    expect(activity?.kind === "sign-in" && activity.event?.kind).toBe("deviceCode");
-    await store.cancelSignIn("adele");
+    const session = activity?.kind === "sign-in" ? activity.session : null;
+    expect(session?.event?.kind).toBe("deviceCode");
+    expect(store.busy("adele")).toBe(true);
+    await session?.cancel();
     await signingIn;
     expect(fake.calls).toContain("cancelSignIn");
+    expect(store.activity.adele).toBeUndefined();
     expect(store.outcomes.adele).toMatchObject({ tone: "info", message: "Sign-in cancelled. Nothing changed." });
+  });
+
+  it("says who signed in, and keeps a refused sign-in's error", async () => {
+    const fake = fakeIpc();
+    const store = new AccountsStore(fake.ipc);
+    await store.load();
+    let signingIn = store.signIn("adele");
+    fake.pending.signIn.resolve(health({ reason: "tokens are fresh" }));
+    await signingIn;
+    expect(store.outcomes.adele).toMatchObject({
+      tone: "success",
+      message: "Signed in as adele@contoso.example: tokens are fresh.",
+    });
+    signingIn = store.signIn("adele");
+    fake.pending.signIn.reject({ code: "sign-in", message: "refused", diagnosis: consentRevoked });
+    await signingIn;
+    expect(store.outcomes.adele).toMatchObject({ tone: "error", error: { code: "sign-in", diagnosis: consentRevoked } });
+  });
+
+  it("a sign-in on another account stops the first one's card waiting, as Rust stops the first sign-in", async () => {
+    const fake = fakeIpc();
+    const store = new AccountsStore(fake.ipc);
+    fake.setViews([view(), view({ name: "bob", address: "bob@contoso.example" })]);
+    await store.load();
+    const first = store.signIn("adele");
+    const adeleCall = fake.pending.signIn;
+    const second = store.signIn("bob");
+    await first;
+    expect(store.activity.adele).toBeUndefined();
+    expect(store.outcomes.adele).toMatchObject({ tone: "info", message: expect.stringMatching(/another sign-in started/) });
+    expect(store.activity.bob?.kind).toBe("sign-in");
+    // Rust's late "cancelled" for the first changes nothing.
+    adeleCall.reject({ code: "cancelled", message: "the sign-in was cancelled" });
+    fake.pending.signIn.resolve(health({ name: "bob", signedInAs: "bob@contoso.example" }));
+    await second;
+    expect(store.outcomes.bob.tone).toBe("success");
+    expect(store.outcomes.adele.message).toMatch(/another sign-in started/);
   });
 
   it("forgets an account and keeps where to revoke the consent", async () => {

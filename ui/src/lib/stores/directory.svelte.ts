@@ -1,30 +1,18 @@
 // The organisation's app registrations from Microsoft Graph, for the expiry board: the imports made so far, the
 // registrations an import can read through, the import in progress (an admin's sign-in with its events, or the
 // app reading as itself), and refresh / forget per import. After each change the board reloads its rows.
-import {
-  ipc as realIpc,
-  type ImportMethod,
-  type ImportSource,
-  type ImportView,
-  type IpcError,
-  type SignInEvent,
-} from "../ipc/client";
-import { unixNow } from "../format/time";
+import { ipc as realIpc, type ImportMethod, type ImportSource, type ImportView, type IpcError } from "../ipc/client";
+import { signInsFor, type SignInSession, type SignIns } from "./sign-in.svelte";
 
 type DirectoryIpc = Pick<
   typeof realIpc,
   "listImports" | "importSources" | "importDirectory" | "refreshImport" | "removeImport" | "cancelSignIn" | "submitSignInAddress"
 >;
 
-/** The import in progress, shaped as the sign-in card expects. */
+/** The import in progress: how it reads, and its session (an admin's sign-in; no events for the app itself). */
 export interface ImportActivity {
-  kind: "sign-in";
   method: ImportMethod;
-  since: number;
-  event: SignInEvent | null;
-  eventAt: number;
-  cancelling: boolean;
-  addressSent: boolean;
+  session: SignInSession<ImportView>;
 }
 
 /** How the last import, refresh or removal ended. */
@@ -38,19 +26,26 @@ export interface DirectoryOutcome {
 
 export class DirectoryStore {
   #ipc: DirectoryIpc;
+  #signIns: SignIns;
   #onChange: () => Promise<void> | void;
   imports = $state.raw<ImportView[]>([]);
   sources = $state.raw<ImportSource[]>([]);
   loaded = $state(false);
   loadError = $state.raw<IpcError | null>(null);
-  importing = $state<ImportActivity | null>(null);
+  importing = $state.raw<ImportActivity | null>(null);
   /** Per import id: what is running on it. */
   busy = $state<Record<string, "refresh" | "remove">>({});
   outcome = $state.raw<DirectoryOutcome | null>(null);
 
-  constructor(ipc: DirectoryIpc = realIpc, onChange: () => Promise<void> | void = () => {}) {
+  /** `signIns`: the app's one sign-in at a time (for a fake IPC, its own). */
+  constructor(
+    ipc: DirectoryIpc = realIpc,
+    onChange: () => Promise<void> | void = () => {},
+    signIns: SignIns = signInsFor(ipc),
+  ) {
     this.#ipc = ipc;
     this.#onChange = onChange;
+    this.#signIns = signIns;
   }
 
   /** Something changed the rows: the board reloads them. */
@@ -72,65 +67,42 @@ export class DirectoryStore {
 
   /** Reads the organisation's registrations through `registration`; resolves with the import, or null. */
   async start(registration: string, method: ImportMethod): Promise<ImportView | null> {
-    const now = unixNow();
     this.outcome = null;
-    this.importing = {
-      kind: "sign-in",
-      method,
-      since: now,
-      event: null,
-      eventAt: now,
-      cancelling: false,
-      addressSent: false,
-    };
+    const session = this.#signIns.start((onEvent) => this.#ipc.importDirectory(registration, method, onEvent));
+    const importing: ImportActivity = { method, session };
+    this.importing = importing;
     try {
-      const done = await this.#ipc.importDirectory(registration, method, (event) => {
-        if (this.importing) {
-          this.importing.event = event;
-          this.importing.eventAt = unixNow();
-        }
-      });
-      this.#put(done);
-      this.outcome = {
-        tone: "success",
-        message: `Read ${done.applications.toLocaleString("en-GB")} app registrations with ${done.credentials.toLocaleString("en-GB")} secrets and certificates from ${done.tenant}.`,
-        error: null,
-        id: done.id,
-      };
-      await this.#onChange();
-      return done;
-    } catch (err) {
-      const error = err as IpcError;
+      const outcome = await session.finished;
+      // A newer import replaced this one: what this one says is dropped.
+      if (this.importing !== importing) return null;
+      if (outcome.status === "done") {
+        const done = outcome.value;
+        this.#put(done);
+        this.outcome = {
+          tone: "success",
+          message: `Read ${done.applications.toLocaleString("en-GB")} app registrations with ${done.credentials.toLocaleString("en-GB")} secrets and certificates from ${done.tenant}.`,
+          error: null,
+          id: done.id,
+        };
+        await this.#onChange();
+        return done;
+      }
       this.outcome =
-        error.code === "cancelled"
-          ? { tone: "info", message: "The import was cancelled.", error: null, id: null }
-          : { tone: "error", message: error.message, error, id: null };
+        outcome.status === "failed"
+          ? { tone: "error", message: outcome.error.message, error: outcome.error, id: null }
+          : {
+              tone: "info",
+              message: outcome.superseded
+                ? "The import stopped: another sign-in started, and Mailgrant runs one at a time."
+                : "The import was cancelled.",
+              error: null,
+              id: null,
+            };
       // A failed listing after a good sign-in is kept with its failure: show it.
       await this.load();
       return null;
     } finally {
-      this.importing = null;
-    }
-  }
-
-  async cancel(): Promise<void> {
-    if (!this.importing) return;
-    this.importing.cancelling = true;
-    try {
-      await this.#ipc.cancelSignIn();
-    } catch {
-      // Nothing to cancel any more: the import settles by itself.
-    }
-  }
-
-  /** The address the browser ended on (paste redirect): null when accepted, else why not. */
-  async submitAddress(address: string): Promise<IpcError | null> {
-    try {
-      await this.#ipc.submitSignInAddress(address.trim());
-      if (this.importing) this.importing.addressSent = true;
-      return null;
-    } catch (err) {
-      return err as IpcError;
+      if (this.importing === importing) this.importing = null;
     }
   }
 

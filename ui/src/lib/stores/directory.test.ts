@@ -60,9 +60,10 @@ describe("DirectoryStore", () => {
     await store.load();
     expect(store.sources).toHaveLength(1);
     const done = store.start("reg", "browser");
-    expect(store.importing?.event).toBeNull();
+    expect(store.importing?.method).toBe("browser");
+    expect(store.importing?.session.event).toBeNull();
     fake.emit({ kind: "browser", url: "https://login.example/authorize", opened: true, paste: false });
-    expect(store.importing?.event?.kind).toBe("browser");
+    expect(store.importing?.session.event?.kind).toBe("browser");
     fake.settle(view());
     expect(await done).toEqual(view());
     expect(store.importing).toBeNull();
@@ -77,8 +78,9 @@ describe("DirectoryStore", () => {
     let reloads = 0;
     const store = new DirectoryStore(fake.ipc, () => void (reloads += 1));
     const done = store.start("reg", "device-code");
-    await store.cancel();
+    await store.importing?.session.cancel();
     expect(await done).toBeNull();
+    expect(store.importing).toBeNull();
     expect(store.outcome).toMatchObject({ tone: "info", message: "The import was cancelled." });
     expect(fake.calls).toContain("cancel");
     expect(reloads).toBe(0);

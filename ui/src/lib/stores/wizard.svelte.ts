@@ -6,6 +6,7 @@
 import {
   ipc as realIpc,
   type AccountAudience,
+  type AccountHealth,
   type CheckedField,
   type Cloud,
   type CloudCheck,
@@ -21,12 +22,12 @@ import {
   type Remedy,
   type Service,
   type SetupGuide,
-  type SignInEvent,
   type TenantFound,
   type WizardDraft,
 } from "../ipc/client";
 import type { LayerReport } from "../ipc/bindings/LayerReport";
 import { rawDetailText } from "../diagnosis";
+import { signInsFor, type SignInSession, type SignIns } from "./sign-in.svelte";
 
 // ------------------------------------------------------------------------------------------------ the steps
 
@@ -557,14 +558,6 @@ export type OrgLookup =
   | { status: "personal"; domain: string }
   | { status: "none"; domain: string };
 
-export type SignInState =
-  | { status: "idle" }
-  | { status: "starting" }
-  | { status: "browser"; url: string; opened: boolean; paste: boolean }
-  | { status: "device"; userCode: string; verificationUri: string; expiresAt: number }
-  | { status: "cancelled" }
-  | { status: "failed"; error: IpcError };
-
 export interface ProbeRow {
   protocol: Protocol;
   server: string;
@@ -598,13 +591,14 @@ export interface WizardOptions {
   storage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
   /** How long typing must pause before a field is checked. */
   debounceMs?: number;
-  now?: () => number;
+  /** The app's one sign-in at a time; by default the app-wide one (for a fake IPC, its own). */
+  signIns?: SignIns;
 }
 
 /** How long Next waits for a tenant lookup still running. */
 const TENANT_LOOKUP_PATIENCE_MS = 4000;
 
-type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "signIn" | "probe";
+type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "probe";
 
 const IDLE_CHECKS = (): Record<CheckedField, CheckState> => ({
   clientId: { status: "idle" },
@@ -643,8 +637,8 @@ export class WizardStore {
   settling = $state(false);
   saveError = $state<IpcError | null>(null);
 
-  signIn = $state<SignInState>({ status: "idle" });
-  submitError = $state<IpcError | null>(null);
+  /** Step 5's sign-in: the one running, or how the last one ended; null before one (or once it is done). */
+  signIn = $state.raw<SignInSession<AccountHealth> | null>(null);
   probe = $state<ProbeState>({ status: "idle" });
 
   adminOpen = $state(false);
@@ -653,7 +647,7 @@ export class WizardStore {
   #ipc: Ipc;
   #storage: WizardOptions["storage"];
   #debounceMs: number;
-  #now: () => number;
+  #signIns: SignIns;
   #timers = new Map<CheckedField, ReturnType<typeof setTimeout>>();
   /** The latest check of each field: `run` starts it now, `done` settles when it has answered. */
   #checkRuns = new Map<CheckedField, { run: () => void; done: Promise<void> }>();
@@ -662,14 +656,14 @@ export class WizardStore {
   /** The latest check of the custom cloud's fields, as for a field in `#checkRuns`. */
   #cloudRun: { run: () => void; done: Promise<void> } | null = null;
   /** Each wait's generation: an answer from an older generation is dropped. */
-  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, cloud: 0, save: 0, signIn: 0, probe: 0 };
+  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, cloud: 0, save: 0, probe: 0 };
   #checkSeq: Record<CheckedField, number> = { clientId: 0, tenant: 0, clientSecret: 0 };
 
   constructor(options: WizardOptions = {}) {
     this.#ipc = options.ipc ?? realIpc;
     this.#storage = options.storage === undefined ? globalThis.localStorage ?? null : options.storage;
     this.#debounceMs = options.debounceMs ?? 250;
-    this.#now = options.now ?? Date.now;
+    this.#signIns = options.signIns ?? signInsFor(this.#ipc);
     let restored: Progress | null = null;
     try {
       restored = restoreProgress(this.#storage?.getItem(STORAGE_KEY) ?? null);
@@ -793,7 +787,7 @@ export class WizardStore {
     this.saving = false;
     this.settling = false;
     this.saveError = null;
-    this.signIn = { status: "idle" };
+    this.signIn = null;
     this.probe = { status: "idle" };
     this.forget();
   }
@@ -828,9 +822,9 @@ export class WizardStore {
 
   goTo(step: StepNumber): void {
     if (step === this.step) return;
-    if (this.step === 5 && this.#signInWaiting()) void this.cancelSignIn();
+    if (this.step === 5 && this.signInWaiting) void this.cancelSignIn();
     if (this.step === 6 && this.probe.status === "running") this.stopProbe();
-    if (step === 5 && this.signIn.status !== "idle" && !this.#signInWaiting()) this.signIn = { status: "idle" };
+    if (step === 5 && this.signIn && !this.signInWaiting) this.signIn = null;
     this.saveError = null;
     this.step = step;
     this.enter();
@@ -1076,7 +1070,7 @@ export class WizardStore {
       if (seq !== this.#seq.save) return false;
       this.savedDraft = fingerprint;
       this.signedIn = false;
-      this.signIn = { status: "idle" };
+      this.signIn = null;
       this.secret = "";
       this.checks.clientSecret = { status: "idle" };
       return true;
@@ -1100,67 +1094,25 @@ export class WizardStore {
 
   // ---------------------------------------------------------------------------------------------- step 5
 
-  #signInWaiting(): boolean {
-    const s = this.signIn.status;
-    return s === "starting" || s === "browser" || s === "device";
-  }
-
   get signInWaiting(): boolean {
-    return this.#signInWaiting();
+    return this.signIn?.running ?? false;
   }
 
+  /** Signs the saved account in; step 5 shows the session (its events, Cancel, the pasted address, the outcome). */
   async startSignIn(): Promise<void> {
-    if (this.#signInWaiting()) return;
-    const seq = ++this.#seq.signIn;
-    this.signIn = { status: "starting" };
-    this.submitError = null;
-    try {
-      await this.#ipc.signIn(this.draft.name, (event: SignInEvent) => {
-        if (seq !== this.#seq.signIn) return;
-        if (event.kind === "browser") {
-          this.signIn = { status: "browser", url: event.url, opened: event.opened, paste: event.paste };
-        } else {
-          this.signIn = {
-            status: "device",
-            userCode: event.userCode,
-            verificationUri: event.verificationUri,
-            expiresAt: this.#now() + event.expiresInSecs * 1000,
-          };
-        }
-      });
-      if (seq !== this.#seq.signIn) return;
-      this.signedIn = true;
-      this.signIn = { status: "idle" };
-      if (this.step === 5) this.goTo(6);
-    } catch (err) {
-      if (seq !== this.#seq.signIn) return;
-      const error = asIpcError(err);
-      this.signIn = error.code === "cancelled" ? { status: "cancelled" } : { status: "failed", error };
-    }
+    if (this.signInWaiting) return;
+    const session = this.#signIns.start((onEvent) => this.#ipc.signIn(this.draft.name, onEvent));
+    this.signIn = session;
+    const outcome = await session.finished;
+    // Started over, saved again or signing in anew meanwhile: this sign-in's answer is dropped.
+    if (this.signIn !== session || outcome.status !== "done") return;
+    this.signedIn = true;
+    this.signIn = null;
+    if (this.step === 5) this.goTo(6);
   }
 
   async cancelSignIn(): Promise<void> {
-    if (!this.#signInWaiting()) return;
-    try {
-      const wasRunning = await this.#ipc.cancelSignIn();
-      if (!wasRunning && this.#signInWaiting()) {
-        this.#seq.signIn++;
-        this.signIn = { status: "cancelled" };
-      }
-    } catch {
-      // The sign-in ends by itself with "cancelled" or its own error.
-      this.#seq.signIn++;
-      this.signIn = { status: "cancelled" };
-    }
-  }
-
-  async submitAddress(address: string): Promise<void> {
-    this.submitError = null;
-    try {
-      await this.#ipc.submitSignInAddress(address.trim());
-    } catch (err) {
-      this.submitError = asIpcError(err);
-    }
+    await this.signIn?.cancel();
   }
 
   // ---------------------------------------------------------------------------------------------- step 6
@@ -1215,7 +1167,7 @@ export class WizardStore {
       else if (this.step === 5) void this.startSignIn();
     } else if (remedy.step === 5) {
       this.signedIn = false;
-      this.signIn = { status: "idle" };
+      this.signIn = null;
       if (this.step === 5) void this.startSignIn();
       else this.goTo(5);
     } else this.goTo(remedy.step);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { rawDetailText } from "../diagnosis";
-import type { Cloud, CloudCheck, CustomCloudFields, Diagnosis, Remedy, WizardDraft } from "../ipc/client";
+import type { Cloud, CloudCheck, CustomCloudFields, Diagnosis, Remedy, SignInEvent, WizardDraft } from "../ipc/client";
 import {
   adminMessageFor,
   applies,
@@ -459,10 +459,57 @@ describe("the store's calls", () => {
     });
     store.step = 5;
     await store.startSignIn();
-    expect(store.signIn).toEqual({ status: "cancelled" });
+    expect(store.signIn?.outcome).toEqual({ status: "cancelled", superseded: false });
+    expect(store.signedIn).toBe(false);
     outcome = refusal;
     await store.startSignIn();
-    expect(store.signIn).toEqual({ status: "failed", error: refusal });
+    expect(store.signIn?.outcome).toEqual({ status: "failed", error: refusal });
+    expect(store.step).toBe(5);
+  });
+
+  it("signs in with live events and goes on to step 6; a sign-in given up on is dropped", async () => {
+    const calls: string[] = [];
+    const held: { resolve?: (health: unknown) => void; emit?: (event: SignInEvent) => void } = {};
+    const store = new WizardStore({
+      storage: null,
+      ipc: {
+        signIn: (name: string, onEvent: (event: SignInEvent) => void) => {
+          calls.push(`signIn ${name}`);
+          held.emit = onEvent;
+          return new Promise((resolve) => (held.resolve = resolve));
+        },
+        cancelSignIn: async () => {
+          calls.push("cancel");
+          return true;
+        },
+        testAccount: () => new Promise(() => {}),
+      } as never,
+    });
+    store.answers = answers({ address: "adele@contoso.com", services: ["imap"] });
+    store.step = 5;
+    const first = store.startSignIn();
+    expect(store.signInWaiting).toBe(true);
+    held.emit?.({ kind: "deviceCode", userCode: "ABCD-EFGH", verificationUri: "https://microsoft.com/devicelogin", expiresInSecs: 900 });
+    expect(store.signIn?.event?.kind).toBe("deviceCode");
+    expect(store.signIn?.codeExpiresAt).toBe(store.signIn!.eventAt + 900);
+    // Starting over cancels it, and its late success changes nothing.
+    const late = held.resolve;
+    store.startOver();
+    expect(calls).toEqual(["signIn adele@contoso.com", "cancel"]);
+    expect(store.signIn).toBeNull();
+    late?.({});
+    await first;
+    expect(store.signedIn).toBe(false);
+    expect(store.step).toBe(1);
+
+    store.answers = answers({ address: "adele@contoso.com", services: ["imap"] });
+    store.step = 5;
+    const second = store.startSignIn();
+    held.resolve?.({});
+    await second;
+    expect(store.signedIn).toBe(true);
+    expect(store.signIn).toBeNull();
+    expect(store.step).toBe(6);
   });
 });
 
