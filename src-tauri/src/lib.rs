@@ -45,6 +45,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::accounts::refresh_account,
         commands::accounts::remove_account,
         commands::accounts::mail_settings,
+        commands::accounts::product_presets,
+        commands::accounts::hand_over,
         commands::accounts::replace_client_secret,
         commands::accounts::list_credentials,
         commands::accounts::credentials_csv,

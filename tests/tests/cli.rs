@@ -482,6 +482,53 @@ async fn client_credentials_with_a_secret_from_stdin_and_the_secrets_board() {
     assert_eq!(board[0]["daysLeft"], 300);
     assert_code(&run(home.path(), &["token", "daemon"], "", &[]).await, 0);
 
+    // The values a background service is given: the client ID, the tenant, the token URL, `.default`; the secret's
+    // Value only when asked for.
+    let values = run(
+        home.path(),
+        &["handover", "daemon", "--product", "background-service", "--json"],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&values, 0);
+    let values: serde_json::Value = serde_json::from_slice(&values.stdout).unwrap();
+    assert_eq!(values["clientId"], CONFIDENTIAL_CLIENT_ID);
+    assert_eq!(values["tenantId"], TENANT_DOMAIN);
+    assert_eq!(
+        values["tokenUrl"],
+        format!("{}/{TENANT_DOMAIN}/oauth2/v2.0/token", emulator.base_url())
+    );
+    assert_eq!(
+        values["scopes"][0], "https://graph.microsoft.com/.default",
+        "the daemon reads through Graph"
+    );
+    assert_eq!(values["secretHint"], &SECRET_VALUE[..3]);
+    assert!(values.get("clientSecret").is_none(), "{values}");
+    let shown = run(
+        home.path(),
+        &[
+            "handover",
+            "daemon",
+            "--product",
+            "background-service",
+            "--show-secret",
+        ],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&shown, 0);
+    assert!(
+        text(&shown.stdout).contains(SECRET_VALUE),
+        "{}",
+        text(&shown.stdout)
+    );
+    assert_code(
+        &run(home.path(), &["handover", "daemon", "--product", "nope"], "", &[]).await,
+        2,
+    );
+
     // The Secret ID pasted as the value is caught before anything is stored.
     let mut wrong = add_args(
         &emulator,

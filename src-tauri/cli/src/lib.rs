@@ -147,6 +147,23 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM-DD")]
         expires: Option<String>,
     },
+    /// Every value a product asks for (client ID, tenant, authority, authorize and token URLs, scopes, servers),
+    /// from the account NAME that proved its app registration works (added with the product's client ID and
+    /// secret, signed in). The secret's Value only with --show-secret.
+    Handover {
+        name: String,
+        /// The product: email-this-issue, emailengine, background-service or generic.
+        #[arg(long, default_value = "generic")]
+        product: String,
+        /// The product's redirect (callback) URI, to list with the values.
+        #[arg(long, value_name = "URL")]
+        redirect_uri: Option<String>,
+        /// Print the client secret's Value too (from the keychain).
+        #[arg(long)]
+        show_secret: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// How to use the mailbox in a mail program: the servers, the user name, and recipes (Thunderbird, Apple
     /// Mail, Outlook, neomutt, msmtp, mbsync, git send-email, and devices that only know a password).
     Settings {

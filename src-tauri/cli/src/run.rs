@@ -147,6 +147,23 @@ async fn dispatch(command: Command, global: &Global) -> Outcome {
         }
         Command::Remove { name } => remove(&open(global)?, &name).await,
         Command::Settings { name, json } => info::settings(&open(global)?, &name, json),
+        Command::Handover {
+            name,
+            product,
+            redirect_uri,
+            show_secret,
+            json,
+        } => {
+            info::handover(
+                &open(global)?,
+                &name,
+                &product,
+                redirect_uri.as_deref(),
+                show_secret,
+                json,
+            )
+            .await
+        }
         Command::ReplaceSecret {
             registration,
             expires,

@@ -15,6 +15,7 @@ pub mod home;
 pub mod identity;
 pub mod model;
 pub mod probe;
+pub mod product;
 pub mod sensitive;
 pub mod signin;
 pub mod store;

@@ -50,6 +50,23 @@ pub async fn replace_client_secret(
     accounts::replace_secret(&state, &registration, &value, expires.as_deref()).await
 }
 
+/// The products the "another product" path knows, and "another product".
+#[tauri::command]
+pub fn product_presets() -> Vec<mailgrant_core::product::ProductPreset> {
+    mailgrant_core::product::presets()
+}
+
+/// Every value a product asks for, from the account that verified its registration (never the secret's Value).
+#[tauri::command]
+pub async fn hand_over(
+    state: State<'_, AppState>,
+    name: String,
+    product: String,
+    redirect_uri: Option<String>,
+) -> Result<mailgrant_core::product::HandOver, ApiError> {
+    accounts::hand_over(&state, &name, &product, redirect_uri.as_deref())
+}
+
 /// "Use this mailbox": the account's servers, user name and the recipes for mail programs.
 #[tauri::command]
 pub async fn mail_settings(state: State<'_, AppState>, name: String) -> Result<MailSettings, ApiError> {

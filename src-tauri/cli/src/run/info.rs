@@ -76,3 +76,67 @@ pub(super) fn settings(api: &Api, name: &str, json: bool) -> Outcome {
     }
     Ok(EXIT_OK)
 }
+
+pub(super) async fn handover(
+    api: &Api,
+    name: &str,
+    product: &str,
+    redirect_uri: Option<&str>,
+    show_secret: bool,
+    json: bool,
+) -> Outcome {
+    if !mailgrant_core::product::presets().iter().any(|p| p.id == product) {
+        return Err(usage(format!(
+            "--product {product:?}: choose email-this-issue, emailengine, background-service or generic"
+        )));
+    }
+    let values = mailgrant_core::api::accounts::hand_over(api, name, product, redirect_uri)?;
+    let secret = if show_secret {
+        let secret = mailgrant_core::api::accounts::product_secret(api, name).await?;
+        Some(secret.ok_or_else(|| usage(format!("{name:?} has no client secret in Mailgrant")))?)
+    } else {
+        None
+    };
+    if json {
+        let mut value = serde_json::to_value(&values).unwrap_or_default();
+        if let (Some(secret), Some(object)) = (&secret, value.as_object_mut()) {
+            object.insert("clientSecret".into(), json!(secret.expose()));
+        }
+        say!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        return Ok(EXIT_OK);
+    }
+    say!("For {}:", values.product);
+    let mut rows = vec![
+        ("Application (client) ID", values.client_id.clone()),
+        ("Directory (tenant) ID", values.tenant_id.clone()),
+        ("Authority", values.authority.clone()),
+        ("Authorize URL", values.authorize_url.clone()),
+        ("Token URL", values.token_url.clone()),
+        ("Scopes", values.scopes.join(" ")),
+    ];
+    if let Some(uri) = &values.redirect_uri {
+        rows.push(("Redirect URI", uri.clone()));
+    }
+    rows.push(("User name", values.user_name.clone()));
+    for server in &values.servers {
+        rows.push((
+            server.role.as_str(),
+            format!("{}:{} ({})", server.host, server.port, server.encryption_label),
+        ));
+    }
+    match &secret {
+        Some(secret) => rows.push(("Client secret (Value)", secret.expose().clone())),
+        None => rows.push((
+            "Client secret (Value)",
+            match &values.secret_hint {
+                Some(hint) => format!("{hint}… (--show-secret prints it)"),
+                None => "none in Mailgrant".to_owned(),
+            },
+        )),
+    }
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (key, value) in rows {
+        say!("  {key:<width$}  {value}");
+    }
+    Ok(EXIT_OK)
+}

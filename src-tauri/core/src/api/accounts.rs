@@ -318,6 +318,40 @@ pub async fn replace_secret(
     .await
 }
 
+/// The values a product asks for (client ID, tenant, authority, URLs, scopes, servers), from the account that
+/// verified its registration; `preset` names the product ([`crate::product::presets`]).
+pub fn hand_over(
+    api: &Api,
+    name: &str,
+    preset: &str,
+    redirect_uri: Option<&str>,
+) -> Result<crate::product::HandOver, ApiError> {
+    let (account, registration) = api.tokens.account(name)?;
+    Ok(crate::product::hand_over(
+        &account,
+        &registration,
+        preset,
+        redirect_uri,
+    ))
+}
+
+/// The client secret a product is to be given, from the keychain: only for a surface that shows it on purpose
+/// (`mailgrant handover --show-secret`); never sent to the webview.
+pub async fn product_secret(api: &Api, name: &str) -> Result<Option<SecretString>, ApiError> {
+    let (_, registration) = api.tokens.account(name)?;
+    let Some(key_id) = registration
+        .credentials
+        .iter()
+        .rev()
+        .find(|c| c.kind == crate::model::CredentialKind::Secret)
+        .map(|c| c.key_id.clone())
+    else {
+        return Ok(None);
+    };
+    let vault = Arc::clone(api.tokens.vault());
+    blocking(move || Ok(vault.client_secret(&registration.id, &key_id)?)).await
+}
+
 /// "Use this mailbox": the account's servers, user name and the recipes for mail programs.
 pub fn mail_settings(api: &Api, name: &str) -> Result<crate::handoff::MailSettings, ApiError> {
     let (account, registration) = api.tokens.account(name)?;

@@ -10,12 +10,14 @@ import type { CustomCloudFields } from "./CustomCloudFields";
 import type { DesktopSettingsView } from "./DesktopSettingsView";
 import type { Diagnosis } from "./Diagnosis";
 import type { FieldCheck } from "./FieldCheck";
+import type { HandOver } from "./HandOver";
 import type { ImportMethod } from "./ImportMethod";
 import type { ImportSource } from "./ImportSource";
 import type { ImportView } from "./ImportView";
 import type { MailSettings } from "./MailSettings";
 import type { ProbeProgress } from "./ProbeProgress";
 import type { ProbeReport } from "./ProbeReport";
+import type { ProductPreset } from "./ProductPreset";
 import type { Protocol } from "./Protocol";
 import type { SecretReplaced } from "./SecretReplaced";
 import type { SetupGuide } from "./SetupGuide";
@@ -53,6 +55,14 @@ export interface Commands {
    * "Use this mailbox": the account's servers, user name and the recipes for mail programs.
    */
   mail_settings: { args: { name: string }; returns: MailSettings };
+  /**
+   * The products the "another product" path knows, and "another product".
+   */
+  product_presets: { args: Record<string, never>; returns: Array<ProductPreset> };
+  /**
+   * Every value a product asks for, from the account that verified its registration (never the secret's Value).
+   */
+  hand_over: { args: { name: string; product: string; redirectUri: string | null }; returns: HandOver };
   /**
    * Replaces a registration's client secret with a new Value (checked by Microsoft first). The value goes to the
    * keychain; nothing secret comes back.
