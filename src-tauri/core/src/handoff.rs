@@ -448,33 +448,14 @@ fn password_only(s: &MailSettings) -> Recipe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClientKind, Flow, RedirectMode, TokenMetadata};
 
     fn account(address: &str, services: &[Service]) -> (Account, AppRegistration) {
-        let registration = AppRegistration {
-            id: "reg".into(),
-            name: "Reg".into(),
-            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
-            tenant: "common".parse().unwrap(),
-            cloud: Cloud::Global,
-            client_kind: ClientKind::Public,
-            redirect_mode: RedirectMode::Loopback,
-            credentials: Vec::new(),
-        };
-        let account = Account {
-            name: "work".into(),
-            address: address.into(),
-            registration: "reg".into(),
-            flow: Flow::AuthCode,
-            services: services.iter().copied().collect(),
-            shared_mailbox: None,
-            identity: None,
-            tokens: TokenMetadata::default(),
-            imap: None,
-            pop: None,
-            smtp: None,
-        };
-        (account, registration)
+        let mut registration = crate::model::examples::registration("reg");
+        registration.tenant = "common".parse().unwrap();
+        (
+            crate::model::examples::account("work", address, "reg", services),
+            registration,
+        )
     }
 
     #[test]

@@ -513,3 +513,40 @@ mod tests {
         assert_eq!("  127.0.0.1:1143 ".parse::<HostPort>().unwrap().port, 1143);
     }
 }
+
+/// Registrations and accounts for the unit tests of every module.
+#[cfg(test)]
+pub(crate) mod examples {
+    use super::*;
+
+    /// A public registration `id` of contoso.com in the global cloud.
+    pub fn registration(id: &str) -> AppRegistration {
+        AppRegistration {
+            id: id.into(),
+            name: format!("registration {id}"),
+            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
+            tenant: "contoso.com".parse().unwrap(),
+            cloud: Cloud::Global,
+            client_kind: ClientKind::Public,
+            redirect_mode: RedirectMode::Loopback,
+            credentials: Vec::new(),
+        }
+    }
+
+    /// An account `name` for `address` through `registration`, signing in with the browser, using `services`.
+    pub fn account(name: &str, address: &str, registration: &str, services: &[Service]) -> Account {
+        Account {
+            name: name.into(),
+            address: address.into(),
+            registration: registration.into(),
+            flow: Flow::AuthCode,
+            services: services.iter().copied().collect(),
+            shared_mailbox: None,
+            identity: None,
+            tokens: TokenMetadata::default(),
+            imap: None,
+            pop: None,
+            smtp: None,
+        }
+    }
+}

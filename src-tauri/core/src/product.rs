@@ -162,40 +162,27 @@ pub fn hand_over(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClientKind, Cloud, Credential, CredentialKind, RedirectMode, TokenMetadata};
+    use crate::model::{ClientKind, Credential, CredentialKind};
 
     #[test]
     fn a_delegated_product_gets_its_urls_scopes_and_servers_and_never_the_secret_itself() {
-        let registration = AppRegistration {
-            id: "reg".into(),
-            name: "Jira mail".into(),
-            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
-            tenant: "contoso.com".parse().unwrap(),
-            cloud: Cloud::Global,
-            client_kind: ClientKind::Confidential,
-            redirect_mode: RedirectMode::Loopback,
-            credentials: vec![Credential {
-                kind: CredentialKind::Secret,
-                key_id: "local-1".into(),
-                label: None,
-                hint: Some("Abc".into()),
-                starts: None,
-                expires: None,
-            }],
-        };
-        let account = Account {
-            name: "jira".into(),
-            address: "support@contoso.com".into(),
-            registration: "reg".into(),
-            flow: Flow::AuthCode,
-            services: [Service::Imap, Service::Smtp].into_iter().collect(),
-            shared_mailbox: None,
-            identity: None,
-            tokens: TokenMetadata::default(),
-            imap: None,
-            pop: None,
-            smtp: None,
-        };
+        let mut registration = crate::model::examples::registration("reg");
+        registration.name = "Jira mail".into();
+        registration.client_kind = ClientKind::Confidential;
+        registration.credentials = vec![Credential {
+            kind: CredentialKind::Secret,
+            key_id: "local-1".into(),
+            label: None,
+            hint: Some("Abc".into()),
+            starts: None,
+            expires: None,
+        }];
+        let account = crate::model::examples::account(
+            "jira",
+            "support@contoso.com",
+            "reg",
+            &[Service::Imap, Service::Smtp],
+        );
         let h = hand_over(
             &account,
             &registration,

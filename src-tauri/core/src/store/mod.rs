@@ -443,39 +443,20 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
     use std::sync::Arc;
 
     use super::*;
-    use crate::model::{ClientKind, Cloud, Flow, RedirectMode, Resource, Service};
+    use crate::model::{Resource, Service};
 
     fn registration(id: &str) -> AppRegistration {
-        AppRegistration {
-            id: id.into(),
-            name: format!("registration {id}"),
-            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
-            tenant: "contoso.onmicrosoft.com".parse().unwrap(),
-            cloud: Cloud::Global,
-            client_kind: ClientKind::Public,
-            redirect_mode: RedirectMode::Loopback,
-            credentials: Vec::new(),
-        }
+        let mut registration = crate::model::examples::registration(id);
+        registration.tenant = "contoso.onmicrosoft.com".parse().unwrap();
+        registration
     }
 
     fn account(name: &str, registration: &str) -> Account {
-        Account {
-            name: name.into(),
-            address: format!("{}@contoso.example", name.to_lowercase()),
-            registration: registration.into(),
-            flow: Flow::AuthCode,
-            services: BTreeSet::from([Service::Imap, Service::Smtp]),
-            shared_mailbox: None,
-            identity: None,
-            tokens: TokenMetadata::default(),
-            imap: None,
-            pop: None,
-            smtp: None,
-        }
+        let address = format!("{}@contoso.example", name.to_lowercase());
+        crate::model::examples::account(name, &address, registration, &[Service::Imap, Service::Smtp])
     }
 
     fn store() -> (tempfile::TempDir, Store) {
