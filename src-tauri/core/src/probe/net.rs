@@ -237,6 +237,19 @@ impl lettre::transport::smtp::client::AsyncTokioStream for Wire<TlsStream<TcpStr
 
 /// The longest line a text protocol may send us.
 const MAX_LINE: u64 = 64 * 1024;
+/// The most lines of one multi-line reply (an SMTP EHLO answer, a POP CAPA list): real servers send a dozen.
+pub(crate) const MAX_REPLY_LINES: usize = 512;
+
+/// Refuses a reply that goes on past [`MAX_REPLY_LINES`] lines.
+pub(crate) fn check_reply_length(lines: usize) -> io::Result<()> {
+    if lines >= MAX_REPLY_LINES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the server's reply went on for more than {MAX_REPLY_LINES} lines"),
+        ));
+    }
+    Ok(())
+}
 
 /// A CRLF line connection for POP3 and the plain-text start of SMTP.
 pub(crate) struct Lines<S> {
@@ -285,6 +298,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Lines<S> {
     pub(crate) async fn read_smtp_reply(&mut self) -> io::Result<SmtpReply> {
         let mut lines = Vec::new();
         loop {
+            check_reply_length(lines.len())?;
             let line = self.read_line().await?;
             let code = line
                 .get(..3)
@@ -366,5 +380,18 @@ mod tests {
             lines.read_line().await.unwrap_err().kind(),
             io::ErrorKind::UnexpectedEof
         );
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_never_ends_is_refused_without_holding_it_all() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let mut lines = Lines::new(Wire::new(client, Heard::default()));
+        tokio::spawn(async move {
+            // An endless EHLO answer.
+            while server.write_all(b"250-PIPELINING\r\n").await.is_ok() {}
+        });
+        let err = lines.read_smtp_reply().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("more than 512 lines"), "{err}");
     }
 }

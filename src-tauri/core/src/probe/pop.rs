@@ -71,6 +71,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Pop3<S> {
         }
         let mut capabilities = Vec::new();
         loop {
+            net::check_reply_length(capabilities.len())
+                .map_err(|error| Failure::broken(Step::Capabilities, error))?;
             let line = self.read(Step::Capabilities).await?;
             if line == "." {
                 return Ok(capabilities);
