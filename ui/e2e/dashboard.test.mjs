@@ -1,12 +1,14 @@
 // The accounts dashboard, in Debian's Chromium with the IPC mocked: every account state, the live countdowns,
 // refresh (and a refresh Microsoft refuses), test with live layers, sign in again (browser, pasted address, device
-// code, cancel, a second sign-in ending the first), forget with the revocation info, revoke consent, live reload on
-// accounts-changed, and axe in light, dark and at 800×600.
+// code, cancel, a second sign-in ending the first), forget with the revocation info, revoke consent, replacing an
+// app's client secret (accepted, then refused with its diagnosis), live reload on accounts-changed, and axe in light,
+// dark and at 800×600.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { defaultAppInfo, startHarness } from "./harness.mjs";
 import { calls, control, openControlled } from "./ipc-control.mjs";
+import { SECRET_ID, SECRET_VALUE, secretRefused } from "./wizard-fixtures.mjs";
 
 /** @type {Awaited<ReturnType<typeof startHarness>>} */
 let harness;
@@ -675,6 +677,116 @@ describe("accounts dashboard", () => {
     assert.ok(await panel.isHidden());
     await context.close();
   });
+
+  for (const colorScheme of /** @type {const} */ (["light", "dark"])) {
+    it(`replaces an app's client secret from its card: where to make it, the Value checked, Microsoft's yes and no (${colorScheme})`, async () => {
+      const { page, context, consoleErrors } = await openControlled(harness, fixture([dave, adele]), { colorScheme }, {
+        ...controlConfig,
+        hold: ["replace_client_secret"],
+      });
+      page.setDefaultTimeout(8000);
+      await waitState(page, "reports", "failing");
+      assert.equal(await card(page, "adele").getByTestId("replace-secret").count(), 0, "no client secret, nothing to replace");
+      const open = button(page, "reports", "Replace client secret…");
+      assert.match((await open.getAttribute("class")) ?? "", /primary/, "the expired secret makes it the thing to do");
+      await open.click();
+
+      // Where to make the new secret, and what to copy.
+      const dialog = page.getByRole("dialog", { name: "Replace the client secret of Reports daemon" });
+      await dialog.waitFor();
+      const link = dialog.getByRole("link", { name: "Open Certificates & secrets in Entra" });
+      assert.equal(
+        await link.getAttribute("href"),
+        `https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Credentials/appId/${dave.clientId}`,
+      );
+      assert.equal(await link.getAttribute("target"), "_blank");
+      assert.match((await dialog.textContent()) ?? "", /Copy the new secret's Value right away — not its Secret ID/);
+      const value = dialog.getByLabel("New client secret Value");
+      assert.equal(await value.getAttribute("type"), "password");
+      const submit = dialog.getByTestId("replace-secret-submit");
+      assert.ok(await submit.isDisabled());
+      assert.match((await dialog.locator("#replace-secret-why").textContent()) ?? "", /Paste the new secret's Value/);
+
+      // The Secret ID instead of the Value is found as it is typed, and Replace stays off.
+      await value.fill(SECRET_ID);
+      await dialog.getByText("This looks like the Secret ID, not the secret's Value.", { exact: false }).waitFor();
+      assert.ok(await submit.isDisabled());
+      await value.fill(SECRET_VALUE);
+      await dialog.locator("#replace-secret-msg").getByText("Looks right.").waitFor();
+      await dialog.getByLabel("Secret expires").fill("2027-05-01");
+      assert.ok(await submit.isEnabled());
+      assert.deepEqual(await harness.axeViolations(page), [], "axe on the dialog");
+      await harness.screenshot(page, `ui-replace-secret-${colorScheme}.png`, { fullPage: false });
+
+      // Replace: Microsoft checks it; the Value leaves the field at once.
+      await submit.click();
+      await dialog.getByText("Checking the new secret with Microsoft…").waitFor();
+      assert.equal(await value.inputValue(), "", "the Value is not kept once sent");
+      const sent = await page.evaluate(() =>
+        window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "replace_client_secret").map((c) => c.args),
+      );
+      assert.deepEqual(sent, [{ registration: dave.clientId, value: SECRET_VALUE, expires: "2027-05-01" }]);
+
+      // Microsoft accepts it: the dialog says so and the dashboard reloads.
+      const renewed = {
+        ...dave,
+        health: { ...dave.health, state: "working", reason: "tokens are fresh", credentialExpiresAt: NOW + 500 * DAY },
+        lastFailure: null,
+      };
+      await control(page, "respond", "account_views", [renewed, adele]);
+      await control(page, "settle", "replace_client_secret", {
+        value: { registration: "reports", registrationName: "Reports daemon", verified: true, replaced: ["Qx7"] },
+      });
+      const done = dialog.getByTestId("replace-secret-done");
+      await done.waitFor();
+      const doneText = ((await done.textContent()) ?? "").replace(/\s+/g, " ");
+      assert.match(doneText, /Replaced: Reports daemon signs in with the new secret \(Microsoft accepted it\)\./);
+      assert.match(doneText, /no longer uses the old secret \(starting Qx7…\)/);
+      await waitState(page, "reports", "working");
+      assert.deepEqual(await harness.axeViolations(page), [], "axe after the replacement");
+      await harness.screenshot(page, `ui-replace-secret-replaced-${colorScheme}.png`, { fullPage: false });
+      await dialog.getByRole("button", { name: "Done" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Replace client secret…");
+
+      // A Value Microsoft refuses: the message, what to do next, and Microsoft's answer explained.
+      await open.click();
+      await dialog.waitFor();
+      assert.equal(await value.inputValue(), "", "nothing typed before is kept");
+      await value.fill(`${SECRET_VALUE.slice(0, -4)}wxyz`);
+      await dialog.locator("#replace-secret-msg").getByText("Looks right.").waitFor();
+      await submit.click();
+      await dialog.getByText("Checking the new secret with Microsoft…").waitFor();
+      await control(page, "settle", "replace_client_secret", { error: secretRefused });
+      const error = dialog.getByTestId("replace-secret-error");
+      await error.waitFor();
+      assert.equal(await error.getAttribute("data-code"), "bad-secret");
+      assert.match(
+        ((await error.textContent()) ?? "").replace(/\s+/g, " "),
+        /Microsoft did not accept the new secret: The client secret is wrong \(AADSTS7000215\)\. Paste the client secret's Value from Entra \(Certificates & secrets\), not its Secret ID\./,
+      );
+      const panel = dialog.getByTestId("diagnosis");
+      assert.equal(await panel.getAttribute("data-code"), "AADSTS7000215");
+      const panelText = (await panel.textContent()) ?? "";
+      assert.match(panelText, /Who can fix this:\s*Whoever manages the app registration/);
+      assert.match(panelText, /click “Replace client secret…” on the account's card and paste it there/);
+      assert.doesNotMatch(panelText, /`|paste it as the app registration's client secret and save/);
+      assert.ok(
+        await page.evaluate(() => document.activeElement?.closest("[data-testid=diagnosis]") !== null),
+        "the explanation takes focus",
+      );
+      assert.equal(await value.inputValue(), "");
+      assert.ok(await submit.isDisabled(), "a new Value first");
+      assert.deepEqual(await harness.axeViolations(page), [], "axe on the refusal");
+      await harness.screenshot(page, `ui-replace-secret-refused-${colorScheme}.png`, { fullPage: false });
+
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      assert.equal((await calls(page)).filter((c) => c === "replace_client_secret").length, 2);
+      assert.deepEqual(consoleErrors, []);
+      await context.close();
+    });
+  }
 
   it("updates live when the background refresh changes an account", async () => {
     const { page, context } = await openControlled(harness, fixture([adele]), {}, controlConfig);

@@ -209,9 +209,56 @@ function credentialsCsv(rows: Record<string, any>[]): string {
   return lines.join("\r\n") + "\r\n";
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** As setup::check_client_secret: a Secret ID, spaces or a Value cut short are found; else the Value, trimmed. */
+function checkClientSecret(text: string): Record<string, unknown> {
+  const t = text.trim();
+  if (t === "") return { verdict: "problem", message: "Paste the secret's Value (the Value column, shown only right after you create it)." };
+  if (GUID.test(t)) {
+    return {
+      verdict: "warning",
+      value: t,
+      message:
+        "This looks like the Secret ID, not the secret's Value. In Certificates & secrets, copy the Value column. If the Value is hidden now, create a new secret and copy its Value right away.",
+    };
+  }
+  if (/\s/.test(t)) return { verdict: "problem", message: "A secret's Value has no spaces: copy it again with the copy button next to it." };
+  if (t.length < 16) {
+    return {
+      verdict: "warning",
+      value: t,
+      message: "This is shorter than the secrets Entra creates (40 characters): check that all of it was copied.",
+    };
+  }
+  return { verdict: "ok", value: t };
+}
+
+/** As api::wizard::check_field, for the client secret (the other fields: fine as typed). */
+function checkField(args: { field: string; value: string }): unknown {
+  return args.field === "clientSecret" ? checkClientSecret(args.value) : { verdict: "ok", value: args.value.trim() };
+}
+
+/**
+ * As api::accounts::replace_secret when Microsoft accepts the Value: anything its check does not call right is
+ * refused before anything is asked. (What Microsoft refuses, a test answers with a rule.)
+ */
+function replaceClientSecret(args: { registration: string; value: string; expires: string | null }): unknown {
+  const check = checkClientSecret(args.value);
+  if (check.verdict !== "ok") {
+    throw { code: "bad-secret", message: `the new client secret: ${check.message}`, diagnosis: null };
+  }
+  if (args.expires !== null && !/^\d{4}-\d{2}-\d{2}$/.test(args.expires)) {
+    throw { code: "bad-date", message: `the expiry date: ${JSON.stringify(args.expires)} is not a date`, diagnosis: null };
+  }
+  return { registration: args.registration, registrationName: args.registration, verified: true, replaced: [] };
+}
+
 const COMPUTED: Record<string, (args: any) => unknown> = {
   check_cloud: (args) => checkCloud(args.fields),
+  check_field: (args) => checkField(args),
   credentials_csv: (args) => credentialsCsv(args.rows),
+  replace_client_secret: (args) => replaceClientSecret(args),
 };
 
 // ------------------------------------------------------------------------------------------------ the mock

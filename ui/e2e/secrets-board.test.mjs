@@ -1,12 +1,14 @@
 // The client-secret expiry board, in Debian's Chromium with the IPC mocked: empty, every threshold, filter and
 // search, CSV export (clipboard and download, RFC 4180 quoting, formulas defused), 10,000 rows (rendered in a
-// virtual list, scrolled, filtered — the filter time is printed), keyboard, and axe in light, dark and 800×600.
+// virtual list, scrolled, filtered — the filter time is printed), keyboard, replacing a client secret from its row,
+// and axe in light, dark and 800×600.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 
 import { defaultAppInfo, startHarness } from "./harness.mjs";
 import { control, openControlled } from "./ipc-control.mjs";
+import { SECRET_VALUE } from "./wizard-fixtures.mjs";
 
 /** @type {Awaited<ReturnType<typeof startHarness>>} */
 let harness;
@@ -475,6 +477,60 @@ describe("client-secret expiry board", () => {
       await harness.screenshot(page, shot);
       await context.close();
     }
+  });
+
+  it("offers Replace… on the client secrets Mailgrant signs in with, and reloads the board after it", async () => {
+    const rowsWithImports = soonestFirst([...board, ...imported]);
+    const f = fixture(rowsWithImports);
+    const contoso = board[1];
+    /** @type {import("./mocks").Rule[]} */
+    const rules = [
+      {
+        cmd: "replace_client_secret",
+        args: { registration: contoso.registration },
+        // An app for any organisation: no one tenant to ask, so Microsoft checks it at the next sign-in.
+        response: { registration: contoso.registration, registrationName: "Contoso mail", verified: false, replaced: ["Qx7"] },
+      },
+    ];
+    const { page, context, consoleErrors } = await harness.open({ ...f, rules });
+    await openBoard(page);
+    await rows(page).first().waitFor();
+    /** @param {string} key */
+    const row = (key) => page.locator(`[data-testid="credential-row"][data-key="${key}"]`);
+    for (const c of rowsWithImports) {
+      const expected = c.kind === "secret" && c.source !== "directory" ? 1 : 0;
+      assert.equal(await row(c.keyId).getByTestId("replace-secret").count(), expected, `${c.registrationName} ${c.kind} ${c.source}`);
+    }
+    const replace = row(contoso.keyId).getByRole("button", { name: "Replace… the client secret of Contoso mail" });
+    await replace.click();
+    const dialog = page.getByRole("dialog", { name: "Replace the client secret of Contoso mail" });
+    await dialog.waitFor();
+    assert.match(
+      (await dialog.getByRole("link", { name: "Open Certificates & secrets in Entra" }).getAttribute("href")) ?? "",
+      new RegExp(`/Credentials/appId/${contoso.clientId}$`),
+    );
+    await dialog.getByLabel("New client secret Value").fill(SECRET_VALUE);
+    await dialog.locator("#replace-secret-msg").getByText("Looks right.").waitFor();
+    const before = await page.evaluate(() => window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "list_credentials").length);
+    await dialog.getByTestId("replace-secret-submit").click();
+    const done = dialog.getByTestId("replace-secret-done");
+    await done.waitFor();
+    const text = ((await done.textContent()) ?? "").replace(/\s+/g, " ");
+    assert.match(text, /Replaced: Contoso mail signs in with the new secret\. /, "not checked with Microsoft: no parenthesis");
+    assert.match(text, /Microsoft checks the secret the next time the app signs in/);
+    const sent = await page.evaluate(() =>
+      window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "replace_client_secret").map((c) => c.args),
+    );
+    assert.deepEqual(sent, [{ registration: contoso.registration, value: SECRET_VALUE, expires: null }]);
+    await page.waitForFunction(
+      (n) => window.__MAILGRANT_CALLS__.filter((c) => c.cmd === "list_credentials").length > n,
+      before,
+    );
+    assert.deepEqual(await harness.axeViolations(page), []);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    assert.deepEqual(consoleErrors, []);
+    await context.close();
   });
 
   it("says so when the list cannot be read, and tries again", async () => {

@@ -249,6 +249,39 @@ export const consentRequired = diagnosis(
   "sign-in-again",
 );
 
+export const adminApprovalRequired = diagnosis(
+  "AADSTS90094",
+  "it-admin",
+  "An admin has to approve this app",
+  "Your organisation lets only administrators approve apps that ask for these permissions, so you can't agree to them yourself.",
+  [
+    "In Mailgrant, use 'Ask your IT admin' to copy the admin-consent link and the message for them.",
+    "Your IT admin opens the link (or Entra admin center › Enterprise applications › the app › Permissions) and clicks Grant admin consent.",
+    "After that, sign in again.",
+  ],
+  [
+    {
+      label: "Entra admin center › Enterprise applications",
+      url: "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/StartboardApplicationsMenuBlade/~/AppAppsPreview",
+    },
+  ],
+  {
+    aadsts: 90094,
+    error: "invalid_grant",
+    errorDescription: "AADSTS90094: Admin consent is required for the permissions requested by this application.",
+    httpStatus: 400,
+    ...TRACE,
+  },
+  "ask-admin",
+);
+
+/** Microsoft's refusal of a replaced client secret (replace_client_secret), as Rust words it. */
+export const secretRefused = {
+  code: "bad-secret",
+  message: "Microsoft did not accept the new secret: The client secret is wrong (AADSTS7000215)",
+  diagnosis: wrongSecret,
+};
+
 const EXO_POWERSHELL = {
   label: "Connect to Exchange Online PowerShell",
   url: "https://learn.microsoft.com/powershell/exchange/connect-to-exchange-online-powershell",

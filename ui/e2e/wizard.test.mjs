@@ -6,6 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { startHarness } from "./harness.mjs";
 import {
   ADDRESS,
+  health,
+  adminApprovalRequired,
   appOnlyGuide,
   browserEvent,
   CLIENT_ID,
@@ -96,6 +98,9 @@ async function calls(page, cmd) {
   return page.evaluate((c) => window.__MAILGRANT_CALLS__.filter((x) => x.cmd === c).map((x) => x.args), cmd);
 }
 
+/** An element's text with its white space collapsed. @param {import("playwright-core").Locator} locator */
+const textOf = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ");
+
 /** @param {Page} page */
 async function noHorizontalScroll(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
@@ -106,6 +111,12 @@ async function inspect(page, name) {
   assert.deepEqual(await harness.axeViolations(page), [], `axe on ${name}`);
   assert.ok(await noHorizontalScroll(page), `no horizontal scrolling on ${name}`);
   await harness.screenshot(page, `${name}.png`);
+}
+
+/** axe, and a screenshot of the window as the user sees it (a dialog over the page). @param {Page} page @param {string} name */
+async function inspectDialog(page, name) {
+  assert.deepEqual(await harness.axeViolations(page), [], `axe on ${name}`);
+  await harness.screenshot(page, `${name}.png`, { fullPage: false });
 }
 
 /** @param {Page} page */
@@ -761,6 +772,9 @@ describe("connect wizard: proving it works", () => {
     const panel = page.getByTestId("diagnosis");
     assert.equal(await panel.getAttribute("data-code"), "SMTP 5.7.139");
     assert.match((await panel.textContent()) ?? "", /Who can fix this: Your IT admin/);
+    // Catalogue steps written for the command line too say what to click in the app.
+    assert.match((await panel.textContent()) ?? "", /can take up to an hour to apply; then click Test again\./);
+    assert.doesNotMatch((await page.getByTestId("wizard-step").textContent()) ?? "", /`|mailgrant test/);
     await inspect(page, "wizard-6-smtp-auth-disabled");
 
     await page.getByRole("button", { name: "Ask your IT admin" }).first().click();
@@ -840,6 +854,120 @@ describe("connect wizard: proving it works", () => {
     await page.getByRole("button", { name: "Stop waiting" }).click();
     await page.getByText("You stopped waiting").waitFor();
     assert.ok(await page.getByRole("button", { name: "Test again" }).isVisible());
+    await context.close();
+  });
+});
+
+describe("connect wizard: a personal Microsoft account", () => {
+  const PERSONAL = "ada.lovelace@outlook.com";
+  const personalGuide = guide({ accountType: "Personal Microsoft accounts only" });
+
+  it("gets the personal audience selected, the note on a directory of its own, and no IT admin anywhere", async () => {
+    const fixture = wizardFixture({
+      guide: personalGuide,
+      responses: { save_account: { ...health, name: PERSONAL, address: PERSONAL } },
+      rules: [
+        {
+          cmd: "sign_in",
+          events: [browserEvent],
+          error: { code: "sign-in", message: "Microsoft refused the sign-in", diagnosis: adminApprovalRequired },
+          times: 1,
+        },
+      ],
+    });
+    const { page, context, consoleErrors } = await openWizard(fixture);
+    const noItAdmin = async (/** @type {string} */ where) => {
+      const shown = page.getByText("Ask your IT admin", { exact: false }).filter({ visible: true });
+      assert.equal(await shown.count(), 0, `no IT admin on ${where}`);
+      assert.equal(await page.getByTestId("ask-admin").count(), 0, `no admin button on ${where}`);
+    };
+
+    // Step 1: the address is a personal one, so the list of what is needed says so.
+    await answerStep1(page, { address: PERSONAL });
+    await page.getByTestId("needs-directory").waitFor();
+    assert.match(await textOf(page.getByTestId("needs-directory")), /directory of your own/);
+    assert.equal(await page.getByTestId("self-help").textContent(), "What you can do yourself");
+    await noItAdmin("step 1");
+    await inspect(page, "wizard-personal-1");
+    await next(page, 2);
+
+    // Step 2: personal accounts only, selected; a one-organisation app would keep the mailbox out.
+    await page.getByText("outlook.com addresses are personal Microsoft accounts, so", { exact: false }).waitFor();
+    assert.ok(await field(page, "Personal Microsoft accounts only").isChecked());
+    assert.ok(!(await field(page, "Only people in my organisation").isChecked()));
+    assert.match(await textOf(page.locator("#wz-audience-suggested")), /Suggested/);
+    assert.equal((await calls(page, "discover_tenant")).length, 0, "a personal domain is not looked up");
+    const note = page.getByTestId("personal-directory-note");
+    assert.match(await textOf(note), /a personal Microsoft account does not come with one/);
+    assert.match(await textOf(note), /free Azure account/);
+    const azure = note.getByRole("link", { name: "Create a free Azure account" });
+    assert.equal(await azure.getAttribute("href"), "https://azure.microsoft.com/free/");
+    assert.equal(await azure.getAttribute("target"), "_blank");
+    await noItAdmin("step 2");
+    await inspect(page, "wizard-personal-2");
+
+    // A choice of the user's own stays, there and back.
+    await field(page, "Any organisation, and personal Microsoft accounts").check();
+    await back(page, 1);
+    await next(page, 2);
+    assert.ok(await field(page, "Any organisation, and personal Microsoft accounts").isChecked());
+    await field(page, "Personal Microsoft accounts only").check();
+    await next(page, 3);
+
+    // Steps 3 and 4: the guide is for personal accounts; there is no tenant to paste.
+    await page.getByTestId("setup-guide").waitFor();
+    const [asked] = /** @type {any[]} */ ((await calls(page, "setup_guide")).slice(-1));
+    assert.equal(asked.draft.audience, "personal");
+    assert.equal(asked.draft.tenant, "");
+    assert.match(await textOf(page.getByTestId("wizard-step")), /has a directory of its own/);
+    await noItAdmin("step 3");
+    await next(page, 4);
+    assert.equal(await page.getByLabel("Directory (tenant) ID").count(), 0);
+    await field(page, "Application (client) ID").fill(CLIENT_ID);
+    await next(page, 5);
+    const [save] = /** @type {any[]} */ (await calls(page, "save_account"));
+    assert.equal(save.draft.audience, "personal");
+
+    // Step 5: Microsoft wants an admin's approval — for a personal account, that is its owner.
+    await page.getByTestId("sign-in").click();
+    const panel = page.getByTestId("diagnosis");
+    await panel.waitFor();
+    const panelText = await textOf(panel);
+    assert.match(panelText, /Who can fix this: You: a personal Microsoft account has no IT admin/);
+    assert.match(panelText, /there is no one to ask: you manage the directory you registered the app in/);
+    assert.match(panelText, /You open the link .* and click Grant admin consent\./);
+    assert.equal(await page.getByTestId("remedy").textContent(), "What you can do yourself");
+    await noItAdmin("step 5");
+    await inspect(page, "wizard-personal-5-diagnosis");
+
+    await page.getByTestId("remedy").click();
+    const dialog = page.getByRole("dialog", { name: "What you can do yourself" });
+    await dialog.waitFor();
+    assert.match(await textOf(dialog.getByTestId("self-help-problem")), /An admin has to approve this app/);
+    assert.equal(
+      await dialog.getByRole("link", { name: "Create a free Azure account" }).getAttribute("href"),
+      "https://azure.microsoft.com/free/",
+    );
+    assert.equal(await page.getByRole("dialog", { name: "Ask your IT admin" }).count(), 0);
+    await inspectDialog(page, "wizard-personal-self-help");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    assert.deepEqual(consoleErrors, []);
+    await context.close();
+  });
+
+  it("reads well in dark mode", async () => {
+    const { page, context } = await openWizard(wizardFixture({ guide: personalGuide }), { colorScheme: "dark" });
+    await answerStep1(page, { address: "ada@hotmail.co.uk" });
+    await page.getByTestId("needs-directory").waitFor();
+    await inspect(page, "wizard-personal-1-dark");
+    await next(page, 2);
+    await page.getByTestId("personal-directory-note").waitFor();
+    assert.ok(await field(page, "Personal Microsoft accounts only").isChecked());
+    await inspect(page, "wizard-personal-2-dark");
+    await page.getByTestId("self-help").click();
+    await page.getByRole("dialog", { name: "What you can do yourself" }).waitFor();
+    await inspectDialog(page, "wizard-personal-self-help-dark");
     await context.close();
   });
 });

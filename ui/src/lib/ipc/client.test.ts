@@ -48,6 +48,9 @@ export function typedByTheCommandTable(call: TypedCall): void {
   void call("remove_account", { account: "adele" });
   // @ts-expect-error: app_info takes no arguments
   void call("app_info", { name: "adele" });
+  void call("replace_client_secret", { registration: "reports", value: "v", expires: null });
+  // @ts-expect-error: the expiry is a date string or null, never left out
+  void call("replace_client_secret", { registration: "reports", value: "v" });
   // @ts-expect-error: refresh_account answers with the account's health, not a string
   const wrong: Promise<string> = call("refresh_account", { name: "adele" });
   void wrong;

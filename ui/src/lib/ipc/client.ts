@@ -36,6 +36,7 @@ import type { RecipeKind } from "./bindings/RecipeKind";
 import type { Snippet } from "./bindings/Snippet";
 import type { RedirectMode } from "./bindings/RedirectMode";
 import type { Remedy } from "./bindings/Remedy";
+import type { SecretReplaced } from "./bindings/SecretReplaced";
 import type { Service } from "./bindings/Service";
 
 export type {
@@ -67,6 +68,7 @@ export type {
   RecipeKind,
   RedirectMode,
   Remedy,
+  SecretReplaced,
   Service,
   SetupGuide,
   SignInEvent,
@@ -136,6 +138,12 @@ export const ipc = {
   removeAccount: (name: string) => call("remove_account", { name }),
   /** "Use this mailbox": the account's servers, user name and the recipes for mail programs, as Rust makes them. */
   mailSettings: (name: string): Promise<MailSettings> => call("mail_settings", { name }),
+  /**
+   * Replaces the client secret of a registration (its id, client ID or name) with a new Value: Rust has Microsoft
+   * accept it first, then keeps it in the keychain in place of the old ones. `expires`: "YYYY-MM-DD", or null.
+   */
+  replaceClientSecret: (registration: string, value: string, expires: string | null): Promise<SecretReplaced> =>
+    call("replace_client_secret", { registration, value, expires }),
   listCredentials: () => call("list_credentials"),
   /** The board's rows (as shown, filtered) as CSV, the columns `mailgrant secrets --csv` writes. */
   credentialsCsv: (rows: CredentialExpiry[]) => call("credentials_csv", { rows }),

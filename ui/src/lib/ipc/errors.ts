@@ -1,6 +1,7 @@
 // What the user can do about each kind of error Rust rejects a command with, in plain words. A Record over the
 // generated ErrorCode: a code added in Rust does not compile here until it says what to do next. Where an error
 // comes with a diagnosis, the diagnosis explains it instead (its steps, its remedy).
+import { appWords } from "../diagnosis";
 import type { ErrorCode, IpcError } from "./client";
 
 export const NEXT_STEPS: Record<ErrorCode, string> = {
@@ -45,13 +46,13 @@ function period(text: string): string {
 
 /** "Message. What to do next." — where an error is shown on its own, without a diagnosis. */
 export function errorText(error: Pick<IpcError, "code" | "message">): string {
-  const message = error.message.trim();
+  const message = appWords(error.message.trim());
   const first = message ? message[0].toUpperCase() + message.slice(1) : "";
   return first ? `${period(first)} ${nextStep(error)}` : nextStep(error);
 }
 
 /** "message. What to do next." — after a lead such as "Could not reload the accounts:". */
 export function errorTail(error: Pick<IpcError, "code" | "message">): string {
-  const message = period(error.message.trim());
+  const message = period(appWords(error.message.trim()));
   return message ? `${message} ${nextStep(error)}` : nextStep(error);
 }

@@ -12,7 +12,6 @@ import {
   type CloudCheck,
   type CustomCloudFields,
   type Diagnosis,
-  type FieldCheck,
   type Flow,
   type IpcError,
   type ProbeProgress,
@@ -26,8 +25,11 @@ import {
   type WizardDraft,
 } from "../ipc/client";
 import type { LayerReport } from "../ipc/bindings/LayerReport";
-import { rawDetailText } from "../diagnosis";
+import { appWords, rawDetailText } from "../diagnosis";
+import { FieldChecker, type CheckState } from "./field-check.svelte";
 import { signInsFor, type SignInSession, type SignIns } from "./sign-in.svelte";
+
+export type { CheckState };
 
 // ------------------------------------------------------------------------------------------------ the steps
 
@@ -94,6 +96,9 @@ export const AUDIENCES: readonly { value: AccountAudience; label: string; hint: 
   },
 ];
 
+/** Where someone with only a personal Microsoft account gets a Microsoft Entra directory to register the app in. */
+export const FREE_AZURE_ACCOUNT_URL = "https://azure.microsoft.com/free/";
+
 export const CLOUDS: readonly { value: CloudKind; label: string }[] = [
   { value: "global", label: "Global (default)" },
   { value: "us-gov", label: "US Government (GCC High)" },
@@ -143,6 +148,8 @@ export interface Answers {
   appOnly: boolean;
   withSecret: boolean;
   audience: AccountAudience;
+  /** The user picked the audience (Mailgrant no longer selects the one it suggests). */
+  audienceChosen: boolean;
   cloudKind: CloudKind;
   custom: CustomCloudFields;
   flow: Flow;
@@ -160,6 +167,7 @@ export function emptyAnswers(): Answers {
     appOnly: false,
     withSecret: false,
     audience: "my-organisation",
+    audienceChosen: false,
     cloudKind: "global",
     custom: { authority: "", graph: "", graphResource: "", outlookResource: "", imap: "", smtp: "", pop: "" },
     flow: "auth-code",
@@ -183,11 +191,22 @@ export function emailDomain(address: string): string | null {
   return text.slice(text.lastIndexOf("@") + 1).toLowerCase();
 }
 
-const PERSONAL_DOMAINS = /^(outlook|hotmail|live|msn|passport)\.[a-z.]+$/;
+const PERSONAL_BRANDS: ReadonlySet<string> = new Set(["outlook", "hotmail", "live", "msn", "windowslive", "passport"]);
 
-/** Outlook.com, Hotmail, Live and MSN addresses are personal Microsoft accounts, not an organisation's. */
+/**
+ * Outlook.com, Hotmail, Live and MSN addresses are personal Microsoft accounts, not an organisation's: the brand and
+ * a public suffix, nothing more (outlook.com, hotmail.co.uk, live.com.au), as Rust's handoff tells them apart.
+ */
 export function isPersonalDomain(domain: string): boolean {
-  return PERSONAL_DOMAINS.test(domain.toLowerCase());
+  const labels = domain.trim().toLowerCase().split(".");
+  const suffixOnly = labels.length === 2 || (labels.length === 3 && labels[1].length <= 3);
+  return PERSONAL_BRANDS.has(labels[0]) && suffixOnly && labels.every((l) => l !== "");
+}
+
+/** The address is a personal Microsoft account's (Outlook.com, Hotmail, Live, MSN). */
+export function isPersonalAddress(address: string): boolean {
+  const domain = emailDomain(address);
+  return domain !== null && isPersonalDomain(domain);
 }
 
 /** Which questions and fields apply to these answers. */
@@ -299,6 +318,7 @@ export function restoreProgress(text: string | null): Progress | null {
       AUDIENCES.map((x) => x.value),
       fresh.audience,
     ),
+    audienceChosen: a.audienceChosen === true,
     cloudKind: pickOne(
       a.cloudKind,
       CLOUDS.map((x) => x.value),
@@ -333,12 +353,6 @@ export function draftFingerprint(answers: Answers, customCloud: Cloud | null = n
 }
 
 // ------------------------------------------------------------------------------------------------ what blocks Next
-
-export type CheckState =
-  | { status: "idle" }
-  | { status: "checking"; value: string }
-  | { status: "done"; value: string; result: FieldCheck }
-  | { status: "error"; value: string; error: IpcError };
 
 export type TenantLookup =
   | { status: "idle" }
@@ -455,14 +469,24 @@ export function stepBlockers(step: StepNumber, ctx: StepContext): string[] {
 
 // ------------------------------------------------------------------------------------------------ diagnoses
 
-/** What to offer next to a diagnosis: the step that fixes it, the IT-admin message, or trying again. */
+/**
+ * What to offer next to a diagnosis: the step that fixes it, the IT-admin message, what a personal account's owner
+ * can do themselves, or trying again.
+ */
 export type RemedyAction =
   | { kind: "step"; step: StepNumber; label: string }
   | { kind: "admin"; label: string }
+  | { kind: "self"; label: string }
   | { kind: "retry"; label: string };
 
-/** The wizard's action for what Rust says fixes the failure. */
-export function remedyFor(diagnosis: Diagnosis): RemedyAction {
+/** The label of the help a personal account's owner gets instead of "Ask your IT admin". */
+export const SELF_HELP_LABEL = "What you can do yourself";
+
+/**
+ * The wizard's action for what Rust says fixes the failure. `personal`: a personal Microsoft account, which has no
+ * IT admin to ask.
+ */
+export function remedyFor(diagnosis: Diagnosis, personal = false): RemedyAction {
   const remedy: Remedy = diagnosis.remedy;
   switch (remedy) {
     case "sign-in-again":
@@ -472,7 +496,7 @@ export function remedyFor(diagnosis: Diagnosis): RemedyAction {
     case "review-registration":
       return { kind: "step", step: 3, label: "Review the app registration (step 3)" };
     case "ask-admin":
-      return { kind: "admin", label: "Ask your IT admin" };
+      return personal ? { kind: "self", label: SELF_HELP_LABEL } : { kind: "admin", label: "Ask your IT admin" };
     case "try-again":
       return { kind: "retry", label: "Try again" };
     default:
@@ -526,9 +550,9 @@ export function adminSubject(address: string): string {
 /** The guide's message, with what went wrong when the admin is asked because of a failure. */
 export function adminMessageFor(guideMessage: string, diagnosis: Diagnosis | null): string {
   if (!diagnosis) return guideMessage;
-  const steps = diagnosis.steps.map((s, i) => `   ${i + 1}. ${s}`).join("\n");
+  const steps = diagnosis.steps.map((s, i) => `   ${i + 1}. ${appWords(s)}`).join("\n");
   const problem =
-    `\nWhat Mailgrant ran into: ${diagnosis.title} (${diagnosis.code})\n${diagnosis.explanation}\n` +
+    `\nWhat Mailgrant ran into: ${appWords(diagnosis.title)} (${diagnosis.code})\n${appWords(diagnosis.explanation)}\n` +
     (steps ? `What fixes it:\n${steps}\n` : "") +
     `\nDetails for support:\n${rawDetailText(diagnosis.code, diagnosis.raw)}\n`;
   const thanks = "\nThank you!";
@@ -600,12 +624,6 @@ const TENANT_LOOKUP_PATIENCE_MS = 4000;
 
 type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "probe";
 
-const IDLE_CHECKS = (): Record<CheckedField, CheckState> => ({
-  clientId: { status: "idle" },
-  tenant: { status: "idle" },
-  clientSecret: { status: "idle" },
-});
-
 function asIpcError(err: unknown): IpcError {
   if (err && typeof err === "object" && "code" in err && "message" in err) return err as IpcError;
   return { code: "unexpected", message: err instanceof Error ? err.message : String(err) };
@@ -626,7 +644,6 @@ export class WizardStore {
   guideError = $state<IpcError | null>(null);
   guideLoading = $state(false);
 
-  checks = $state<Record<CheckedField, CheckState>>(IDLE_CHECKS());
   /** Rust's latest answer about the custom cloud's fields (shown by field; Next waits for the current one). */
   cloudCheck = $state<CloudCheckState>(UNCHECKED_CLOUD);
   orgLookup = $state<OrgLookup>({ status: "idle" });
@@ -643,27 +660,37 @@ export class WizardStore {
 
   adminOpen = $state(false);
   adminDiagnosis = $state<Diagnosis | null>(null);
+  /** "What you can do yourself": for a personal account, in place of the IT admin. */
+  selfHelpOpen = $state(false);
+  selfHelpDiagnosis = $state<Diagnosis | null>(null);
 
   #ipc: Ipc;
   #storage: WizardOptions["storage"];
   #debounceMs: number;
   #signIns: SignIns;
-  #timers = new Map<CheckedField, ReturnType<typeof setTimeout>>();
-  /** The latest check of each field: `run` starts it now, `done` settles when it has answered. */
-  #checkRuns = new Map<CheckedField, { run: () => void; done: Promise<void> }>();
+  /** Each pasted value's check as it is typed. */
+  #checkers: Record<CheckedField, FieldChecker>;
   #tenantLookupRun: Promise<void> | null = null;
   #cloudTimer: ReturnType<typeof setTimeout> | undefined;
   /** The latest check of the custom cloud's fields, as for a field in `#checkRuns`. */
   #cloudRun: { run: () => void; done: Promise<void> } | null = null;
   /** Each wait's generation: an answer from an older generation is dropped. */
   #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, cloud: 0, save: 0, probe: 0 };
-  #checkSeq: Record<CheckedField, number> = { clientId: 0, tenant: 0, clientSecret: 0 };
 
   constructor(options: WizardOptions = {}) {
     this.#ipc = options.ipc ?? realIpc;
     this.#storage = options.storage === undefined ? globalThis.localStorage ?? null : options.storage;
     this.#debounceMs = options.debounceMs ?? 250;
     this.#signIns = options.signIns ?? signInsFor(this.#ipc);
+    const checker = (field: CheckedField) =>
+      new FieldChecker((value) => this.#ipc.checkField(field, value), {
+        debounceMs: this.#debounceMs,
+        // The admin-consent link in the guide appears once the client ID and tenant are known.
+        onAnswer: (result) => {
+          if (field !== "clientSecret" && result.verdict !== "problem") void this.loadGuide();
+        },
+      });
+    this.#checkers = { clientId: checker("clientId"), tenant: checker("tenant"), clientSecret: checker("clientSecret") };
     let restored: Progress | null = null;
     try {
       restored = restoreProgress(this.#storage?.getItem(STORAGE_KEY) ?? null);
@@ -683,6 +710,15 @@ export class WizardStore {
 
   // ---------------------------------------------------------------------------------------------- derived facts
 
+  /** Rust's latest check of each pasted value. */
+  get checks(): Record<CheckedField, CheckState> {
+    return {
+      clientId: this.#checkers.clientId.state,
+      tenant: this.#checkers.tenant.state,
+      clientSecret: this.#checkers.clientSecret.state,
+    };
+  }
+
   /** The custom cloud Rust built from the fields as they are now; null while incomplete or not checked yet. */
   get customCloud(): Cloud | null {
     return cloudCheckCurrent(this.cloudCheck, this.answers.custom) ? this.cloudCheck.cloud : null;
@@ -694,6 +730,16 @@ export class WizardStore {
 
   get applies(): Applies {
     return applies(this.answers);
+  }
+
+  /** A personal Microsoft account's mailbox (or only personal accounts may sign in): there is no IT admin. */
+  get personal(): boolean {
+    return this.personalAddress || this.answers.audience === "personal";
+  }
+
+  /** The address is an Outlook.com, Hotmail, Live or MSN one. */
+  get personalAddress(): boolean {
+    return isPersonalAddress(this.answers.address);
   }
 
   get needsSecret(): boolean {
@@ -765,9 +811,7 @@ export class WizardStore {
   /** Back to an empty step 1. */
   startOver(): void {
     void this.cancelSignIn();
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
-    this.#checkRuns.clear();
+    for (const checker of Object.values(this.#checkers)) checker.reset();
     clearTimeout(this.#cloudTimer);
     this.#cloudRun = null;
     for (const key of Object.keys(this.#seq) as WaitKind[]) this.#seq[key]++;
@@ -780,7 +824,6 @@ export class WizardStore {
     this.resumed = false;
     this.guide = null;
     this.guideError = null;
-    this.checks = IDLE_CHECKS();
     this.cloudCheck = UNCHECKED_CLOUD;
     this.orgLookup = { status: "idle" };
     this.tenantLookup = { status: "idle" };
@@ -807,10 +850,10 @@ export class WizardStore {
           const value = this.answers[field];
           const check = this.checks[field];
           if (value.trim() !== "" && !(check.status === "done" && check.value === value)) {
-            this.#scheduleCheck(field, value, 0);
+            this.#checkers[field].schedule(value, 0);
           }
         }
-        if (this.secret.trim() !== "") this.#scheduleCheck("clientSecret", this.secret, 0);
+        if (this.secret.trim() !== "") this.#checkers.clientSecret.schedule(this.secret, 0);
         break;
       case 6:
         if (this.probe.status !== "running") void this.prove();
@@ -861,6 +904,22 @@ export class WizardStore {
     this.answers.services = on ? [...rest, service] : rest;
   }
 
+  /** The user picks whose accounts may sign in: from now on Mailgrant only suggests. */
+  chooseAudience(audience: AccountAudience): void {
+    this.answers.audience = audience;
+    this.answers.audienceChosen = true;
+  }
+
+  /**
+   * Selects the audience the address suggests, unless the user chose one. A background service cannot use personal
+   * accounts, so it keeps its organisation.
+   */
+  #suggestAudience(audience: AccountAudience): void {
+    if (this.answers.audienceChosen) return;
+    if (audience === "personal" && this.answers.appOnly) return;
+    this.answers.audience = audience;
+  }
+
   /** Looks the address's domain up (step 2), to suggest "my organisation" when its directory exists. */
   async lookUpOrganisation(): Promise<void> {
     const domain = emailDomain(this.answers.address);
@@ -871,12 +930,16 @@ export class WizardStore {
     }
     if (isPersonalDomain(domain)) {
       this.orgLookup = { status: "personal", domain };
+      // A one-organisation app is one a personal account cannot sign in to.
+      this.#suggestAudience("personal");
       return;
     }
     if (this.orgLookup.status !== "idle" && this.orgLookup.status !== "looking" && this.orgLookup.domain === domain) {
       return;
     }
     this.orgLookup = { status: "looking", domain };
+    // Another address than the personal one before: not the personal audience any more.
+    if (this.answers.audience === "personal") this.#suggestAudience("my-organisation");
     const draft: WizardDraft = { ...this.draft, appOnly: false, audience: "my-organisation", tenant: domain };
     try {
       const found = await this.#ipc.discoverTenant(draft);
@@ -974,40 +1037,12 @@ export class WizardStore {
       this.tenantLookup = { status: "idle" };
     }
     this.saveError = null;
-    this.#scheduleCheck(field, value, this.#debounceMs);
-  }
-
-  #scheduleCheck(field: CheckedField, value: string, delay: number): void {
-    const pending = this.#timers.get(field);
-    if (pending) clearTimeout(pending);
-    this.#timers.delete(field);
-    const seq = ++this.#checkSeq[field];
-    if (value.trim() === "") {
-      this.checks[field] = { status: "idle" };
-      this.#checkRuns.delete(field);
-      return;
-    }
-    this.checks[field] = { status: "checking", value };
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
-    let started = false;
-    const run = () => {
-      if (started) return;
-      started = true;
-      const timer = this.#timers.get(field);
-      if (timer) clearTimeout(timer);
-      this.#timers.delete(field);
-      void this.#check(field, value, seq).finally(finished);
-    };
-    this.#timers.set(field, setTimeout(run, delay));
-    this.#checkRuns.set(field, { run, done });
+    this.#checkers[field].schedule(value);
   }
 
   /** Runs the checks still waiting for typing to pause, and waits for every check and the tenant lookup. */
   async settle(): Promise<void> {
-    const runs = [...this.#checkRuns.values()];
-    for (const r of runs) r.run();
-    await Promise.all([...runs.map((r) => r.done), this.settleCloud()]);
+    await Promise.all([...Object.values(this.#checkers).map((c) => c.settle()), this.settleCloud()]);
     // The lookup goes over the network: wait a little for it, not for a stalled connection (only an unknown
     // tenant blocks Next, and the sign-in would say so anyway).
     if (this.applies.tenantField) {
@@ -1015,18 +1050,6 @@ export class WizardStore {
       const patience = new Promise<void>((done) => (timer = setTimeout(done, TENANT_LOOKUP_PATIENCE_MS)));
       await Promise.race([this.lookUpTenant(), patience]);
       clearTimeout(timer);
-    }
-  }
-
-  async #check(field: CheckedField, value: string, seq: number): Promise<void> {
-    try {
-      const result = await this.#ipc.checkField(field, value);
-      if (seq !== this.#checkSeq[field]) return;
-      this.checks[field] = { status: "done", value, result };
-      // The admin-consent link in the guide appears once the client ID and tenant are known.
-      if (field !== "clientSecret" && result.verdict !== "problem") void this.loadGuide();
-    } catch (err) {
-      if (seq === this.#checkSeq[field]) this.checks[field] = { status: "error", value, error: asIpcError(err) };
     }
   }
 
@@ -1072,7 +1095,7 @@ export class WizardStore {
       this.signedIn = false;
       this.signIn = null;
       this.secret = "";
-      this.checks.clientSecret = { status: "idle" };
+      this.#checkers.clientSecret.reset();
       return true;
     } catch (err) {
       if (seq === this.#seq.save) {
@@ -1162,6 +1185,7 @@ export class WizardStore {
   /** The action a diagnosis offers. */
   remedy(remedy: RemedyAction, diagnosis: Diagnosis): void {
     if (remedy.kind === "admin") this.openAdmin(diagnosis);
+    else if (remedy.kind === "self") this.openSelfHelp(diagnosis);
     else if (remedy.kind === "retry") {
       if (this.step === 6) void this.prove();
       else if (this.step === 5) void this.startSignIn();
@@ -1183,5 +1207,14 @@ export class WizardStore {
 
   closeAdmin(): void {
     this.adminOpen = false;
+  }
+
+  openSelfHelp(diagnosis: Diagnosis | null = null): void {
+    this.selfHelpDiagnosis = diagnosis;
+    this.selfHelpOpen = true;
+  }
+
+  closeSelfHelp(): void {
+    this.selfHelpOpen = false;
   }
 }

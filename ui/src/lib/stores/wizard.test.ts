@@ -10,10 +10,12 @@ import {
   emailDomain,
   emptyAnswers,
   formatCountdown,
+  isPersonalAddress,
   isPersonalDomain,
   mailtoHref,
   remedyFor,
   restoreProgress,
+  SELF_HELP_LABEL,
   serialiseProgress,
   stepBlockers,
   stepIndicator,
@@ -148,6 +150,85 @@ describe("which questions and fields apply", () => {
     expect(isPersonalDomain("outlook.com")).toBe(true);
     expect(isPersonalDomain("hotmail.co.uk")).toBe(true);
     expect(isPersonalDomain("contoso.com")).toBe(false);
+    // As Rust's handoff tells them apart: the brand and a public suffix, nothing more.
+    expect(isPersonalDomain("Live.com.au")).toBe(true);
+    expect(isPersonalDomain("windowslive.com")).toBe(true);
+    expect(isPersonalDomain("outlook.office365.com")).toBe(false);
+    expect(isPersonalDomain("live.contoso.com")).toBe(false);
+    expect(isPersonalAddress("ada@hotmail.com")).toBe(true);
+    expect(isPersonalAddress("ada@contoso.com")).toBe(false);
+    expect(isPersonalAddress("ada")).toBe(false);
+  });
+});
+
+describe("a personal Microsoft account", () => {
+  /** A store at step 2 for `address`; the domain lookup finds an organisation for contoso.com only. */
+  function atStep2(address: string, over: Partial<Answers> = {}) {
+    const discoverTenant = vi.fn(async (draft: WizardDraft) => {
+      if (draft.tenant === "contoso.com") return { tenantId: "tid", cloudInstance: null, regionScope: null };
+      throw { code: "sign-in", message: "unknown" };
+    });
+    const store = new WizardStore({ storage: null, ipc: { discoverTenant, setupGuide: async () => ({}) } as never });
+    store.answers = answers({ address, services: ["imap"], ...over });
+    store.step = 2;
+    return { store, discoverTenant };
+  }
+
+  it("gets the personal audience selected, without asking Microsoft about its domain", async () => {
+    const { store, discoverTenant } = atStep2("ada@outlook.com");
+    expect(store.personal).toBe(true);
+    expect(store.personalAddress).toBe(true);
+    await store.lookUpOrganisation();
+    expect(store.orgLookup).toEqual({ status: "personal", domain: "outlook.com" });
+    expect(store.answers.audience).toBe("personal");
+    expect(applies(store.answers).tenantField).toBe(false);
+    expect(store.draft.audience).toBe("personal");
+    expect(discoverTenant).not.toHaveBeenCalled();
+  });
+
+  it("keeps the audience the user chose, and a background service's organisation", async () => {
+    const chosen = atStep2("ada@hotmail.com").store;
+    chosen.chooseAudience("any-organisation-and-personal");
+    await chosen.lookUpOrganisation();
+    expect(chosen.answers.audience).toBe("any-organisation-and-personal");
+    expect(chosen.answers.audienceChosen).toBe(true);
+
+    const service = atStep2("ada@hotmail.com", { appOnly: true }).store;
+    await service.lookUpOrganisation();
+    expect(service.answers.audience).toBe("my-organisation");
+  });
+
+  it("goes back to one organisation when the address changes to an organisation's", async () => {
+    const { store } = atStep2("ada@live.com");
+    await store.lookUpOrganisation();
+    expect(store.answers.audience).toBe("personal");
+    store.answers.address = "ada@contoso.com";
+    await store.lookUpOrganisation();
+    expect(store.orgLookup.status).toBe("found");
+    expect(store.answers.audience).toBe("my-organisation");
+    expect(store.personal).toBe(false);
+
+    store.answers.address = "ada@nowhere.example";
+    store.chooseAudience("personal");
+    await store.lookUpOrganisation();
+    expect(store.answers.audience).toBe("personal");
+    expect(store.personal).toBe(true);
+  });
+
+  it("is offered what its owner can do in place of the IT admin", () => {
+    const { store } = atStep2("ada@outlook.com");
+    const admin = diagnosis("SMTP 5.7.139", "it-admin", null, "ask-admin");
+    expect(remedyFor(admin, false)).toEqual({ kind: "admin", label: "Ask your IT admin" });
+    const self = remedyFor(admin, true);
+    expect(self).toEqual({ kind: "self", label: SELF_HELP_LABEL });
+    store.remedy(self, admin);
+    expect(store.selfHelpOpen).toBe(true);
+    expect(store.selfHelpDiagnosis).toBe(admin);
+    expect(store.adminOpen).toBe(false);
+    store.closeSelfHelp();
+    expect(store.selfHelpOpen).toBe(false);
+    // Every other remedy is the same for everyone.
+    expect(remedyFor(diagnosis("X", "you", null, "sign-in-again"), true)).toMatchObject({ kind: "step", step: 5 });
   });
 });
 
@@ -258,6 +339,18 @@ describe("saved progress", () => {
     expect(second.step).toBe(4);
     expect(second.answers).toEqual(first.answers);
     expect(second.secret).toBe("");
+  });
+
+  it("keeps whether the user chose the audience", () => {
+    const storage = memoryStorage();
+    const first = new WizardStore({ storage, ipc: {} as never });
+    first.answers = answers({ address: "ada@outlook.com", services: ["imap"] });
+    first.chooseAudience("any-organisation");
+    first.persist();
+    const second = new WizardStore({ storage, ipc: {} as never });
+    expect(second.answers.audience).toBe("any-organisation");
+    expect(second.answers.audienceChosen).toBe(true);
+    expect(restoreProgress(JSON.stringify({ version: 1, step: 2, answers: {} }))?.answers.audienceChosen).toBe(false);
   });
 
   it("never resumes past step 4 without a saved account, and ignores junk", () => {
@@ -554,6 +647,9 @@ describe("diagnoses and results in words", () => {
     expect(message).toContain("What Mailgrant ran into: Something failed (SMTP 5.7.139)");
     expect(message.indexOf("What Mailgrant ran into")).toBeLessThan(message.indexOf("Thank you!"));
     expect(adminMessageFor("Hi", null)).toBe("Hi");
+    // In the app's words: what to click, not a command to run.
+    const withCommand = { ...diagnosis("SMTP 5.7.139", "it-admin"), steps: ["Then run `mailgrant test ACCOUNT` again."] };
+    expect(adminMessageFor("Hello", withCommand)).toContain("1. Then click Test again.");
     expect(mailtoHref("a & b", "line 1\nline 2")).toBe("mailto:?subject=a%20%26%20b&body=line%201%0Aline%202");
   });
 
