@@ -54,6 +54,7 @@ function account(health, rest = {}) {
       refreshInactivityDays: 90,
       keepAliveDueAt: null,
       credentialExpiresAt: null,
+      credentialDue: false,
       ...health,
       // As Rust reports it: the refresh token's last use plus Microsoft's limit.
       refreshInactiveAt: typeof health.refreshLastUsedAt === "number" ? health.refreshLastUsedAt + 90 * DAY : null,
@@ -108,7 +109,7 @@ const carol = account(
     refreshInactiveDaysLeft: -5,
     keepAliveDueAt: NOW - 65 * DAY,
   },
-  { lastFailure: { code: "AADSTS70008", title: "The refresh token has expired", at: NOW - 3 * 3600, signInAgain: true } },
+  { lastFailure: { code: "AADSTS70008", title: "The refresh token has expired", at: NOW - 3 * 3600, signInAgain: true, remedy: "try-again" } },
 );
 const dave = account(
   {
@@ -118,6 +119,7 @@ const dave = account(
     state: "failing",
     reason: "The app's client secret has expired (AADSTS7000222)",
     credentialExpiresAt: NOW - 2 * DAY,
+    credentialDue: true,
   },
   {
     flow: "client-credentials",
@@ -129,6 +131,7 @@ const dave = account(
       title: "The app's client secret has expired",
       at: NOW - 20 * 60,
       signInAgain: false,
+      remedy: "correct-pasted-value",
     },
   },
 );
@@ -378,7 +381,7 @@ describe("accounts dashboard", () => {
         reason: "The permission was withdrawn (AADSTS65001)",
         accessExpires: [],
       },
-      lastFailure: { code: "AADSTS65001", title: "The permission was withdrawn", at: NOW, signInAgain: true },
+      lastFailure: { code: "AADSTS65001", title: "The permission was withdrawn", at: NOW, signInAgain: true, remedy: "sign-in-again" },
     };
     await control(page, "respond", "account_views", [needs, bob]);
     await control(page, "settle", "refresh_account", { error: consentRevoked });
@@ -730,7 +733,7 @@ describe("accounts dashboard", () => {
       // Microsoft accepts it: the dialog says so and the dashboard reloads.
       const renewed = {
         ...dave,
-        health: { ...dave.health, state: "working", reason: "tokens are fresh", credentialExpiresAt: NOW + 500 * DAY },
+        health: { ...dave.health, state: "working", reason: "tokens are fresh", credentialExpiresAt: NOW + 500 * DAY, credentialDue: false },
         lastFailure: null,
       };
       await control(page, "respond", "account_views", [renewed, adele]);
@@ -769,8 +772,8 @@ describe("accounts dashboard", () => {
       assert.equal(await panel.getAttribute("data-code"), "AADSTS7000215");
       const panelText = (await panel.textContent()) ?? "";
       assert.match(panelText, /Who can fix this:\s*Whoever manages the app registration/);
-      assert.match(panelText, /click “Replace client secret…” on the account's card and paste it there/);
-      assert.doesNotMatch(panelText, /`|paste it as the app registration's client secret and save/);
+      assert.match(panelText, /replace the app's client secret with it \(Replace client secret\)/);
+      assert.doesNotMatch(panelText, /`|mailgrant /);
       assert.ok(
         await page.evaluate(() => document.activeElement?.closest("[data-testid=diagnosis]") !== null),
         "the explanation takes focus",

@@ -49,6 +49,7 @@ function view(name, rest = {}, signedInAs = `${name}@contoso.example`) {
       refreshInactivityDays: 90,
       keepAliveDueAt: NOW + 6 * 86_400,
       credentialExpiresAt: null,
+      credentialDue: false,
     },
     flow: "auth-code",
     services: ["imap", "smtp"],

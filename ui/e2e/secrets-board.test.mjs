@@ -672,7 +672,7 @@ describe("importing the organisation's app registrations from Microsoft Graph", 
       id: "desktop@fabrikam",
       tenant: "fabrikam.example",
       signedInAs: "admin@fabrikam.example",
-      lastFailure: { code: "AADSTS65001", title: "Consent was withdrawn", at: NOW - 60, signInAgain: true },
+      lastFailure: { code: "AADSTS65001", title: "Consent was withdrawn", at: NOW - 60, signInAgain: true, remedy: "sign-in-again" },
     });
     const f = fixture(soonestFirst([...imported, ...board]), [importView(), failing]);
     /** @type {any} */ (f.responses).remove_import = null;

@@ -105,6 +105,7 @@ export const health = {
   refreshInactivityDays: 90,
   keepAliveDueAt: null,
   credentialExpiresAt: null,
+  credentialDue: false,
 };
 
 export const signedInHealth = { ...health, state: "working", reason: "Signed in.", signedInAs: ADDRESS };
@@ -163,7 +164,7 @@ export const wrongSecret = diagnosis(
     "In the Entra admin center open App registrations › your app › Certificates & secrets.",
     "A secret's Value is shown only right after it is created. If you no longer have it, click New client secret and create one.",
     "Copy the Value column, not the Secret ID.",
-    "In Mailgrant, paste it as the app registration's client secret and save.",
+    "In Mailgrant, replace the app's client secret with it (Replace client secret).",
     "Sign in again.",
   ],
   [APP_REGISTRATIONS],
@@ -229,7 +230,7 @@ export const consentRequired = diagnosis(
   "The app hasn't been given permission yet",
   "Nobody has agreed yet to let this app use the mailbox permissions it asks for. Normally you agree on a consent screen during a browser sign-in. A background refresh or an app-only request can't show that screen, and some organisations only let admins agree.",
   [
-    "In Mailgrant, choose Sign in again for this account (or run `mailgrant sign-in ACCOUNT`) and finish the sign-in in the browser.",
+    "In Mailgrant, sign this account in again and finish the sign-in in the browser.",
     "When Microsoft lists the permissions the app wants, click Accept.",
     "If Microsoft says an admin has to approve, or the account uses app-only access, ask your IT admin to grant admin consent: Entra admin center › Enterprise applications (or App registrations › your app › API permissions) › Grant admin consent.",
   ],
@@ -296,7 +297,7 @@ export const smtpAuthDisabled = diagnosis(
   [
     `Your IT admin turns it on, in Exchange Online PowerShell: Connect-ExchangeOnline, then Set-CASMailbox -Identity ${ADDRESS} -SmtpClientAuthenticationDisabled $false.`,
     `Or in the Microsoft 365 admin center: Users › Active users › ${ADDRESS} › Mail › Manage email apps › tick Authenticated SMTP › Save changes.`,
-    "Settings like these can take up to an hour to apply; then run `mailgrant test ACCOUNT` again.",
+    "Settings like these can take up to an hour to apply; then test the account again.",
   ],
   [{ label: "Microsoft: authenticated SMTP is turned off", url: "https://aka.ms/smtp_auth_disabled" }, ACTIVE_USERS, EXO_POWERSHELL],
   {
@@ -314,7 +315,7 @@ export const imapNotConnected = diagnosis(
   [
     `Your IT admin turns IMAP on for the mailbox, in Exchange Online PowerShell: Connect-ExchangeOnline, then Set-CASMailbox -Identity ${ADDRESS} -ImapEnabled $true.`,
     `Or in the Microsoft 365 admin center: Users › Active users › ${ADDRESS} › Mail › Manage email apps › tick IMAP › Save changes.`,
-    "Settings like these can take up to an hour to apply; then run `mailgrant test ACCOUNT` again.",
+    "Settings like these can take up to an hour to apply; then test the account again.",
   ],
   [EXO_POWERSHELL, ACTIVE_USERS],
   { serverReply: "A1 NO User is authenticated but not connected." },

@@ -773,7 +773,7 @@ describe("connect wizard: proving it works", () => {
     assert.equal(await panel.getAttribute("data-code"), "SMTP 5.7.139");
     assert.match((await panel.textContent()) ?? "", /Who can fix this: Your IT admin/);
     // Catalogue steps written for the command line too say what to click in the app.
-    assert.match((await panel.textContent()) ?? "", /can take up to an hour to apply; then click Test again\./);
+    assert.match((await panel.textContent()) ?? "", /can take up to an hour to apply; then test the account again\./);
     assert.doesNotMatch((await page.getByTestId("wizard-step").textContent()) ?? "", /`|mailgrant test/);
     await inspect(page, "wizard-6-smtp-auth-disabled");
 

@@ -114,10 +114,7 @@ impl SignInPlan {
     /// The authorize request to open in the system browser. Consent covers every service of the account at once
     /// (Outlook and Graph), so one sign-in serves both resources.
     pub fn authorize(&self, redirect_uri: &str) -> Result<AuthRequest, ConnectError> {
-        self.require(
-            Flow::AuthCode,
-            "it signs in with a device code (mailgrant sign-in shows the code)",
-        )?;
+        self.require(Flow::AuthCode, "it signs in with a device code")?;
         let consent = permissions::consent_scopes(&self.endpoints, &self.account.services);
         Ok(self
             .grant(&[])
@@ -145,10 +142,7 @@ impl SignInPlan {
         &self,
         http: &reqwest::Client,
     ) -> Result<DeviceAuthorization, ConnectError> {
-        self.require(
-            Flow::DeviceCode,
-            "it signs in through the browser (mailgrant sign-in opens it)",
-        )?;
+        self.require(Flow::DeviceCode, "it signs in through the browser")?;
         let scopes = self.token_scopes();
         Ok(self.grant(&scopes).start_device_code(http).await?)
     }

@@ -33,43 +33,11 @@ export function rawDetailText(code: string, raw: RawDetail): string {
     .join("\n");
 }
 
-// ------------------------------------------------------------------------------------------------ in the app's words
-// The catalogue's texts are shared with the command line, and some tell the user to run `mailgrant …` or to open a
-// settings page the app does not have. In the app they say what to click instead.
+// ------------------------------------------------------------------------------------------------ personal accounts
+// The catalogue's texts come from Rust in words for every surface. A personal Microsoft account has no IT admin:
+// for one, the steps that send the user to an admin speak to the owner of the directory instead.
 
-type Rewording = readonly [RegExp, string | ((match: string, ...groups: string[]) => string)];
-
-/** Keeps the first letter's case of what it replaces: "Run …" → "Click …", "run …" → "click …". */
-function sameCase(original: string, words: string): string {
-  return /^[A-Z]/.test(original) ? words[0].toUpperCase() + words.slice(1) : words;
-}
-
-const REWORDINGS: readonly Rewording[] = [
-  // "Choose Sign in again for this account (or run `mailgrant sign-in ACCOUNT`)": the app's way is named already.
-  [/ \(or run `mailgrant [^`]*`\)/g, ""],
-  [/\brun `mailgrant test [^`]*` again/gi, (m) => sameCase(m, "click Test again")],
-  [/\brun `mailgrant test [^`]*`: its token check/gi, (m) => sameCase(m, "click Test again: its “Get a token” step")],
-  [
-    /take the token from `mailgrant token [^`]*` instead of a password\./g,
-    "take the token from Mailgrant instead of a password: “Use this mailbox” on the account's card shows how.",
-  ],
-  [/\(XOAUTH2, with `mailgrant token [^`]*`\)/g, "(XOAUTH2, with Mailgrant's token: “Use this mailbox” shows how)"],
-  [/`mailgrant secrets[^`]*` warns before/g, "Mailgrant warns 30, 14 and 7 days before"],
-  [/\(any `mailgrant token` or probe does\)/g, "(Mailgrant does that by itself while it runs, and so does Test)"],
-  [/`mailgrant status` warns/g, "the account's card warns"],
-  [/in the account's settings or with `mailgrant add[^`]*`/g, "in step 2 of Connect a mailbox"],
-  [/: name one of `mailgrant accounts`, or add one first \(the wizard or `mailgrant add`\)/g, ": connect the mailbox first (Connect a mailbox)"],
-  [/: `mailgrant directory list` lists them/g, ": the Client-secret expiry page lists them"],
-  // Screens the app does not have, or has under another name.
-  [
-    /In Mailgrant, paste it as the app registration's client secret and save\./g,
-    "In Mailgrant, click “Replace client secret…” on the account's card and paste it there.",
-  ],
-  [/ \(or in Mailgrant's app registration settings\)/g, ""],
-  [/shown in Mailgrant's app registration settings/g, "shown in step 3 of Connect a mailbox"],
-  [/choose that cloud in Mailgrant's app registration settings/g, "choose that cloud in step 2 of Connect a mailbox"],
-  [/ in Mailgrant's settings (is|points|may)/g, " Mailgrant was given $1"],
-];
+type Rewording = readonly [RegExp, string];
 
 /** For a personal Microsoft account, which has no IT admin: the owner of the directory the app is in is the admin. */
 const PERSONAL_REWORDINGS: readonly Rewording[] = [
@@ -80,35 +48,12 @@ const PERSONAL_REWORDINGS: readonly Rewording[] = [
   [/\bYour IT admin opens (.+?) and clicks\b/g, "You open $1 and click"],
 ];
 
-/** What the app calls what a command does. */
-const COMMAND_WORDS: Record<string, string> = {
-  test: "Test",
-  "sign-in": "Sign in again",
-  token: "Mailgrant's token",
-  settings: "Use this mailbox",
-  secrets: "the Client-secret expiry page",
-  directory: "the Client-secret expiry page",
-  status: "the list of your mailboxes",
-  accounts: "the list of your mailboxes",
-  add: "Connect a mailbox",
-};
-
-/** Any other command named in backticks: "run `mailgrant test X`" → "use Test". */
-const ANY_COMMAND = /(\b(?:run|use) )?`mailgrant(?: ([a-z-]+)[^`]*)?`/gi;
-
-/**
- * A catalogue text (or an error message) in the app's words: no command to run, no screen the app lacks.
- * `personal`: for a personal Microsoft account, no IT admin either.
- */
+/** A catalogue text as shown: for a personal Microsoft account (`personal`), without an IT admin. */
 export function appWords(text: string, personal = false): string {
+  if (!personal) return text;
   let out = text;
-  for (const [pattern, words] of personal ? [...REWORDINGS, ...PERSONAL_REWORDINGS] : REWORDINGS) {
-    out = out.replace(pattern, words as string);
-  }
-  return out.replace(ANY_COMMAND, (_match, run: string | undefined, command: string | undefined) => {
-    const words = COMMAND_WORDS[command?.toLowerCase() ?? ""] ?? "Mailgrant";
-    return run ? `${sameCase(run, "use")} ${words}` : words;
-  });
+  for (const [pattern, words] of PERSONAL_REWORDINGS) out = out.replace(pattern, words);
+  return out;
 }
 
 /**
@@ -124,5 +69,3 @@ export function inAppWords(diagnosis: Diagnosis, personal = false): Diagnosis {
   };
 }
 
-/** The codes whose fix is a new client secret: the card offers "Replace client secret…" with them. */
-export const NEW_SECRET_CODES: ReadonlySet<string> = new Set(["AADSTS7000215", "AADSTS7000222"]);

@@ -122,6 +122,8 @@ pub struct FailureView {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub at: i64,
     pub sign_in_again: bool,
+    /// What fixes it (the catalogue's remedy for the code; trying again when the code is not in it).
+    pub remedy: crate::diagnosis::Remedy,
 }
 
 impl From<&RefreshFailure> for FailureView {
@@ -131,6 +133,9 @@ impl From<&RefreshFailure> for FailureView {
             title: f.title.clone(),
             at: f.at,
             sign_in_again: f.sign_in_again,
+            remedy: crate::diagnosis::explain(&f.code)
+                .map(|d| d.remedy)
+                .unwrap_or_default(),
         }
     }
 }

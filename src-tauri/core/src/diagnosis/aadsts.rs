@@ -14,9 +14,7 @@ pub(crate) struct Entry {
     pub text: Text,
 }
 
-const SIGN_IN_AGAIN: &str =
-    "In Mailgrant, choose Sign in again for this account (or run `mailgrant sign-in ACCOUNT`) \
-                             and finish the sign-in in the browser.";
+const SIGN_IN_AGAIN: &str = "In Mailgrant, sign this account in again and finish the sign-in in the browser.";
 const OPEN_APP: &str = "In the Microsoft Entra admin center open App registrations › your app.";
 const OPEN_AUTHENTICATION: &str = "In the Microsoft Entra admin center open App registrations › your app › \
                                    Authentication.";
@@ -89,8 +87,8 @@ pub(crate) static CATALOGUE: &[Entry] = &[
                 OPEN_AUTHENTICATION,
                 "Click Add a platform › Mobile and desktop applications (for an app without a secret) or Web (for \
                  an app with a client secret or certificate).",
-                "Enter the redirect URI shown in Mailgrant's app registration settings (for example \
-                 http://localhost) and save.",
+                "Enter the redirect URI Mailgrant's set-up guide (step 3) names, for example http://localhost, \
+                 and save.",
                 "Sign in again.",
             ],
             links: &[links::APP_REGISTRATIONS],
@@ -168,8 +166,8 @@ pub(crate) static CATALOGUE: &[Entry] = &[
                  Directory (tenant) ID.",
                 "In Mailgrant, compare it with the app registration's Tenant and correct it (a domain such as \
                  contoso.onmicrosoft.com also works).",
-                "If your organisation uses a US Government or China cloud, choose that cloud in Mailgrant's app \
-                 registration settings.",
+                "If your organisation uses a US Government or China cloud, choose that cloud when you connect the \
+                 mailbox in Mailgrant.",
                 "For a personal Outlook.com or Hotmail mailbox, use 'consumers' or 'common' as the tenant.",
             ],
             links: &[links::APP_REGISTRATIONS],
@@ -342,7 +340,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
                 "A secret's Value is shown only right after it is created. If you no longer have it, click New \
                  client secret and create one.",
                 "Copy the Value column, not the Secret ID.",
-                "In Mailgrant, paste it as the app registration's client secret and save.",
+                "In Mailgrant, replace the app's client secret with it (Replace client secret).",
                 "Sign in again.",
             ],
             links: &[links::APP_REGISTRATIONS],
@@ -360,8 +358,8 @@ pub(crate) static CATALOGUE: &[Entry] = &[
                 OPEN_SECRETS,
                 "Click New client secret, choose how long it should last, and click Add.",
                 "Copy the new secret's Value (not the Secret ID) right away: it is shown only once.",
-                "In Mailgrant, paste it as the app registration's client secret and save.",
-                "Delete the expired secret. `mailgrant secrets --expiring-within 30` warns before the next one \
+                "In Mailgrant, replace the app's client secret with it (Replace client secret).",
+                "Delete the expired secret. Mailgrant's expiry board warns 30, 14 and 7 days before the next one \
                  runs out.",
             ],
             links: &[links::APP_REGISTRATIONS],
@@ -1052,8 +1050,8 @@ pub(crate) static CATALOGUE: &[Entry] = &[
             fixer: Fixer::You,
             steps: &[
                 SIGN_IN_AGAIN,
-                "Using the account at least every few weeks (any `mailgrant token` or probe does) keeps it alive; \
-                 `mailgrant status` warns before it runs out.",
+                "While Mailgrant runs it uses each saved sign-in every two weeks, which keeps it alive, and warns \
+                 before one runs out.",
             ],
             links: &[],
             retryable: false,
@@ -1299,8 +1297,8 @@ static GENERIC: &[(&[&str], Text)] = &[
             fixer: Fixer::AppOwner,
             steps: &[
                 OPEN_APP,
-                "Compare the Application (client) ID and Directory (tenant) ID on the Overview page with \
-                 Mailgrant's settings.",
+                "Compare the Application (client) ID and Directory (tenant) ID on the Overview page with the ones \
+                 Mailgrant was given.",
                 "Check Certificates & secrets (is the secret's Value current?) and Authentication (redirect URIs, \
                  'Allow public client flows').",
                 "Look up the code on Microsoft's page (link below) for the exact cause.",

@@ -82,7 +82,7 @@ const HTML: Text = Text {
     explanation: "Mailgrant asked Microsoft's sign-in service for data and got a web page back. Usually something \
                   between this computer and Microsoft answered instead: a Wi-Fi login page (hotel, train, café), \
                   a company proxy or firewall, or a filter. It also happens when the login address (authority) \
-                  in Mailgrant's settings is wrong.",
+                  Mailgrant was given is wrong.",
     fixer: Fixer::You,
     steps: &[
         "Open https://login.microsoftonline.com in a browser on this computer. If a Wi-Fi or network login page \
@@ -113,8 +113,9 @@ const HTML_SERVER: Text = Text {
 
 const EMPTY: Text = Text {
     title: "Microsoft's sign-in service sent an empty answer",
-    explanation: "The answer from the sign-in service had nothing in it. Something on the network (a proxy, a \
-                  firewall or a filter) may have cut it off, or the login address in Mailgrant's settings points \
+    explanation:
+        "The answer from the sign-in service had nothing in it. Something on the network (a proxy, a \
+                  firewall or a filter) may have cut it off, or the login address Mailgrant was given points \
                   to the wrong place.",
     fixer: Fixer::You,
     steps: &[
@@ -143,8 +144,9 @@ const EMPTY_SERVER: Text = Text {
 
 const UNEXPECTED: Text = Text {
     title: "Microsoft's sign-in service answered something unexpected",
-    explanation: "The answer was valid data but not what Mailgrant expected: neither a result nor an error. The \
-                  login address in Mailgrant's settings may point to something that is not Microsoft's sign-in \
+    explanation:
+        "The answer was valid data but not what Mailgrant expected: neither a result nor an error. The \
+                  login address Mailgrant was given may point to something that is not Microsoft's sign-in \
                   service.",
     fixer: Fixer::You,
     steps: &[

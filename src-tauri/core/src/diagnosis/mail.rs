@@ -115,9 +115,7 @@ const POP: MailProtocol = MailProtocol::Pop;
 const SMTP: MailProtocol = MailProtocol::Smtp;
 const ALL: &[MailProtocol] = &[IMAP, POP, SMTP];
 
-const TEST_AGAIN: &str =
-    "Settings like these can take up to an hour to apply; then run `mailgrant test ACCOUNT` \
-                          again.";
+const TEST_AGAIN: &str = "Settings like these can take up to an hour to apply; then test the account again.";
 const CONNECT_EXO: &str = "Your IT admin opens Exchange Online PowerShell: Connect-ExchangeOnline.";
 const NEW_SERVICE_PRINCIPAL: &str = "Register the app with Exchange Online (once per organisation): \
     New-ServicePrincipal -AppId {client_id} -ObjectId <the Object ID shown under Enterprise applications › the \
@@ -130,7 +128,7 @@ const APP_PERMISSION: &str = "Check that the app registration has the {app_scope
     Mailgrant asks for https://outlook.office365.com/.default.";
 const USE_TOKEN: &str =
     "Set up the mail program to sign in with OAuth2 (XOAUTH2) and to take the token from \
-                         `mailgrant token ACCOUNT` instead of a password.";
+                         Mailgrant (Use this mailbox shows how) instead of a password.";
 
 const TOKEN_REFUSED: Text = Text {
     title: "The mail server refused the sign-in token",
@@ -140,7 +138,7 @@ const TOKEN_REFUSED: Text = Text {
                   expired, or {PROTO} is turned off for the mailbox.",
     fixer: Fixer::You,
     steps: &[
-        "Run `mailgrant test ACCOUNT`: its token check shows whom the token is for and which permissions it \
+        "Test the account again: its token check shows whom the token is for and which permissions it \
          carries.",
         "Make sure the account signed in as {mailbox} (or, for a shared mailbox, as a user with Full Access to \
          it). If not, sign in again with the right account.",
@@ -321,7 +319,7 @@ static CATALOGUE: &[Entry] = &[
                           this kind of SMTP sign-in.",
             fixer: Fixer::ItAdmin,
             steps: &[
-                "Make sure the mail program signs in with OAuth2 (XOAUTH2, with `mailgrant token ACCOUNT`), not \
+                "Make sure the mail program signs in with OAuth2 (XOAUTH2, with a token from Mailgrant), not \
                  with a password.",
                 "If it already does, your IT admin reviews Entra admin center › Overview › Properties › Manage \
                  security defaults, or replaces them with Conditional Access policies that allow it.",
@@ -406,7 +404,7 @@ static CATALOGUE: &[Entry] = &[
                           SMTP is turned off for the mailbox.",
             fixer: Fixer::You,
             steps: &[
-                "Run `mailgrant test ACCOUNT --smtp`: its token check shows whom the token is for and which \
+                "Test the account's SMTP again: its token check shows whom the token is for and which \
                  permissions it carries.",
                 "Make sure the account signed in as {mailbox}. If not, sign in again with the right account.",
                 "Make sure SMTP is among the account's services in Mailgrant and the app registration has the \
@@ -430,7 +428,7 @@ static CATALOGUE: &[Entry] = &[
                           was revoked, is for a different user, or isn't one this server accepts.",
             fixer: Fixer::You,
             steps: &[
-                "Run `mailgrant test ACCOUNT --smtp`: its token check shows whom the token is for.",
+                "Test the account's SMTP again: its token check shows whom the token is for.",
                 "Make sure the account signed in as {mailbox}; if not, sign in again with the right account.",
                 "If it still fails, ask whoever runs the mail server which tokens it accepts.",
             ],
@@ -573,7 +571,7 @@ static CATALOGUE: &[Entry] = &[
             steps: &[
                 "Sign in at outlook.com and open Settings › Mail › Forwarding and IMAP.",
                 "Turn on 'Let devices and apps use {PROTO}' and save.",
-                "Run `mailgrant test ACCOUNT` again.",
+                "Test the account again.",
             ],
             links: &[links::OUTLOOK_COM_SETTINGS, links::OUTLOOK_COM_HELP],
             retryable: false,
@@ -1080,7 +1078,11 @@ mod tests {
             &work(),
         );
         assert_eq!(d.code, "SMTP 5.7.30");
-        assert!(all_text(&d).contains("mailgrant token ACCOUNT"));
+        assert!(
+            all_text(&d).contains("take the token from Mailgrant"),
+            "{}",
+            all_text(&d)
+        );
 
         let d =
             Diagnosis::from_mail_reply(SMTP, "530 5.7.57 Client not authenticated to send mail.", &work());

@@ -180,7 +180,7 @@ const PLAIN_HTTP: Text = Text {
     fixer: Fixer::You,
     steps: &[
         "Change the address to start with https:// (for a custom cloud: its sign-in address and Microsoft Graph \
-         address, in the account's settings or with `mailgrant add --authority … --graph-url …`).",
+         address, where the custom cloud was set up).",
         "If the server has no https:// address, ask whoever runs it for one: it must not receive secrets \
          otherwise.",
     ],

@@ -59,11 +59,10 @@ pub enum DirectoryError {
     #[error("{0}")]
     Graph(Box<Diagnosis>),
     #[error(
-        "there is no app registration or account {0:?} in Mailgrant: name one of `mailgrant accounts`, or add one \
-         first (the wizard or `mailgrant add`)"
+        "there is no app registration or account {0:?} in Mailgrant: connect a mailbox through it first"
     )]
     UnknownRegistration(String),
-    #[error("there is no import {0:?}: `mailgrant directory list` lists them")]
+    #[error("there is no import {0:?}")]
     UnknownImport(String),
     #[error("{0:?} has more than one import (through different app registrations): name one by its ID")]
     AmbiguousImport(String),

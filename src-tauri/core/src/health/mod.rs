@@ -79,6 +79,8 @@ pub struct AccountHealth {
     /// The soonest expiry of the app registration's credentials (confidential apps), unix seconds.
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub credential_expires_at: Option<i64>,
+    /// That credential has expired or expires within the warning period (30 days): a new secret is due.
+    pub credential_due: bool,
 }
 
 /// The health of `account` (of `registration`) at `now` (unix seconds).
@@ -162,6 +164,8 @@ pub fn account_health(account: &Account, registration: Option<&AppRegistration>,
             .filter(|_| delegated)
             .map(|used| used + KEEP_ALIVE_AFTER_SECS),
         credential_expires_at,
+        credential_due: credential_expires_at
+            .is_some_and(|at| ExpiryState::at(Some(at), now).needs_attention()),
     }
 }
 

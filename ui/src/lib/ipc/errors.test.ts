@@ -21,13 +21,4 @@ describe("what to do about an error", () => {
     expect(errorText({ code: "unexpected", message: "" })).toBe(NEXT_STEPS.unexpected);
   });
 
-  it("words a message that names a command by what to do in the app", () => {
-    const message =
-      'there is no app registration or account "x" in Mailgrant: name one of `mailgrant accounts`, or add one first (the wizard or `mailgrant add`)';
-    const text = errorText({ code: "unknown-registration", message });
-    expect(text).toBe(
-      `There is no app registration or account "x" in Mailgrant: connect the mailbox first (Connect a mailbox). ${NEXT_STEPS["unknown-registration"]}`,
-    );
-    expect(errorTail({ code: "config", message: "run `mailgrant status`" })).not.toMatch(/`|mailgrant status/);
-  });
 });

@@ -25,6 +25,7 @@ function health(over: Partial<AccountHealth> = {}): AccountHealth {
     refreshInactivityDays: 90,
     keepAliveDueAt: NOW + 5 * DAY,
     credentialExpiresAt: null,
+    credentialDue: false,
     ...over,
   };
 }

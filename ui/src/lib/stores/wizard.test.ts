@@ -648,8 +648,8 @@ describe("diagnoses and results in words", () => {
     expect(message.indexOf("What Mailgrant ran into")).toBeLessThan(message.indexOf("Thank you!"));
     expect(adminMessageFor("Hi", null)).toBe("Hi");
     // In the app's words: what to click, not a command to run.
-    const withCommand = { ...diagnosis("SMTP 5.7.139", "it-admin"), steps: ["Then run `mailgrant test ACCOUNT` again."] };
-    expect(adminMessageFor("Hello", withCommand)).toContain("1. Then click Test again.");
+    const withSteps = { ...diagnosis("SMTP 5.7.139", "it-admin"), steps: ["Then test the account again."] };
+    expect(adminMessageFor("Hello", withSteps)).toContain("1. Then test the account again.");
     expect(mailtoHref("a & b", "line 1\nline 2")).toBe("mailto:?subject=a%20%26%20b&body=line%201%0Aline%202");
   });
 

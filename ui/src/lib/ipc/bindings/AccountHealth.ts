@@ -36,4 +36,8 @@ keepAliveDueAt: number | null,
 /**
  * The soonest expiry of the app registration's credentials (confidential apps), unix seconds.
  */
-credentialExpiresAt: number | null, };
+credentialExpiresAt: number | null, 
+/**
+ * That credential has expired or expires within the warning period (30 days): a new secret is due.
+ */
+credentialDue: boolean, };
