@@ -468,3 +468,72 @@ export function wizardFixture(extra = {}) {
     ],
   };
 }
+
+// ---------------------------------------------------------------------------------------------- another product
+
+/** What `product_presets` answers: mailgrant-core's presets (src-tauri/core/src/product.rs). */
+export const productPresets = [
+  {
+    id: "email-this-issue",
+    name: "Email This Issue (Jira)",
+    userSignsIn: true,
+    redirectUriFrom:
+      "the Callback URL in the app's OAuth2 Client Credentials dialog (it is your Jira site's own: copy it from there, another site's does not work)",
+    services: ["imap", "smtp"],
+    notes: ["One registration can serve incoming and outgoing mail; a separate one per task works too."],
+  },
+  {
+    id: "emailengine",
+    name: "EmailEngine",
+    userSignsIn: true,
+    redirectUriFrom:
+      "EmailEngine's address followed by /oauth (an https:// address, or http://localhost — Microsoft refuses http://127.0.0.1)",
+    services: ["imap", "smtp"],
+    notes: ["In EmailEngine, the redirect URL must be exactly the one registered here."],
+  },
+  {
+    id: "background-service",
+    name: "A background service (no user signs in)",
+    userSignsIn: false,
+    redirectUriFrom: "",
+    services: ["imap", "pop", "smtp"],
+    notes: [
+      "An admin grants consent for the organisation, and registers the app in Exchange Online (New-ServicePrincipal) with access to the mailboxes it may open (Add-MailboxPermission).",
+    ],
+  },
+  {
+    id: "generic",
+    name: "Another product",
+    userSignsIn: true,
+    redirectUriFrom: "the callback or redirect URL the product shows on its Microsoft 365 or OAuth2 settings page",
+    services: ["imap", "smtp"],
+    notes: [],
+  },
+];
+
+export const PRODUCT_REDIRECT_URI = "https://contoso.atlassian.net/plugins/servlet/oauth2/callback";
+
+/**
+ * What `hand_over` answers for the account Mailgrant verified (delegated: the consent scopes with offline_access).
+ * @param {string | null} redirectUri
+ */
+export function handOver(redirectUri = PRODUCT_REDIRECT_URI) {
+  const settings = mailSettings({ account: ADDRESS, address: ADDRESS });
+  return {
+    product: "Email This Issue (Jira)",
+    clientId: CLIENT_ID,
+    tenantId: TENANT_ID,
+    authority: `https://login.microsoftonline.com/${TENANT_ID}`,
+    authorizeUrl: `https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/authorize`,
+    tokenUrl: `https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token`,
+    scopes: [
+      "https://outlook.office.com/IMAP.AccessAsUser.All",
+      "https://outlook.office.com/SMTP.Send",
+      "offline_access",
+    ],
+    redirectUri,
+    servers: settings.servers,
+    userName: settings.userName,
+    secretHint: SECRET_VALUE.slice(0, 3),
+  };
+}

@@ -13,6 +13,8 @@ import type { CloudCheck } from "./bindings/CloudCheck";
 import type { Commands } from "./bindings/commands";
 import type { CustomCloudFields } from "./bindings/CustomCloudFields";
 import type { FieldCheck } from "./bindings/FieldCheck";
+import type { HandOver } from "./bindings/HandOver";
+import type { ProductPreset } from "./bindings/ProductPreset";
 import type { SetupGuide } from "./bindings/SetupGuide";
 import type { SignInEvent } from "./bindings/SignInEvent";
 import type { TenantFound } from "./bindings/TenantFound";
@@ -56,6 +58,7 @@ export type {
   ErrorCode,
   FieldCheck,
   Flow,
+  HandOver,
   ImportMethod,
   ImportSource,
   ImportView,
@@ -63,6 +66,7 @@ export type {
   MailSettings,
   ProbeProgress,
   ProbeReport,
+  ProductPreset,
   Protocol,
   Recipe,
   RecipeKind,
@@ -190,6 +194,11 @@ export const ipc = {
   // The "Connect a mailbox" wizard.
   checkField: (field: CheckedField, value: string) => call("check_field", { field, value }),
   setupGuide: (draft: WizardDraft) => call("setup_guide", { draft }),
+  /** The products Mailgrant knows how to set Microsoft 365 up for (a Jira mail app, EmailEngine, a service…). */
+  productPresets: (): Promise<ProductPreset[]> => call("product_presets"),
+  /** Every value a product asks for, from the account that verified its registration (never the secret's Value). */
+  handOver: (name: string, product: string, redirectUri: string | null): Promise<HandOver> =>
+    call("hand_over", { name, product, redirectUri }),
   /** Checks a custom cloud's addresses: each problem by field, or the cloud when there is none. */
   checkCloud: (fields: CustomCloudFields): Promise<CloudCheck> => call("check_cloud", { fields }),
   /** Rejects with an IpcError whose diagnosis explains an unknown tenant (AADSTS90002) or a network failure. */

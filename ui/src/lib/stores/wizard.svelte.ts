@@ -13,9 +13,11 @@ import {
   type CustomCloudFields,
   type Diagnosis,
   type Flow,
+  type HandOver,
   type IpcError,
   type ProbeProgress,
   type ProbeReport,
+  type ProductPreset,
   type Protocol,
   type RedirectMode,
   type Remedy,
@@ -158,6 +160,12 @@ export interface Answers {
   clientId: string;
   /** "YYYY-MM-DD", or "" */
   secretExpires: string;
+  /** For another product (a Jira mail app, EmailEngine…) that asks for a client ID and secret of its own. */
+  forProduct: boolean;
+  /** The product's preset id (`product_presets`), or "" while none is chosen. */
+  product: string;
+  /** The redirect (callback) URI the product shows, when a user signs in through it. */
+  productRedirectUri: string;
 }
 
 export function emptyAnswers(): Answers {
@@ -175,6 +183,40 @@ export function emptyAnswers(): Answers {
     tenant: "",
     clientId: "",
     secretExpires: "",
+    forProduct: false,
+    product: "",
+    productRedirectUri: "",
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ another product
+
+/**
+ * What is wrong with the product's redirect URI, in plain words (null: nothing). Microsoft takes an https:// address,
+ * or http://localhost for a product on the same computer.
+ */
+export function productRedirectProblem(uri: string): string | null {
+  const text = uri.trim();
+  if (text === "") return "Enter the redirect URI the product shows.";
+  if (/\s/.test(text)) return "The redirect URI has no spaces: copy it again from the product.";
+  if (/^https:\/\/[^/?#:]+/i.test(text) || /^http:\/\/localhost(?=[:/?#]|$)/i.test(text)) return null;
+  return "The redirect URI must start with https:// (or http://localhost for a product on this computer).";
+}
+
+/**
+ * The answers for a product's preset: its services, and a confidential app: a "Web" app with a client secret when a
+ * user signs in through the product, or the app itself (app-only) when no one does.
+ */
+export function applyPreset(answers: Answers, preset: ProductPreset): Answers {
+  return {
+    ...answers,
+    forProduct: true,
+    product: preset.id,
+    services: SERVICES.map((s) => s.value).filter((s) => preset.services.includes(s)),
+    appOnly: !preset.userSignsIn,
+    withSecret: preset.userSignsIn,
+    flow: "auth-code",
+    productRedirectUri: preset.userSignsIn ? answers.productRedirectUri : "",
   };
 }
 
@@ -225,12 +267,14 @@ export interface Applies {
 }
 
 export function applies(answers: Answers): Applies {
-  const browser = !answers.appOnly && answers.flow === "auth-code";
-  const confidential = answers.appOnly || (browser && answers.withSecret);
+  // A product signs its users in through a browser, with a client secret: there is nothing to choose.
+  const product = answers.forProduct;
+  const browser = !answers.appOnly && (product || answers.flow === "auth-code");
+  const confidential = answers.appOnly || (browser && (product || answers.withSecret));
   return {
-    flowChoice: !answers.appOnly,
-    secretChoice: browser,
-    redirectChoice: browser && !answers.withSecret,
+    flowChoice: !answers.appOnly && !product,
+    secretChoice: browser && !product,
+    redirectChoice: browser && !product && !answers.withSecret,
     customCloud: answers.cloudKind === "custom",
     tenantField: answers.appOnly || answers.audience === "my-organisation",
     secretFields: confidential,
@@ -249,12 +293,12 @@ export function toDraft(answers: Answers, customCloud: Cloud | null = null): Wiz
     address,
     services: SERVICES.map((s) => s.value).filter((s) => answers.services.includes(s)),
     appOnly: answers.appOnly,
-    withSecret: a.secretChoice && answers.withSecret,
+    withSecret: answers.forProduct ? !answers.appOnly : a.secretChoice && answers.withSecret,
     audience: answers.audience,
     // An incomplete custom cloud cannot go past step 2; before that the guide speaks of the global cloud.
     cloud:
       answers.cloudKind === "custom" ? (customCloud ?? { kind: "global" }) : ({ kind: answers.cloudKind } as Cloud),
-    flow: answers.flow,
+    flow: answers.forProduct ? "auth-code" : answers.flow,
     redirect: a.redirectChoice ? answers.redirect : "loopback",
     tenant: a.tenantField ? answers.tenant.trim() : "",
     clientId: answers.clientId.trim(),
@@ -334,6 +378,9 @@ export function restoreProgress(text: string | null): Progress | null {
     tenant: pickString(a.tenant, ""),
     clientId: pickString(a.clientId, ""),
     secretExpires: pickString(a.secretExpires, ""),
+    forProduct: a.forProduct === true,
+    product: a.forProduct === true ? pickString(a.product, "") : "",
+    productRedirectUri: a.forProduct === true ? pickString(a.productRedirectUri, "") : "",
   };
   const saved = raw.saved === true;
   let step = clampStep(raw.step);
@@ -424,6 +471,13 @@ export function stepBlockers(step: StepNumber, ctx: StepContext): string[] {
     if (answers.address.trim() === "") reasons.push("Enter the mailbox's email address.");
     else if (!isEmailAddress(answers.address)) reasons.push("Enter the email address in full, like name@example.com.");
     if (answers.services.length === 0) reasons.push("Choose at least one thing the mailbox should do.");
+    if (answers.forProduct) {
+      if (answers.product === "") reasons.push("Choose the product.");
+      else if (!answers.appOnly) {
+        const problem = productRedirectProblem(answers.productRedirectUri);
+        if (problem) reasons.push(problem);
+      }
+    }
   } else if (step === 2) {
     // A check still running does not block: Next waits for it.
     const check = ctx.cloudCheck;
@@ -607,6 +661,8 @@ type Ipc = Pick<
   | "cancelSignIn"
   | "submitSignInAddress"
   | "testAccount"
+  | "productPresets"
+  | "handOver"
 >;
 
 export interface WizardOptions {
@@ -622,7 +678,7 @@ export interface WizardOptions {
 /** How long Next waits for a tenant lookup still running. */
 const TENANT_LOOKUP_PATIENCE_MS = 4000;
 
-type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "probe";
+type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "probe" | "handOver";
 
 function asIpcError(err: unknown): IpcError {
   if (err && typeof err === "object" && "code" in err && "message" in err) return err as IpcError;
@@ -658,6 +714,13 @@ export class WizardStore {
   signIn = $state.raw<SignInSession<AccountHealth> | null>(null);
   probe = $state<ProbeState>({ status: "idle" });
 
+  /** The products Mailgrant knows (`product_presets`), loaded when the wizard opens. */
+  presets = $state<ProductPreset[]>([]);
+  presetsError = $state<IpcError | null>(null);
+  /** Step 6 in product mode: every value the product asks for, once the mailbox is connected. */
+  handOver = $state<HandOver | null>(null);
+  handOverError = $state<IpcError | null>(null);
+
   adminOpen = $state(false);
   adminDiagnosis = $state<Diagnosis | null>(null);
   /** "What you can do yourself": for a personal account, in place of the IT admin. */
@@ -671,11 +734,12 @@ export class WizardStore {
   /** Each pasted value's check as it is typed. */
   #checkers: Record<CheckedField, FieldChecker>;
   #tenantLookupRun: Promise<void> | null = null;
+  #presetsRun: Promise<void> | null = null;
   #cloudTimer: ReturnType<typeof setTimeout> | undefined;
   /** The latest check of the custom cloud's fields, as for a field in `#checkRuns`. */
   #cloudRun: { run: () => void; done: Promise<void> } | null = null;
   /** Each wait's generation: an answer from an older generation is dropped. */
-  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, cloud: 0, save: 0, probe: 0 };
+  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, cloud: 0, save: 0, probe: 0, handOver: 0 };
 
   constructor(options: WizardOptions = {}) {
     this.#ipc = options.ipc ?? realIpc;
@@ -774,6 +838,12 @@ export class WizardStore {
     );
   }
 
+  /** The product chosen for product mode (null: none, or not loaded yet). */
+  get preset(): ProductPreset | null {
+    if (!this.answers.forProduct) return null;
+    return this.presets.find((p) => p.id === this.answers.product) ?? null;
+  }
+
   get adminMessage(): string | null {
     return this.guide ? adminMessageFor(this.guide.adminMessage, this.adminDiagnosis) : null;
   }
@@ -832,6 +902,8 @@ export class WizardStore {
     this.saveError = null;
     this.signIn = null;
     this.probe = { status: "idle" };
+    this.handOver = null;
+    this.handOverError = null;
     this.forget();
   }
 
@@ -898,6 +970,40 @@ export class WizardStore {
   }
 
   // ---------------------------------------------------------------------------------------------- step 1 and 2
+
+  /** Loads the products Mailgrant knows, once. */
+  loadPresets(): Promise<void> {
+    if (this.presets.length > 0) return Promise.resolve();
+    this.#presetsRun ??= (async () => {
+      this.presetsError = null;
+      try {
+        this.presets = await this.#ipc.productPresets();
+      } catch (err) {
+        this.presetsError = asIpcError(err);
+      } finally {
+        this.#presetsRun = null;
+      }
+    })();
+    return this.#presetsRun;
+  }
+
+  /** For another product (true), or for the user's own mail programs (false). */
+  setForProduct(on: boolean): void {
+    if (on === this.answers.forProduct) return;
+    if (on) {
+      this.answers.forProduct = true;
+      void this.loadPresets();
+    } else {
+      this.answers = { ...this.answers, forProduct: false, product: "", productRedirectUri: "", appOnly: false, withSecret: false };
+    }
+  }
+
+  /** Picks the product: its preset sets the services and the kind of app. */
+  chooseProduct(id: string): void {
+    const preset = this.presets.find((p) => p.id === id);
+    if (preset) this.answers = applyPreset(this.answers, preset);
+    else this.answers = { ...this.answers, forProduct: true, product: "" };
+  }
 
   toggleService(service: Service, on: boolean): void {
     const rest = this.answers.services.filter((s) => s !== service);
@@ -1167,11 +1273,27 @@ export class WizardStore {
         })),
       };
       // Connected: nothing left to resume.
-      if (this.connected) this.forget();
+      if (this.connected) {
+        this.forget();
+        if (this.answers.forProduct) void this.loadHandOver();
+      }
     } catch (err) {
       if (seq !== this.#seq.probe) return;
       const current = live() ?? [];
       this.probe = { status: "error", rows: current, error: asIpcError(err) };
+    }
+  }
+
+  /** Every value the product asks for, from the account that proved the registration (never the secret's Value). */
+  async loadHandOver(): Promise<void> {
+    const seq = ++this.#seq.handOver;
+    this.handOverError = null;
+    const redirect = this.answers.appOnly ? "" : this.answers.productRedirectUri.trim();
+    try {
+      const values = await this.#ipc.handOver(this.draft.name, this.answers.product, redirect === "" ? null : redirect);
+      if (seq === this.#seq.handOver) this.handOver = values;
+    } catch (err) {
+      if (seq === this.#seq.handOver) this.handOverError = asIpcError(err);
     }
   }
 
