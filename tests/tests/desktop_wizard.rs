@@ -15,7 +15,7 @@ use mailgrant_core::DataHome;
 use mailgrant_tests::desktop::{app_binary, connect, screenshot, start_driver, Driver};
 use mailgrant_tests::emulator::browser::{Browser, Decision};
 use mailgrant_tests::emulator::demo::{
-    ADELE, CONFIDENTIAL_CLIENT_ID, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN,
+    ADELE, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_REDIRECT, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN,
 };
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::peers::MailPeers;
@@ -172,7 +172,23 @@ async fn answer_steps_1_and_2(client: &Client, bed: &Bed, device_code: bool, wit
     choose(client, "Send mail (SMTP)", true).await;
     let step1 = screenshot("app-wizard-1-what.png", None).await;
     next(client, 2).await;
+    answer_whose_and_the_cloud(client, bed).await;
+    if device_code {
+        choose(client, "With a code on another device", true).await;
+    } else {
+        choose(client, "In the browser on this computer", true).await;
+        choose(
+            client,
+            "My organisation requires a client secret (Web app)",
+            with_secret,
+        )
+        .await;
+    }
+    step1
+}
 
+/// Step 2: an organisation's accounts, in the test bed's cloud (the emulator and the mail peers).
+async fn answer_whose_and_the_cloud(client: &Client, bed: &Bed) {
     client
         .find(Locator::Css("input[type='radio'][value='my-organisation']"))
         .await
@@ -198,21 +214,15 @@ async fn answer_steps_1_and_2(client: &Client, bed: &Bed, device_code: bool, wit
     )
     .await;
     fill(client, "POP server", &bed.peers.pop_starttls().to_string()).await;
-    if device_code {
-        choose(client, "With a code on another device", true).await;
-    } else {
-        choose(client, "In the browser on this computer", true).await;
-        choose(
-            client,
-            "My organisation requires a client secret (Web app)",
-            with_secret,
-        )
-        .await;
-    }
-    step1
 }
 
+/// Waits for "connected", then checks every layer of the `protocols` probes passed (or was skipped): at least
+/// five layers each.
 async fn wait_connected(client: &Client) {
+    wait_connected_over(client, 3).await;
+}
+
+async fn wait_connected_over(client: &Client, protocols: usize) {
     let connected = client
         .wait()
         .at_most(Duration::from_secs(60))
@@ -226,7 +236,11 @@ async fn wait_connected(client: &Client) {
         .find_all(Locator::Css("[data-testid='probe-layer']"))
         .await
         .unwrap();
-    assert!(layers.len() >= 15, "IMAP, POP and SMTP layers: {}", layers.len());
+    assert!(
+        layers.len() >= 5 * protocols,
+        "{protocols} protocols' layers: {}",
+        layers.len()
+    );
     for layer in layers {
         let status = layer.attr("data-status").await.unwrap().unwrap_or_default();
         assert!(
@@ -326,6 +340,86 @@ async fn a_device_code_sign_in_ends_in_a_tested_mailbox() {
     at_step(&client, 6).await;
     wait_connected(&client).await;
     screenshot("app-wizard-6-device-connected.png", Some(&shot)).await;
+
+    client.close().await.unwrap();
+    drop(driver);
+    bed.forget(ADELE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and the mail peers: run the README's test command"]
+async fn another_product_is_proved_with_its_own_client_id_and_secret_then_handed_over() {
+    let _one = ONE_APP.lock().await;
+    let bed = Bed::start().await;
+    let (driver, client) = start_wizard(&bed).await;
+    fill(&client, "Email address", ADELE).await;
+    choose(
+        &client,
+        "For another product (it asks for a client ID and secret)",
+        true,
+    )
+    .await;
+    by_label(&client, "Product")
+        .await
+        .select_by_value("email-this-issue")
+        .await
+        .unwrap();
+    // The demo's confidential client is a "Web" app with the product's redirect URI and http://localhost.
+    fill(&client, "The product's redirect URI", CONFIDENTIAL_REDIRECT).await;
+    next(&client, 2).await;
+    answer_whose_and_the_cloud(&client, &bed).await;
+    next(&client, 3).await;
+    let guide = step_text(&client).await;
+    assert!(
+        guide.contains(CONFIDENTIAL_REDIRECT) && guide.contains("http://localhost"),
+        "{guide}"
+    );
+    next(&client, 4).await;
+    fill(&client, "Application (client) ID", CONFIDENTIAL_CLIENT_ID).await;
+    fill(&client, "Directory (tenant) ID", TENANT_DOMAIN).await;
+    fill(&client, "Client secret Value", SECRET_VALUE).await;
+    next(&client, 5).await;
+
+    // Proved with the product's own client ID and secret: a real sign-in through http://localhost, then the probes.
+    click(&client, "[data-testid='sign-in']").await;
+    at_step(&client, 6).await;
+    wait_connected_over(&client, 2).await;
+    let card = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid='hand-over']"))
+        .await
+        .expect("the hand-over card shows");
+    let values = card.text().await.unwrap();
+    for expected in [
+        CONFIDENTIAL_CLIENT_ID,
+        TENANT_DOMAIN,
+        CONFIDENTIAL_REDIRECT,
+        "/oauth2/v2.0/token",
+        "offline_access",
+    ] {
+        assert!(
+            values.contains(expected),
+            "{expected} missing from the card: {values}"
+        );
+    }
+    assert!(
+        values.contains(&SECRET_VALUE[..3]),
+        "the secret's first characters: {values}"
+    );
+    let page = client.source().await.unwrap();
+    assert!(
+        !page.contains(SECRET_VALUE),
+        "the secret's Value never reaches the webview"
+    );
+    client
+        .execute(
+            "document.querySelector(\"[data-testid='hand-over']\").scrollIntoView({ block: 'start' })",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot("app-hand-over.png", None).await;
 
     client.close().await.unwrap();
     drop(driver);
