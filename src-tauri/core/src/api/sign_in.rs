@@ -102,8 +102,7 @@ pub async fn account(api: &Api, name: &str, host: &mut impl SignInHost) -> Resul
         Flow::ClientCredentials => return Ok(SignedIn::AppOnly(plan.client_credentials(tokens).await?)),
         Flow::DeviceCode => {
             let authorization = plan.start_device_code(http).await?;
-            host.announce(SignInEvent::device_code(&authorization.prompt));
-            let cancel = host.cancellation();
+            let cancel = show_device_code(host, &authorization);
             plan.finish_device_code(tokens, http, &authorization, &cancel)
                 .await?
         }
@@ -144,8 +143,7 @@ pub async fn import(
         ImportMethod::AppOnly => plan.app_only(tokens, http).await,
         ImportMethod::DeviceCode => {
             let authorization = plan.start_device_code(http).await?;
-            host.announce(SignInEvent::device_code(&authorization.prompt));
-            let cancel = host.cancellation();
+            let cancel = show_device_code(host, &authorization);
             plan.finish_device_code(tokens, http, &authorization, &cancel)
                 .await
         }
@@ -168,6 +166,15 @@ pub async fn import(
         }
     };
     import.map_err(|e| ApiError::from(e).about(registration))
+}
+
+/// Shows the user the device code to enter; the cancellation the wait for it listens to.
+fn show_device_code(
+    host: &mut impl SignInHost,
+    authorization: &crate::signin::device::DeviceAuthorization,
+) -> CancellationToken {
+    host.announce(SignInEvent::device_code(&authorization.prompt));
+    host.cancellation()
 }
 
 fn needs_app(e: ApiError, message: impl FnOnce() -> String) -> ApiError {
