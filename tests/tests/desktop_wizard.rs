@@ -421,6 +421,31 @@ async fn another_product_is_proved_with_its_own_client_id_and_secret_then_handed
         .unwrap();
     screenshot("app-hand-over.png", None).await;
 
+    // The registration's secret joins the expiry board (and its notifications) with the rest.
+    click(&client, "[data-testid='wizard-done']").await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Check client-secret expiry']",
+        ))
+        .await
+        .expect("the dashboard offers the expiry board")
+        .click()
+        .await
+        .unwrap();
+    let rows = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid='credential-row']"))
+        .await
+        .expect("the board lists the product's secret");
+    let row = rows.text().await.unwrap();
+    assert!(
+        row.contains(&SECRET_VALUE[..3]),
+        "the product registration's secret on the board: {row}"
+    );
+
     client.close().await.unwrap();
     drop(driver);
     bed.forget(ADELE);

@@ -270,6 +270,51 @@ async fn every_account_flow_and_redirect_mode_signs_in_through_the_one_driver() 
     accounts::remove(&api, "daemon").await.unwrap();
 }
 
+/// A product's "Web" registration (a confidential client with the product's redirect URI and http://localhost):
+/// its secret is proved with a client-credentials request before the browser opens, so a wrong Value is told at
+/// once instead of after the user signed in; the right one signs in through the loopback.
+#[tokio::test]
+async fn a_confidential_client_s_secret_is_proved_before_the_browser_opens() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("driver-web-app");
+    let api = api(&home);
+    let web_app = |name: &str, secret: &str| NewAccount {
+        client_id: CONFIDENTIAL_CLIENT_ID.parse().unwrap(),
+        secret: Some((SecretString::new(secret.into()), None)),
+        ..new_account(&emulator, name, Flow::AuthCode, RedirectMode::Loopback)
+    };
+
+    accounts::add(&api, web_app("wrong", "Xyz8Q~not-the-value-entra-made"), false)
+        .await
+        .unwrap();
+    let mut host = ScriptedHost::new(&emulator, ADELE, Script::Approve);
+    let refused = sign_in::account(&api, "wrong", &mut host).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::BadSecret, "{refused:?}");
+    assert_eq!(
+        refused.diagnosis.as_ref().map(|d| d.code.as_str()),
+        Some("AADSTS7000215"),
+        "Microsoft's own answer, explained: {refused:?}"
+    );
+    assert!(
+        host.opened.is_empty(),
+        "no browser for a secret Microsoft refuses"
+    );
+    assert!(host.events.lock().unwrap().is_empty());
+    assert!(!refresh_token_kept(&home, "wrong"));
+
+    // A home of its own: an account added with a client ID already known joins that registration as it is.
+    let home = TestHome::new("driver-web-app-right");
+    let api = self::api(&home);
+    accounts::add(&api, web_app("product", SECRET_VALUE), false)
+        .await
+        .unwrap();
+    let mut host = ScriptedHost::new(&emulator, ADELE, Script::Approve);
+    let signed_in = sign_in::account(&api, "product", &mut host).await.unwrap();
+    assert!(matches!(signed_in, SignedIn::User(_)), "{signed_in:?}");
+    assert_eq!(host.opened.len(), 1);
+    assert!(refresh_token_kept(&home, "product"));
+}
+
 #[tokio::test]
 async fn a_terminal_cannot_wait_for_a_link_and_a_cancelled_sign_in_keeps_nothing() {
     let emulator = Emulator::start(Seed::demo()).await.unwrap();

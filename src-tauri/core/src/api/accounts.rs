@@ -237,6 +237,43 @@ pub struct SecretReplaced {
     pub replaced: Vec<String>,
 }
 
+/// Asks Microsoft whether `auth` (a registration's client secret or certificate) is good, before anyone relies
+/// on it: a client-credentials token request for Graph's `.default`, which Entra answers for any registration
+/// with a valid credential, application permissions or not (the token is dropped). Only a registration that
+/// names one tenant can be asked (`common`/`organizations`/`consumers` have no app-only tokens): false then.
+/// Refused: [`ErrorCode::BadSecret`] with Microsoft's answer explained.
+pub async fn verify_credential(
+    api: &Api,
+    registration: &AppRegistration,
+    auth: &crate::signin::token_endpoint::ClientAuth,
+    what: &str,
+) -> Result<bool, ApiError> {
+    if registration.tenant.is_multi() {
+        return Ok(false);
+    }
+    let endpoints = Endpoints::for_cloud(&registration.cloud);
+    let endpoint = crate::signin::token_endpoint::TokenEndpoint::new(
+        api.http.clone(),
+        endpoints.token_url(&registration.tenant),
+    );
+    let scope = format!("{}/.default", endpoints.graph_resource);
+    crate::signin::client_credentials::fetch(&endpoint, &registration.client_id, &scope, auth)
+        .await
+        .map_err(|e| {
+            let refused = ApiError::from(e);
+            ApiError {
+                code: ErrorCode::BadSecret,
+                message: match &refused.diagnosis {
+                    Some(d) => format!("Microsoft did not accept {what}: {}", d.summary()),
+                    None => format!("cannot check {what} with Microsoft: {}", refused.message),
+                },
+                ..refused
+            }
+            .about(registration.name.clone())
+        })?;
+    Ok(true)
+}
+
 /// Replaces a registration's client secret (`registration`: its id, client id or name, or an account that uses
 /// it) with a new Value from Entra, after Microsoft has accepted it: a client-credentials token request with the
 /// new secret, when the registration names one tenant. The new secret goes to the keychain first; then the config
@@ -260,30 +297,8 @@ pub async fn replace_secret(
             ),
         ));
     }
-    let verified = !found.tenant.is_multi();
-    if verified {
-        let endpoints = Endpoints::for_cloud(&found.cloud);
-        let endpoint = crate::signin::token_endpoint::TokenEndpoint::new(
-            api.http.clone(),
-            endpoints.token_url(&found.tenant),
-        );
-        let scope = format!("{}/.default", endpoints.graph_resource);
-        let auth = crate::signin::token_endpoint::ClientAuth::Secret(secret.clone());
-        crate::signin::client_credentials::fetch(&endpoint, &found.client_id, &scope, &auth)
-            .await
-            .map_err(|e| {
-                let refused = ApiError::from(e);
-                ApiError {
-                    code: ErrorCode::BadSecret,
-                    message: match &refused.diagnosis {
-                        Some(d) => format!("Microsoft did not accept the new secret: {}", d.summary()),
-                        None => format!("cannot check the new secret with Microsoft: {}", refused.message),
-                    },
-                    ..refused
-                }
-                .about(found.name.clone())
-            })?;
-    }
+    let auth = crate::signin::token_endpoint::ClientAuth::Secret(secret.clone());
+    let verified = verify_credential(api, &found, &auth, "the new secret").await?;
     let (store, vault) = (api.store().clone(), Arc::clone(api.tokens.vault()));
     blocking(move || {
         let key_id = format!("local-{}", uuid::Uuid::new_v4());

@@ -13,10 +13,11 @@ use super::{Api, ApiError, ErrorCode};
 use crate::connect::SignInPlan;
 use crate::directory::{DirectoryImport, ImportPlan};
 use crate::identity::endpoints::Endpoints;
-use crate::model::{Account, Flow, RedirectMode};
+use crate::model::{Account, ClientKind, Flow, RedirectMode};
 use crate::signin::authcode::AuthRequest;
 use crate::signin::device::DeviceCodePrompt;
 use crate::signin::loopback::{self, LoopbackRedirect};
+use crate::signin::token_endpoint::ClientAuth;
 use crate::token_lifecycle::IssuedToken;
 use crate::SecretString;
 
@@ -107,6 +108,17 @@ pub async fn account(api: &Api, name: &str, host: &mut impl SignInHost) -> Resul
                 .await?
         }
         Flow::AuthCode => {
+            // A confidential client's secret (or certificate) is proved before the user signs in for nothing: a
+            // wrong or expired Value would only fail after the browser, when the code is redeemed.
+            if plan.registration.client_kind == ClientKind::Confidential {
+                let token_url = plan.endpoints.token_url(&plan.registration.tenant);
+                let auth = tokens.client_auth(&plan.registration, &token_url).await?;
+                let what = match auth {
+                    ClientAuth::Assertion(_) => "the app's certificate",
+                    _ => "the app's client secret",
+                };
+                super::accounts::verify_credential(api, &plan.registration, &auth, what).await?;
+            }
             let mode = plan.registration.redirect_mode;
             let (request, code) = browser_code(host, mode, &plan.endpoints, |uri| {
                 plan.authorize(uri).map_err(ApiError::from)
