@@ -4,7 +4,7 @@
 #
 #   bash bench/desktop.sh [BINARY]
 #
-# BINARY defaults to target/release/mailgrant if built, else target/debug/mailgrant. This script never builds the
+# BINARY defaults to target/release/mailgrant-desktop if built, else target/debug/mailgrant-desktop. This script never builds the
 # Rust binary; it builds the UI bundles the board benchmark needs (ui/dist, ui/e2e/.mocks) only if they are missing.
 # Without DISPLAY / DBUS_SESSION_BUS_ADDRESS it re-runs itself under dbus-run-session and xvfb-run. (With an
 # existing D-Bus session, a Mailgrant already running there would take the benchmark's windows: close it first.)
@@ -28,15 +28,15 @@ fi
 
 bin=${1:-}
 if [ -z "$bin" ]; then
-  bin="$root/target/release/mailgrant"
-  [ -x "$bin" ] || bin="$root/target/debug/mailgrant"
-  if [ "$bin" = "$root/target/release/mailgrant" ] && [ "$root/target/debug/mailgrant" -nt "$bin" ]; then
-    echo "note: target/debug/mailgrant is newer than target/release/mailgrant; pass it as an argument to measure it"
+  bin="$root/target/release/mailgrant-desktop"
+  [ -x "$bin" ] || bin="$root/target/debug/mailgrant-desktop"
+  if [ "$bin" = "$root/target/release/mailgrant-desktop" ] && [ "$root/target/debug/mailgrant-desktop" -nt "$bin" ]; then
+    echo "note: target/debug/mailgrant-desktop is newer than target/release/mailgrant-desktop; pass it as an argument to measure it"
   fi
 fi
 if [ ! -x "$bin" ]; then
   cat >&2 <<EOF
-no binary at ${1:-target/release/mailgrant or target/debug/mailgrant}. Build it first (this script does not):
+no binary at ${1:-target/release/mailgrant-desktop or target/debug/mailgrant-desktop}. Build it first (this script does not):
   cd ui && npm run build && cd .. && cargo build -p mailgrant --release    # or without --release
 EOF
   exit 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the desktop app's start-to-first-paint time and its memory (RSS) at idle under Xvfb.
-#   bench/startup.sh [BINARY] [RUNS]    default: target/release/mailgrant if built, else target/debug/mailgrant; 5 runs
+#   bench/startup.sh [BINARY] [RUNS]    default: target/release/mailgrant-desktop if built, else target/debug/mailgrant-desktop; 5 runs
 #   ACCOUNTS=100 bench/startup.sh        first adds that many accounts (with `mailgrant add`): the dashboard at scale
 # First paint = the first moment the X window shows the rendered welcome screen (not just a blank window).
 # Run it inside a display and a D-Bus session, e.g.:
@@ -9,8 +9,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-}
 if [ -z "$bin" ]; then
-  bin="$root/target/release/mailgrant"
-  [ -x "$bin" ] || bin="$root/target/debug/mailgrant"
+  bin="$root/target/release/mailgrant-desktop"
+  [ -x "$bin" ] || bin="$root/target/debug/mailgrant-desktop"
 fi
 runs=${2:-5}
 [ -x "$bin" ] || { echo "no binary at $bin: build it first" >&2; exit 2; }

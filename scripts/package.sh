@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Mailgrant's Linux packages with the project's own Tauri bundler (@tauri-apps/cli): a .deb and an .rpm
-# with the desktop app, the `mailgrant` command in /usr/bin, the menu entry, the icon in every hicolor size and the
+# with the desktop app (/usr/bin/mailgrant-desktop), the `mailgrant` command in /usr/bin (mailgrant-cli's
+# binary, without the webview stack), the menu entry, the icon in every hicolor size and the
 # mailgrant:// link handler. Installs what is missing first.
 #
 # Usage: scripts/package.sh [--debug] [--no-build] [--bundles deb,rpm]
@@ -29,15 +30,26 @@ target=${CARGO_TARGET_DIR:-$root/target}
 export CARGO_TARGET_DIR=$target
 profile=release
 [ ${#debug[@]} -eq 0 ] || profile=debug
-if [ "$build" = bundle ] && [ ! -x "$target/$profile/mailgrant" ]; then
-  echo "package.sh: --no-build, but $target/$profile/mailgrant is not built" >&2
-  exit 1
+bins=(mailgrant)
+if [ "$build" = build ]; then
+  release=()
+  [ "$profile" = debug ] || release=(--release)
+  cargo build --quiet "${release[@]}" -p mailgrant-cli --bin mailgrant
+else
+  bins+=(mailgrant-desktop)
 fi
+for bin in "${bins[@]}"; do
+  [ -x "$target/$profile/$bin" ] || { echo "package.sh: $target/$profile/$bin is not built" >&2; exit 1; }
+done
 # The UI is built into ui/dist before the binary embeds it (tauri build runs beforeBuildCommand itself).
 [ "$build" = build ] || npm --prefix ui run --silent build
 
 rm -rf "$target/$profile/bundle/deb" "$target/$profile/bundle/rpm"
-"$root/ui/node_modules/.bin/tauri" "$build" "${debug[@]}" --ci --bundles "$bundles"
+# The bundler packages the app's own binary; the command line joins it in /usr/bin (its path depends on the
+# target directory, so it is given here rather than in tauri.conf.json).
+cli_file=$(printf '{"/usr/bin/mailgrant":"%s"}' "$target/$profile/mailgrant")
+extra=$(printf '{"bundle":{"linux":{"deb":{"files":%s},"rpm":{"files":%s}}}}' "$cli_file" "$cli_file")
+"$root/ui/node_modules/.bin/tauri" "$build" "${debug[@]}" --ci --bundles "$bundles" --config "$extra"
 
 shopt -s nullglob
 packages=("$target/$profile/bundle/deb/"*.deb "$target/$profile/bundle/rpm/"*.rpm)

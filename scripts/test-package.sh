@@ -46,7 +46,10 @@ dpkg-deb -x "$deb" "$work/unpacked"
 desktop=$(ls "$work"/unpacked/usr/share/applications/*.desktop)
 desktop_name=$(basename "$desktop")
 desktop-file-validate "$desktop" || fail "$desktop_name does not validate"
-grep -qx 'Exec=mailgrant %u' "$desktop" || fail "$desktop_name: Exec is not 'mailgrant %u'"
+grep -qx 'Exec=mailgrant-desktop %u' "$desktop" || fail "$desktop_name: Exec is not 'mailgrant-desktop %u'"
+[ -x "$work/unpacked/usr/bin/mailgrant" ] || fail "no /usr/bin/mailgrant (the command line)"
+# The command line links none of the desktop's webview stack (that is what makes it quick to start).
+! ldd "$work/unpacked/usr/bin/mailgrant" | grep -E 'libgtk|libwebkit|libjavascriptcore' || fail "/usr/bin/mailgrant links the webview stack"
 grep -q '^MimeType=.*x-scheme-handler/mailgrant;' "$desktop" || fail "$desktop_name does not handle mailgrant://"
 for size in 16x16 24x24 32x32 48x48 64x64 128x128 256x256 512x512; do
   [ -f "$work/unpacked/usr/share/icons/hicolor/$size/apps/mailgrant.png" ] || fail "no $size icon"
@@ -58,6 +61,7 @@ lintian --fail-on error --suppress-tags-from-file "$root/packaging/lintian-debug
 echo "==> apt-get install $deb"
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
 [ "$(command -v mailgrant)" = /usr/bin/mailgrant ] || fail "mailgrant on PATH is $(command -v mailgrant)"
+[ -x /usr/bin/mailgrant-desktop ] || fail "no /usr/bin/mailgrant-desktop"
 version=$(mailgrant --version)
 [ "$version" = "mailgrant $(dpkg-deb -f "$deb" Version)" ] || fail "mailgrant --version says: $version"
 echo "$version"
@@ -69,7 +73,7 @@ handler=$(xdg-mime query default x-scheme-handler/mailgrant)
 [ "$handler" = "$desktop_name" ] || fail "xdg-mime names '$handler' for mailgrant://, not $desktop_name"
 echo "mailgrant:// opens with $handler"
 
-echo "==> the installed app starts and paints its window"
+echo "==> the installed app starts (\`mailgrant\` with no subcommand hands over to mailgrant-desktop) and paints its window"
 MAILGRANT_HOME=$work/paint mailgrant >"$work/app.log" 2>&1 &
 app_pid=$!
 painted=0
@@ -100,7 +104,7 @@ service=$(MAILGRANT_HOME=$work/home/mailgrant mailgrant where | sed -n 's/^keych
 [ -n "$service" ] || fail "mailgrant where names no keychain service"
 [ -n "$(secret-tool search --all service "$service" 2>/dev/null)" ] || fail "no keychain entry for $service after the sign-in"
 "${sudo[@]}" apt-get remove -y -qq mailgrant >/dev/null
-[ ! -e /usr/bin/mailgrant ] || fail "/usr/bin/mailgrant is still there"
+[ ! -e /usr/bin/mailgrant ] && [ ! -e /usr/bin/mailgrant-desktop ] || fail "/usr/bin/mailgrant(-desktop) is still there"
 [ ! -e "/usr/share/applications/$desktop_name" ] || fail "$desktop_name is still there"
 [ -f "$work/home/mailgrant/config.json" ] || fail "the user's config went with the package"
 [ -n "$(secret-tool search --all service "$service" 2>/dev/null)" ] || fail "the keychain entries went with the package"

@@ -1,6 +1,7 @@
-//! The Mailgrant desktop shell and CLI: thin adapters over `mailgrant-core`.
+//! The Mailgrant desktop shell: a thin adapter over `mailgrant-core`, built as `mailgrant-desktop`.
 //!
-//! `mailgrant` with no subcommand opens the window; with one it runs headless (see `mailgrant_cli`).
+//! The `mailgrant` command (mailgrant-cli's binary, no webview stack) starts it when given no subcommand. Given
+//! one, this binary runs it as `mailgrant` would (the same crate), so both accept the same arguments.
 
 use std::process::ExitCode;
 
@@ -19,7 +20,7 @@ pub use state::AppState;
 /// The label of the one main window.
 pub const MAIN_WINDOW: &str = "main";
 
-/// Entry point of the `mailgrant` binary.
+/// Entry point of the `mailgrant-desktop` binary.
 pub fn run() -> ExitCode {
     let args = mailgrant_cli::Cli::parse_args();
     match args.command {

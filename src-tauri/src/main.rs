@@ -1,4 +1,4 @@
-// No `windows_subsystem = "windows"`: the same binary is the CLI, which needs its console on Windows.
+// No `windows_subsystem = "windows"`: given a subcommand it runs it as `mailgrant` does, on its console.
 fn main() -> std::process::ExitCode {
     mailgrant_lib::run()
 }

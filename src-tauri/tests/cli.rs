@@ -1,10 +1,11 @@
-//! The `mailgrant` binary as a command-line tool. (Also makes `cargo test` build the binary that the
-//! WebDriver suite then drives, with the same features: one build, not two.)
+//! The desktop app's binary, `mailgrant-desktop`, given a subcommand: it runs it as the `mailgrant` command does
+//! (the same crate). (Also makes `cargo test` build the binary that the WebDriver suite then drives, with the same
+//! features: one build, not two.)
 
 use std::process::Command;
 
 fn mailgrant() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mailgrant"))
+    Command::new(env!("CARGO_BIN_EXE_mailgrant-desktop"))
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub fn free_port() -> u16 {
 }
 
 pub fn app_binary() -> PathBuf {
-    workspace::mailgrant_binary()
+    workspace::desktop_binary()
 }
 
 /// Starts tauri-driver with everything the app writes under `home`, and `env` for the app (BROWSER, …).

@@ -15,6 +15,7 @@ use mailgrant_tests::desktop::{app_binary, app_window_id, connect, screenshot, s
 use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::fixtures::cli_add_args;
+use mailgrant_tests::workspace;
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
 
@@ -34,8 +35,9 @@ fn env_of(root: &Path) -> Vec<(&'static str, PathBuf)> {
     ]
 }
 
+/// `mailgrant` as a user types it: the command line, which hands over to the desktop app beside it.
 fn mailgrant(root: &Path) -> Command {
-    let mut command = Command::new(app_binary());
+    let mut command = Command::new(workspace::mailgrant_binary());
     command.envs(env_of(root)).env_remove("BROWSER");
     command
 }

@@ -1,8 +1,9 @@
 //! The installed package, end to end: `scripts/test-package.sh` installs the .deb, then runs this against the
-//! installed binary (`MAILGRANT_INSTALLED`, default /usr/bin/mailgrant) and the package's desktop file as the
+//! installed command (`MAILGRANT_INSTALLED`, default /usr/bin/mailgrant), the desktop app beside it
+//! (`mailgrant-desktop`) and the package's desktop file as the
 //! system's `mailgrant://` handler. A sign-in waits in deep-link mode in the installed app; the user's browser
 //! (`fake-browser`) signs in at the emulator and hands the `mailgrant://auth?…` redirect to `xdg-open`, which
-//! starts the desktop file's `Exec` — a second `mailgrant` — whose single-instance hand-over reaches the waiting
+//! starts the desktop file's `Exec` — a second `mailgrant-desktop` — whose single-instance hand-over reaches the waiting
 //! sign-in (a forged link that arrives first is ignored). Built only with the `installed-package` feature (the package must be installed first).
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
@@ -71,7 +72,8 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
             ("FAKE_BROWSER_FORGE_FIRST", "1"),
         ],
     );
-    let client = connect(&driver, &app).await;
+    let desktop = app.with_file_name("mailgrant-desktop");
+    let client = connect(&driver, &desktop).await;
     let sign_in = client
         .wait()
         .at_most(Duration::from_secs(30))

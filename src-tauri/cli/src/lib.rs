@@ -1,4 +1,4 @@
-//! The `mailgrant` command line. Without a subcommand the desktop app opens; subcommands run headless over
+//! The `mailgrant` command line. Without a subcommand the desktop app opens ([`desktop`]); subcommands run headless over
 //! `mailgrant-core`: for IT staff, for scripts, and as an OAuth2 credential helper for mail clients
 //! (`mailgrant token NAME` prints an access token alone on stdout).
 //!
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod desktop;
 mod out;
 mod run;
 
