@@ -52,9 +52,9 @@ grep -qx 'Exec=mailgrant-desktop %u' "$desktop" || fail "$desktop_name: Exec is 
 ! ldd "$work/unpacked/usr/bin/mailgrant" | grep -E 'libgtk|libwebkit|libjavascriptcore' || fail "/usr/bin/mailgrant links the webview stack"
 grep -q '^MimeType=.*x-scheme-handler/mailgrant;' "$desktop" || fail "$desktop_name does not handle mailgrant://"
 for size in 16x16 24x24 32x32 48x48 64x64 128x128 256x256 512x512; do
-  [ -f "$work/unpacked/usr/share/icons/hicolor/$size/apps/mailgrant.png" ] || fail "no $size icon"
+  [ -f "$work/unpacked/usr/share/icons/hicolor/$size/apps/mailgrant-desktop.png" ] || fail "no $size icon"
 done
-[ -f "$work/unpacked/usr/share/icons/hicolor/scalable/apps/mailgrant.svg" ] || fail "no scalable icon"
+[ -f "$work/unpacked/usr/share/icons/hicolor/scalable/apps/mailgrant-desktop.svg" ] || fail "no scalable icon"
 echo "==> lintian (errors fail; warnings are listed)"
 lintian --fail-on error --suppress-tags-from-file "$root/packaging/lintian-debug-build" "$deb" || fail "lintian found errors"
 
