@@ -366,6 +366,11 @@ async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> io::Result<
     }
 }
 
+/// A TLS acceptor with the certificate for localhost and 127.0.0.1 from the test bed's throwaway CA.
+pub(crate) fn localhost_acceptor() -> io::Result<TlsAcceptor> {
+    acceptor(Identity::Localhost)
+}
+
 fn acceptor(identity: Identity) -> io::Result<TlsAcceptor> {
     let certs = certificates()?;
     let (cert, key) = match identity {

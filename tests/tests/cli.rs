@@ -1415,3 +1415,59 @@ async fn keep_alive_uses_only_idle_refresh_tokens_and_exits_3_when_one_must_sign
         assert_code(&run(h, &["remove", name], "", &[]).await, 0);
     }
 }
+
+/// Microsoft is reached over HTTPS: against the emulator serving HTTPS with a throwaway CA, the sign-in, the
+/// token endpoint and the refresh go through rustls with the CA given as `MAILGRANT_CA_FILE` or `--ca-file`;
+/// without it, the refresh stops at the certificate, explained, and the keychain keeps the refresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_endpoint_is_reached_over_https_trusting_only_the_given_ca() {
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
+    assert!(emulator.base_url().starts_with("https://127.0.0.1:"));
+    let home = TestHome::new("cli-https");
+    let ca = home.path().join("emulator-ca.pem");
+    std::fs::write(&ca, Emulator::ca_pem().unwrap()).unwrap();
+    let ca = ca.to_str().unwrap();
+    let added = run(
+        home.path(),
+        &add_args(
+            &emulator,
+            "work",
+            PUBLIC_CLIENT_ID,
+            &["--services", "imap,graph-read"],
+        ),
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&added, 0);
+    let sign_in = run(
+        home.path(),
+        &["sign-in", "work"],
+        "",
+        &[("BROWSER", FAKE_BROWSER), ("MAILGRANT_CA_FILE", ca)],
+    )
+    .await;
+    assert_code(&sign_in, 0);
+    let outlook = run(home.path(), &["token", "work"], "", &[]).await;
+    assert_code(&outlook, 0);
+    assert!(emulator.access_token_is_live(text(&outlook.stdout).trim()));
+
+    // Graph's token needs the token endpoint: refused without the CA, whatever the system trusts.
+    let refused = run(home.path(), &["token", "work", "--resource", "graph"], "", &[]).await;
+    assert_code(&refused, 1);
+    assert!(
+        text(&refused.stderr).contains("TLS_CERTIFICATE"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(home.vault.refresh_token("work").unwrap().is_some());
+    let graph = run(
+        home.path(),
+        &["--ca-file", ca, "token", "work", "--resource", "graph"],
+        "",
+        &[],
+    )
+    .await;
+    assert_code(&graph, 0);
+    assert!(emulator.access_token_is_live(text(&graph.stdout).trim()));
+}

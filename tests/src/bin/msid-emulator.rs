@@ -1,4 +1,4 @@
-//! `msid-emulator [--seed FILE] [--port N]`: runs the Microsoft identity-platform emulator until Ctrl-C.
+//! `msid-emulator [--seed FILE] [--port N] [--tls-ca-out PEM]`: runs the Microsoft identity-platform emulator until Ctrl-C.
 //! The first line on stdout is the base URL.
 
 use std::io::Write;
@@ -22,6 +22,10 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
+    /// Serve HTTPS with a certificate for 127.0.0.1 and localhost from a throwaway CA, whose PEM goes to this
+    /// file (give it to Mailgrant as MAILGRANT_CA_FILE or --ca-file).
+    #[arg(long, value_name = "CA_PEM_OUT")]
+    tls_ca_out: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -37,7 +41,15 @@ async fn main() -> ExitCode {
         },
         None => Seed::demo(),
     };
-    let emulator = match Emulator::bind(seed, SocketAddr::new(args.host, args.port)).await {
+    let address = SocketAddr::new(args.host, args.port);
+    let started = match &args.tls_ca_out {
+        None => Emulator::bind(seed, address).await,
+        Some(out) => match Emulator::ca_pem().and_then(|pem| std::fs::write(out, pem)) {
+            Ok(()) => Emulator::bind_tls(seed, address).await,
+            Err(error) => Err(error),
+        },
+    };
+    let emulator = match started {
         Ok(emulator) => emulator,
         Err(error) => {
             eprintln!("msid-emulator: cannot start: {error}");

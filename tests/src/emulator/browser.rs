@@ -84,10 +84,19 @@ pub struct Browser {
 
 impl Browser {
     /// `base` is the emulator's base URL (form actions are relative to it).
+    /// A browser for the emulator at `base`. Over HTTPS it trusts the test bed's CA: the one in `MAILGRANT_CA_FILE`
+    /// (what an emulator in another process wrote, as Mailgrant is given it too), else this process's.
     pub fn new(base: &str) -> Result<Self, BrowserError> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        if base.starts_with("https://") {
+            let from_file = std::env::var_os("MAILGRANT_CA_FILE").and_then(|path| std::fs::read(path).ok());
+            if let Some(pem) = from_file.or_else(|| super::Emulator::ca_pem().ok()) {
+                for certificate in reqwest::Certificate::from_pem_bundle(&pem)? {
+                    builder = builder.add_root_certificate(certificate);
+                }
+            }
+        }
+        let http = builder.build()?;
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_string(),

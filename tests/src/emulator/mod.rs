@@ -64,16 +64,47 @@ impl Emulator {
         Self::bind(seed, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
+    /// Starts on 127.0.0.1 with an ephemeral port, over HTTPS (as Microsoft's servers are) with a certificate for
+    /// 127.0.0.1 and localhost from the test bed's throwaway CA ([`Emulator::ca_pem`]).
+    pub async fn start_tls(seed: Seed) -> std::io::Result<Emulator> {
+        Self::bind_tls(seed, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
     /// Starts on the given address (port 0: ephemeral).
     pub async fn bind(seed: Seed, address: SocketAddr) -> std::io::Result<Emulator> {
+        Self::serve(seed, address, None).await
+    }
+
+    /// Starts on the given address over HTTPS (see [`Emulator::start_tls`]).
+    pub async fn bind_tls(seed: Seed, address: SocketAddr) -> std::io::Result<Emulator> {
+        let acceptor = crate::responder::localhost_acceptor()?;
+        Self::serve(seed, address, Some(acceptor)).await
+    }
+
+    /// The PEM of the CA that signed the HTTPS certificate (for `MAILGRANT_CA_FILE` / `--ca-file`).
+    pub fn ca_pem() -> std::io::Result<Vec<u8>> {
+        crate::responder::Responder::ca_pem()
+    }
+
+    async fn serve(
+        seed: Seed,
+        address: SocketAddr,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<Emulator> {
         seed.validate().map_err(std::io::Error::other)?;
         let key = tokio::task::spawn_blocking(jwt::signing_key)
             .await
             .map_err(std::io::Error::other)??;
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(format!("http://{address}"), key, seed));
-        let server = tokio::spawn(server::serve(listener, shared.clone(), router(shared.clone())));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let shared = Arc::new(Shared::new(format!("{scheme}://{address}"), key, seed));
+        let server = tokio::spawn(server::serve(
+            listener,
+            tls,
+            shared.clone(),
+            router(shared.clone()),
+        ));
         Ok(Emulator {
             shared,
             address,
@@ -81,7 +112,7 @@ impl Emulator {
         })
     }
 
-    /// `http://127.0.0.1:PORT`, no trailing slash. Stands for both https://login.microsoftonline.com and
+    /// `http://127.0.0.1:PORT` (`https://` from [`Emulator::start_tls`]), no trailing slash. Stands for both https://login.microsoftonline.com and
     /// https://graph.microsoft.com.
     pub fn base_url(&self) -> &str {
         &self.shared.base

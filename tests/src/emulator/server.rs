@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use super::faults::{inject, Injected};
@@ -29,7 +30,8 @@ impl std::fmt::Display for DropConnection {
 impl std::error::Error for DropConnection {}
 
 /// Serves until the task is aborted; aborting drops every open connection too.
-pub(crate) async fn serve(listener: TcpListener, app: App, router: Router) {
+/// With `tls`, every connection is HTTPS.
+pub(crate) async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, app: App, router: Router) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -44,12 +46,18 @@ pub(crate) async fn serve(listener: TcpListener, app: App, router: Router) {
                 let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                     handle(app.clone(), router.clone(), request)
                 });
+                let tls = tls.clone();
                 connections.spawn(async move {
-                    // A client that goes away mid-request is not the emulator's problem.
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    // A client that goes away mid-request (or mid-handshake) is not the emulator's problem.
+                    let mut http = hyper::server::conn::http1::Builder::new();
+                    http.keep_alive(true);
+                    let _ = match tls {
+                        None => http.serve_connection(TokioIo::new(stream), service).await,
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => http.serve_connection(TokioIo::new(stream), service).await,
+                            Err(_) => return,
+                        },
+                    };
                 });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The credential helper's speed, side by side in one run (whole processes, as a mail client calls them):
+#   `mailgrant token` with a cached token, and with one that must be refreshed, against the identity-platform
+#   emulator over HTTPS (its own throwaway CA, given as MAILGRANT_CA_FILE); `secret-tool lookup` of a value of the
+#   same size (one Secret Service read from C); and, when they are installed, neomutt's mutt_oauth2.py
+#   (MUTT_OAUTH2=path/to/mutt_oauth2.py) and `pizauth show`. It prints medians and p90s, and the ratios that
+#   issue 16 sets goals for (cached ≤ 1.0× secret-tool; refreshing ≤ 3× cached where mutt_oauth2.py is absent).
+#
+#   bash bench/credential-helper.sh [RUNS]        default 25 runs each
+#
+# Builds what it measures first: `mailgrant` in release (cargo build --release -p mailgrant-cli), the emulator and
+# the scripted browser in debug. Without a D-Bus session it re-runs itself under dbus-run-session with a throwaway
+# keyring (scripts/with-keyring.sh): it never touches your keychain or your Mailgrant data.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+self="$root/bench/$(basename "$0")"
+runs=${1:-25}
+
+if [ -z "${MAILGRANT_BENCH_KEYRING:-}" ]; then
+  export MAILGRANT_BENCH_KEYRING=1
+  exec dbus-run-session -- bash "$root/scripts/with-keyring.sh" bash "$self" "$@"
+fi
+
+cd "$root"
+target=${CARGO_TARGET_DIR:-$root/target}
+cargo build --quiet --release -p mailgrant-cli --bin mailgrant
+cargo build --quiet -p mailgrant-tests --bin msid-emulator --bin fake-browser
+mailgrant=$target/release/mailgrant
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mailgrant-bench.XXXXXX")
+emulator_pid=''
+cleanup() {
+  [ -z "$emulator_pid" ] || kill "$emulator_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export MAILGRANT_HOME=$work/home MAILGRANT_CA_FILE=$work/ca.pem
+
+# The emulator over HTTPS; its first line on stdout is the base URL.
+"$target/debug/msid-emulator" --tls-ca-out "$MAILGRANT_CA_FILE" >"$work/emulator.out" 2>"$work/emulator.log" &
+emulator_pid=$!
+for _ in $(seq 1 100); do
+  base=$(head -n 1 "$work/emulator.out" 2>/dev/null || true)
+  [ -n "$base" ] && break
+  sleep 0.1
+done
+[ -n "${base:-}" ] || { echo "the emulator did not start: $(cat "$work/emulator.log")" >&2; exit 1; }
+
+# One account of the emulator's demo tenant, signed in once through the loopback by the scripted browser.
+"$mailgrant" add --name bench --email adele@contoso.example --client-id 8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e \
+  --tenant contoso.example --cloud custom --authority "$base" --graph-url "$base" \
+  --graph-resource https://graph.microsoft.com --services imap,smtp >/dev/null
+BROWSER=$target/debug/fake-browser "$mailgrant" sign-in bench >/dev/null 2>"$work/sign-in.log" ||
+  { echo "sign-in failed: $(cat "$work/sign-in.log")" >&2; exit 1; }
+token=$("$mailgrant" token bench)
+service=$("$mailgrant" where | sed -n 's/^keychain service *//p')
+
+# secret-tool with a value of the token's size, in an item of its own.
+printf '%s' "$token" | secret-tool store --label "mailgrant bench" mailgrant-bench value
+[ "$(secret-tool lookup mailgrant-bench value)" = "$token" ] || { echo "secret-tool lookup failed" >&2; exit 1; }
+
+python3 - "$runs" "$mailgrant" "$service" <<'PY'
+import os, shutil, statistics, subprocess, sys, time
+
+runs, mailgrant, service = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+def timed(argv, before=None, n=runs):
+    """Median and p90 of n whole-process runs, in ms (one warm-up run first)."""
+    samples = []
+    for i in range(n + 1):
+        if before:
+            before()
+        start = time.perf_counter()
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        took = (time.perf_counter() - start) * 1000
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace')}")
+        if i:
+            samples.append(took)
+    samples.sort()
+    return statistics.median(samples), samples[int(0.9 * (len(samples) - 1))]
+
+def forget_access_token():
+    # Only the access token goes: the next `mailgrant token` must refresh (one HTTPS round trip, the rotated
+    # refresh token stored first). The refresh token stays.
+    subprocess.run(["secret-tool", "clear", "service", service, "username", "account/bench/access-token/outlook"],
+                   check=False)
+    for part in range(1, 9):
+        for slot in "ab":
+            subprocess.run(["secret-tool", "clear", "service", service,
+                            "username", f"account/bench/access-token/outlook#{slot}{part}"], check=False)
+
+rows = []
+cached = timed([mailgrant, "token", "bench"])
+rows.append(("mailgrant token (cached)", cached))
+lookup = timed(["secret-tool", "lookup", "mailgrant-bench", "value"])
+rows.append(("secret-tool lookup (same size)", lookup))
+refreshing = timed([mailgrant, "token", "bench"], before=forget_access_token)
+rows.append(("mailgrant token (refreshing, HTTPS)", refreshing))
+version = timed([mailgrant, "--version"])
+rows.append(("mailgrant --version (process start)", version))
+
+mutt = os.environ.get("MUTT_OAUTH2")
+pizauth = shutil.which("pizauth")
+print(f"\n{'':40} {'median':>9} {'p90':>9}   ({runs} runs each)")
+for name, (median, p90) in rows:
+    print(f"{name:40} {median:8.1f}ms {p90:8.1f}ms")
+print("mutt_oauth2.py:", "set MUTT_OAUTH2 to measure it" if not mutt else "not measured by this script yet")
+print("pizauth show:  ", "not installed" if not pizauth else "installed, not measured by this script yet")
+print("\nratios (issue 16's goals):")
+print(f"  cached mailgrant token / secret-tool lookup = {cached[0] / lookup[0]:.2f}x   (goal <= 1.0x)")
+print(f"  refreshing / cached mailgrant token          = {refreshing[0] / cached[0]:.2f}x   (goal <= 3x without mutt_oauth2.py)")
+PY
+
+size() { stat -c %s "$1" | awk '{printf "%.1f MB", $1 / 1e6}'; }
+echo
+echo "binary sizes (release, stripped): mailgrant $(size "$mailgrant")$([ -x "$target/release/mailgrant-desktop" ] && echo ", mailgrant-desktop $(size "$target/release/mailgrant-desktop")")"
