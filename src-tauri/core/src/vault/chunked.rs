@@ -1,9 +1,11 @@
 //! Values too large for one keychain entry, split across several.
 //!
 //! Windows' Credential Manager stores a password as UTF-16 and caps it at 2,560 bytes (1,280 UTF-16 units), and
-//! Microsoft refresh tokens can be longer. So every entry is kept within both [`MAX_ENTRY_UTF8_BYTES`] and
-//! [`MAX_ENTRY_UTF16_BYTES`], on every platform (the layout is the same everywhere, and Linux tests exercise
-//! what Windows needs).
+//! Microsoft refresh tokens can be longer. So there every entry is kept within both [`MAX_ENTRY_UTF8_BYTES`] and
+//! [`MAX_ENTRY_UTF16_BYTES`] ([`EntrySize::WINDOWS`]). The Secret Service and the macOS keychain have no cap a
+//! token comes near: there a token is one entry, one round trip to read ([`EntrySize::PLATFORM`]). The layout is
+//! the same everywhere, and the Linux suites exercise Windows' sizes on the real Secret Service
+//! ([`TokenVault::new`](super::TokenVault::new) splits as Windows does).
 //!
 //! A value that fits is stored as it is under `key`. A larger one is split on character boundaries into parts:
 //! `key` holds a header and the first part; the rest go to one of two slots, `key#a1`, `key#a2`, … or `key#b1`,
@@ -38,20 +40,54 @@ const MAGIC: &str = "mailgrant-chunked:v1:";
 /// `MAGIC` + `s:` + `NNN:` + 16 hex digits + `\n`, all ASCII.
 const HEADER_LEN: usize = MAGIC.len() + 2 + 4 + 16 + 1;
 const SLOTS: [char; 2] = ['a', 'b'];
+
+/// How much one keychain entry may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntrySize {
+    pub utf8_bytes: usize,
+    pub utf16_bytes: usize,
+}
+
+impl EntrySize {
+    /// Windows' Credential Manager.
+    pub const WINDOWS: Self = Self {
+        utf8_bytes: MAX_ENTRY_UTF8_BYTES,
+        utf16_bytes: MAX_ENTRY_UTF16_BYTES,
+    };
+    /// A keychain without a cap of its own (Secret Service, macOS): 64 KiB, far above any token, still keeps a
+    /// runaway value from being stored whole.
+    pub const LARGE: Self = Self {
+        utf8_bytes: 64 * 1024,
+        utf16_bytes: 128 * 1024,
+    };
+    /// This platform's keychain.
+    pub const PLATFORM: Self = if cfg!(windows) { Self::WINDOWS } else { Self::LARGE };
+
+    fn admits(self, value: &str) -> bool {
+        value.len() <= self.utf8_bytes && value.encode_utf16().count() * 2 <= self.utf16_bytes
+    }
+}
 const READ_ATTEMPTS: u32 = 4;
 
 /// A [`SecretStore`] that splits large values across entries of `inner`.
 #[derive(Debug)]
 pub struct ChunkedStore<S> {
     inner: S,
+    size: EntrySize,
     /// Writers in this process take turns; across processes the digest keeps reads consistent.
     writes: Mutex<()>,
 }
 
 impl<S: SecretStore> ChunkedStore<S> {
+    /// Entries as Windows allows them ([`EntrySize::WINDOWS`]).
     pub fn new(inner: S) -> Self {
+        Self::with_entry_size(inner, EntrySize::WINDOWS)
+    }
+
+    pub fn with_entry_size(inner: S, size: EntrySize) -> Self {
         Self {
             inner,
+            size,
             writes: Mutex::new(()),
         }
     }
@@ -98,17 +134,14 @@ fn digest(value: &str) -> String {
 
 /// Splits `value` on character boundaries so that the first piece plus the header, and every other piece, fit
 /// one entry.
-fn split(value: &str) -> Vec<&str> {
+fn split(value: &str, size: EntrySize) -> Vec<&str> {
     let mut pieces = Vec::new();
     let (mut start, mut utf8, mut utf16) = (0, 0, 0);
     for (i, c) in value.char_indices() {
         let (max8, max16) = if pieces.is_empty() {
-            (
-                MAX_ENTRY_UTF8_BYTES - HEADER_LEN,
-                MAX_ENTRY_UTF16_BYTES - 2 * HEADER_LEN,
-            )
+            (size.utf8_bytes - HEADER_LEN, size.utf16_bytes - 2 * HEADER_LEN)
         } else {
-            (MAX_ENTRY_UTF8_BYTES, MAX_ENTRY_UTF16_BYTES)
+            (size.utf8_bytes, size.utf16_bytes)
         };
         let (c8, c16) = (c.len_utf8(), c.len_utf16() * 2);
         if utf8 + c8 > max8 || utf16 + c16 > max16 {
@@ -120,10 +153,6 @@ fn split(value: &str) -> Vec<&str> {
     }
     pieces.push(&value[start..]);
     pieces
-}
-
-fn fits_one_entry(value: &str) -> bool {
-    value.len() <= MAX_ENTRY_UTF8_BYTES && value.encode_utf16().count() * 2 <= MAX_ENTRY_UTF16_BYTES
 }
 
 /// `s:NNN:digest\n<first part>` (after the magic) → (slot, parts, digest, first part).
@@ -187,10 +216,10 @@ impl<S: SecretStore> SecretStore for ChunkedStore<S> {
         let _turn = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
         let text = value.expose();
         let old = self.current_layout(key)?;
-        if fits_one_entry(text) && !text.starts_with(MAGIC) {
+        if self.size.admits(text) && !text.starts_with(MAGIC) {
             self.inner.set(key, value)?;
         } else {
-            let pieces = split(text);
+            let pieces = split(text, self.size);
             if pieces.len() > MAX_PARTS {
                 return Err(VaultError::TooLong {
                     key: key.to_owned(),
@@ -492,9 +521,30 @@ mod tests {
             token(1_959, 0),
             "é".repeat(3_000),
         ] {
-            let pieces = split(&value);
+            let pieces = split(&value, EntrySize::WINDOWS);
             assert_eq!(pieces.concat(), value);
             assert!(pieces.iter().skip(1).all(|p| !p.is_empty()));
+        }
+    }
+
+    /// Where the keychain has no cap, a token is one entry (one round trip to read it); a value written split by
+    /// a Windows-sized store still reads, and its parts go when it is written again.
+    #[test]
+    fn without_windows_cap_a_token_is_one_entry_and_split_values_still_read() {
+        let raw = Arc::new(MemoryStore::new());
+        let token = token(7_000, 3);
+        ChunkedStore::new(raw.clone()).set("k", &secret(&token)).unwrap();
+        assert!(raw.keys().len() > 1, "split as Windows needs: {:?}", raw.keys());
+
+        let large = ChunkedStore::with_entry_size(raw.clone(), EntrySize::LARGE);
+        assert_eq!(large.get("k").unwrap().unwrap().expose(), &token);
+        let next = self::token(7_000, 4);
+        large.set("k", &secret(&next)).unwrap();
+        assert_eq!(raw.keys(), vec!["k".to_owned()], "one entry, the old parts gone");
+        assert_eq!(raw.get("k").unwrap().unwrap().expose(), &next);
+        assert_eq!(large.get("k").unwrap().unwrap().expose(), &next);
+        if !cfg!(windows) {
+            assert_eq!(EntrySize::PLATFORM, EntrySize::LARGE);
         }
     }
 }

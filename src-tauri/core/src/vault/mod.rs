@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::sensitive::SecretString;
 
-pub use chunked::{ChunkedStore, MAX_ENTRY_UTF16_BYTES, MAX_ENTRY_UTF8_BYTES, MAX_PARTS};
+pub use chunked::{ChunkedStore, EntrySize, MAX_ENTRY_UTF16_BYTES, MAX_ENTRY_UTF8_BYTES, MAX_PARTS};
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 pub use keychain::KeyringStore;
 pub use memory::{EntryLimit, MemoryStore};

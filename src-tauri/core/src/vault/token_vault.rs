@@ -118,18 +118,25 @@ impl fmt::Debug for TokenVault {
 }
 
 impl TokenVault {
-    /// A vault over any raw store: [`KeyringStore`](super::KeyringStore) in the product, a
-    /// [`MemoryStore`](super::MemoryStore) in unit tests.
+    /// A vault over any raw store, with entries as Windows allows them: a
+    /// [`MemoryStore`](super::MemoryStore) in unit tests, or the real keychain in the suites that exercise
+    /// Windows' layout on it.
     pub fn new(raw: impl SecretStore + 'static) -> Self {
         Self {
             store: ChunkedStore::new(Arc::new(raw)),
         }
     }
 
-    /// The OS keychain, in the namespace of `home`.
+    /// The OS keychain, in the namespace of `home`, with entries as large as it allows
+    /// ([`EntrySize::PLATFORM`](super::EntrySize::PLATFORM)).
     #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
     pub fn keychain(home: &crate::home::DataHome) -> Self {
-        Self::new(super::KeyringStore::new(home.keychain_service()))
+        Self {
+            store: ChunkedStore::with_entry_size(
+                Arc::new(super::KeyringStore::new(home.keychain_service())),
+                super::EntrySize::PLATFORM,
+            ),
+        }
     }
 
     fn get(&self, key: VaultKey<'_>) -> Result<Option<SecretString>, VaultError> {
