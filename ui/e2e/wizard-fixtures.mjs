@@ -19,8 +19,8 @@ const ADMIN_MESSAGE = `Hello,
 The mailbox ${ADDRESS} can't read mail over IMAP and send mail over SMTP yet: Microsoft 365 turned off passwords for mail programs, and the sign-in that replaces them (OAuth2, through Mailgrant) needs an administrator to approve or turn on a few things. Could you please do these steps?
 
 1. Allow users to consent to these permissions for the app, or grant consent for the organisation:
-   - Office 365 Exchange Online › IMAP.AccessAsUser.All: Read and change the mailbox over IMAP
-   - Office 365 Exchange Online › SMTP.Send: Send mail over SMTP
+   - Microsoft Graph › IMAP.AccessAsUser.All: Read and change the mailbox over IMAP
+   - Microsoft Graph › SMTP.Send: Send mail over SMTP
    - Microsoft Graph › offline_access: Stay signed in (refresh tokens)
 2. Make sure authenticated SMTP is allowed for the mailbox (Exchange Online PowerShell):
 

@@ -107,7 +107,7 @@ export const USES: readonly { value: UseKind; label: string; hint: string; servi
     value: "product",
     // The real app's WebDriver suite picks this option by its label.
     label: "For another product (it asks for a client ID and secret)",
-    hint: "A Jira mail app, EmailEngine, a helpdesk that signs in to Microsoft 365 itself. Mailgrant walks you through the app registration, proves it works with this mailbox, then lists every value to give the product.",
+    hint: "A Jira mail app, EmailEngine or a helpdesk that signs in itself: Mailgrant registers it, proves it works, and lists the values to give it.",
     services: [],
   },
 ];
