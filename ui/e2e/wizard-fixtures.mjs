@@ -9,20 +9,37 @@ export const TENANT_ID = "3f8a2c1e-5b7d-4e9f-a1c3-6d2e8b4f0a17";
 // Made up at run time: nothing secret-looking is committed.
 export const SECRET_VALUE = `Xk58Q~${"d".repeat(35)}`;
 export const SECRET_ID = "0a7f6e3b-1c2d-4e5f-9a8b-7c6d5e4f3a2b";
+/** A background service's Enterprise application Object ID (not the App registration's). */
+export const OBJECT_ID = "1b4f2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 export const SIGN_IN_URL =
   "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize?client_id=6731de76-14a6-49ae-97bc-6eba6914391e&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A53117&scope=https%3A%2F%2Foutlook.office.com%2FIMAP.AccessAsUser.All%20https%3A%2F%2Foutlook.office.com%2FSMTP.Send%20offline_access&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=Q1w2E3r4";
 
 const ADMIN_MESSAGE = `Hello,
 
-I am setting up Mailgrant to connect the mailbox ${ADDRESS} over OAuth2 (Microsoft's modern sign-in). I need your help with these steps:
+The mailbox ${ADDRESS} can't read mail over IMAP and send mail over SMTP yet: Microsoft 365 turned off passwords for mail programs, and the sign-in that replaces them (OAuth2, through Mailgrant) needs an administrator to approve or turn on a few things. Could you please do these steps?
 
 1. Allow users to consent to these permissions for the app, or grant consent for the organisation:
-   - Office 365 Exchange Online › IMAP.AccessAsUser.All: Read and change the mailbox over IMAP
-   - Office 365 Exchange Online › SMTP.Send: Send mail over SMTP
+   - Microsoft Graph › IMAP.AccessAsUser.All: Read and change the mailbox over IMAP
+   - Microsoft Graph › SMTP.Send: Send mail over SMTP
    - Microsoft Graph › offline_access: Stay signed in (refresh tokens)
 2. Make sure authenticated SMTP is allowed for the mailbox (Exchange Online PowerShell):
 
 Set-CASMailbox -Identity '${ADDRESS}' -SmtpClientAuthenticationDisabled $false
+
+Thank you!
+`;
+
+const REGISTER_MESSAGE = `Hello,
+
+The mailbox ${ADDRESS} can't read mail over IMAP and send mail over SMTP yet: Microsoft 365 turned off passwords for mail programs, and the sign-in that replaces them (OAuth2, through Mailgrant) needs an app registration in our Microsoft Entra directory. I may not create app registrations. Could you please create one for me?
+
+1. Entra admin center › App registrations › New registration. Name: Mailgrant (${ADDRESS}).
+2. Supported account types: Accounts in this organizational directory only (Single tenant).
+3. Redirect URI: platform "Public client/native (mobile & desktop)", http://localhost. Then Register.
+4. API permissions › Add a permission, and add:
+   - Microsoft Graph › Delegated permissions › IMAP.AccessAsUser.All
+   - Microsoft Graph › Delegated permissions › SMTP.Send
+5. Send me the Application (client) ID and the Directory (tenant) ID from the app's Overview page.
 
 Thank you!
 `;
@@ -35,18 +52,18 @@ export function guide(overrides = {}) {
       "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/CreateApplicationBlade/quickStartType~/null/isMSAApp~/false",
     appRegistrationsUrl: "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
     accountType: "Accounts in this organizational directory only (Single tenant)",
-    platform: "Mobile and desktop applications",
+    platform: "Public client/native (mobile & desktop)",
     redirectUri: "http://localhost",
     permissions: [
       {
-        api: "Office 365 Exchange Online",
+        api: "Microsoft Graph",
         name: "IMAP.AccessAsUser.All",
         kind: "Delegated permissions",
         adminConsentRequired: false,
         plain: "Read and change the mailbox over IMAP",
       },
       {
-        api: "Office 365 Exchange Online",
+        api: "Microsoft Graph",
         name: "SMTP.Send",
         kind: "Delegated permissions",
         adminConsentRequired: false,
@@ -59,13 +76,23 @@ export function guide(overrides = {}) {
         adminConsentRequired: false,
         plain: "Stay signed in (refresh tokens)",
       },
+      {
+        api: "Microsoft Graph",
+        name: "User.Read",
+        kind: "Delegated permissions",
+        adminConsentRequired: false,
+        plain: "Read your basic profile",
+      },
     ],
     adminConsentNeeded: false,
     allowPublicClientFlows: false,
     needsSecret: false,
     adminConsentUrl: null,
     exchangePowershell: null,
+    needsEnterpriseObjectId: false,
+    enterpriseObjectIdProblem: null,
     adminMessage: ADMIN_MESSAGE,
+    registerMessage: REGISTER_MESSAGE,
     ...overrides,
   };
 }
@@ -89,8 +116,23 @@ export const appOnlyGuide = guide({
     },
   ],
   adminConsentUrl: `https://login.microsoftonline.com/${TENANT_ID}/v2.0/adminconsent?client_id=${CLIENT_ID}&scope=https%3A%2F%2Foutlook.office365.com%2F.default&redirect_uri=https%3A%2F%2Flogin.microsoftonline.com%2Fcommon%2Foauth2%2Fnativeclient&state=mailgrant-admin-consent`,
-  exchangePowershell: `Connect-ExchangeOnline\nNew-ServicePrincipal -AppId ${CLIENT_ID} -ObjectId <enterprise-app-object-id> -DisplayName 'Mailgrant'\nAdd-MailboxPermission -Identity '${ADDRESS}' -User ${CLIENT_ID} -AccessRights FullAccess`,
+  needsEnterpriseObjectId: true,
+  adminMessage: ADMIN_MESSAGE.replace("Allow users to consent", "Grant admin consent"),
 });
+
+/** The Exchange Online PowerShell Rust writes once the Object ID is in: complete, no placeholder. */
+export const APP_ONLY_POWERSHELL = [
+  "# Run in PowerShell as an Exchange administrator.",
+  "Install-Module -Name ExchangeOnlineManagement -Scope CurrentUser   # once per computer",
+  `Connect-ExchangeOnline -Organization '${TENANT_ID}'`,
+  "# The Object ID is the Enterprise application's, NOT the App registration's.",
+  `New-ServicePrincipal -AppId '${CLIENT_ID}' -ObjectId '${OBJECT_ID}' -DisplayName 'Mailgrant'`,
+  `Add-MailboxPermission -Identity '${ADDRESS}' -User '${OBJECT_ID}' -AccessRights FullAccess`,
+  "Get-ServicePrincipal | Format-List DisplayName,AppId,ObjectId   # check",
+].join("\n");
+
+/** The background service's guide with the Object ID in. */
+export const appOnlyGuideComplete = { ...appOnlyGuide, exchangePowershell: APP_ONLY_POWERSHELL };
 
 export const health = {
   name: ADDRESS,

@@ -32,6 +32,9 @@ import {
   wizardFixture,
   wrongSecret,
   imapNotConnected,
+  APP_ONLY_POWERSHELL,
+  appOnlyGuideComplete,
+  OBJECT_ID,
 } from "./wizard-fixtures.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
@@ -87,10 +90,14 @@ const field = (page, label) => page.getByLabel(label, { exact: true });
  */
 async function answerStep1(page, answers = {}) {
   await field(page, "Email address").fill(answers.address ?? ADDRESS);
-  for (const label of answers.services ?? ["Read mail over IMAP", "Send mail (SMTP)"]) {
-    await field(page, label).check();
+  if (answers.appOnly) {
+    await page.getByText("Advanced / for IT").click();
+    await field(page, "An unattended background service (no one signs in)").check();
+  } else if (!answers.services) {
+    // A mail program: IMAP and SMTP, preselected.
+    await field(page, "A mail program").check();
   }
-  if (answers.appOnly) await field(page, "Run unattended as a background service (no one signs in)").check();
+  for (const label of answers.services ?? []) await field(page, label).check();
 }
 
 /** The calls the UI made to Rust, with their arguments. @param {Page} page @param {string} cmd */
@@ -173,8 +180,16 @@ describe("connect wizard: the way through", () => {
     const step = page.getByTestId("wizard-step");
     await page.getByTestId("setup-guide").waitFor();
     assert.equal(await page.getByTestId("redirect-uri").textContent(), "http://localhost");
-    assert.match((await step.textContent()) ?? "", /Mobile and desktop applications/);
+    assert.equal(await page.getByTestId("platform").textContent(), "Public client/native (mobile & desktop)");
+    assert.match(await textOf(step), /Select a platform › Public client\/native \(mobile & desktop\)/);
+    // User.Read is already there; the other three are added with the portal's clicks.
     assert.equal(await page.getByTestId("permission").count(), 3);
+    assert.match(await textOf(page.getByTestId("user-read-present")), /User\.Read is already there/);
+    assert.match(
+      await textOf(page.getByTestId("permission-clicks")),
+      /Add a permission › Microsoft Graph › Delegated permissions › search its first word \(e\.g\. “IMAP”\) › tick it › Add permissions/,
+    );
+    assert.match(await textOf(page.getByTestId("before-you-start")), /Exchange Online licence.*IMAP, Authenticated SMTP are turned on.*Security defaults/);
     assert.equal(await page.getByText("Admin consent required").count(), 0);
     const open = page.getByRole("link", { name: "Open New registration in Entra" });
     assert.equal(await open.getAttribute("href"), guide().newRegistrationUrl);
@@ -213,15 +228,18 @@ describe("connect wizard: the way through", () => {
       tenant: TENANT_ID,
       clientId: CLIENT_ID,
       sharedMailbox: null,
+      enterpriseObjectId: "",
     });
 
     // Step 5: waiting in the browser, live, with the address to copy or open again.
     assert.ok(await page.getByTestId("wizard-next").isDisabled(), "sign in first");
     await page.getByTestId("sign-in").click();
     await page.getByText("Waiting for you in the browser…").waitFor();
-    assert.equal(await page.getByTestId("sign-in-url").textContent(), SIGN_IN_URL);
+    // The long address is a link and a copy button, not text in a box.
     const again = page.getByRole("link", { name: "Open the sign-in page again" });
     assert.equal(await again.getAttribute("href"), SIGN_IN_URL);
+    assert.equal(await page.getByText(SIGN_IN_URL).count(), 0);
+    assert.ok(await page.getByRole("button", { name: "Copy address: the sign-in page's address" }).isVisible());
     assert.ok(await page.getByRole("button", { name: "Cancel" }).isVisible());
     assert.ok(await page.getByTestId("ask-admin").isVisible());
     await inspect(page, "wizard-5-browser");
@@ -367,7 +385,8 @@ describe("connect wizard: answers are kept", () => {
     await field(page, "My organisation requires a client secret (Web app)").check();
     assert.equal(await page.getByLabel("Advanced: how the browser returns").count(), 0, "a Web app returns to loopback");
     await next(page, 3);
-    await page.getByText("Create a client secret, copy its Value (not the Secret ID)").waitFor();
+    await page.getByText("Copy the Value now — it is shown once.").waitFor();
+    assert.match(await textOf(page.getByTestId("secret-step")), /Description: Mailgrant\. Expires: keep the recommended 180 days \(6 months\)/);
     await next(page, 4);
     await field(page, "Application (client) ID").fill(CLIENT_ID);
     await field(page, "Client secret Value").fill(SECRET_VALUE);
@@ -701,6 +720,7 @@ describe("connect wizard: signing in", () => {
     const { page, context } = await openWizard(fixture);
     await answerStep1(page);
     await next(page, 2);
+    await page.getByText("Advanced", { exact: true }).click();
     await field(page, "Advanced: how the browser returns").selectOption("paste");
     await next(page, 3);
     await next(page, 4);
@@ -781,7 +801,9 @@ describe("connect wizard: proving it works", () => {
     const dialog = page.getByRole("dialog", { name: "Ask your IT admin" });
     await dialog.waitFor();
     const message = (await page.getByTestId("admin-message").textContent()) ?? "";
-    assert.match(message, /What Mailgrant ran into: Authenticated SMTP is turned off for this mailbox \(SMTP 5\.7\.139\)/);
+    // It leads with the problem.
+    assert.match(message, /^Hello,\n\nMailgrant ran into this: Authenticated SMTP is turned off for this mailbox \(SMTP 5\.7\.139\)/);
+    assert.equal(await page.getByTestId("admin-message").getAttribute("data-request"), "approve");
     assert.match(message, /Set-CASMailbox -Identity 'adele@contoso.com' -SmtpClientAuthenticationDisabled \$false/);
     await inspect(page, "wizard-6-admin-dialog");
     await page.keyboard.press("Escape");
@@ -973,7 +995,7 @@ describe("connect wizard: a personal Microsoft account", () => {
 });
 
 describe("connect wizard: asking the IT admin", () => {
-  it("opens from any step as a focus-trapped dialog with the message to copy or mail", async () => {
+  it("opens from any step as a focus-trapped dialog with the two messages to copy or mail", async () => {
     const fixture = wizardFixture({ guide: appOnlyGuide });
     const { page, context } = await openWizard(fixture);
     await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -983,8 +1005,13 @@ describe("connect wizard: asking the IT admin", () => {
     await dialog.waitFor();
     const message = page.getByTestId("admin-message");
     await message.waitFor();
+    // Before the IDs are pasted: "please register it for me", leading with the problem.
+    assert.ok(await field(page, "Please register the app for me (I may not create app registrations)").isChecked());
+    assert.equal(await message.textContent(), appOnlyGuide.registerMessage);
+    assert.match((await message.textContent()) ?? "", /^Hello,\n\nThe mailbox adele@contoso\.com can't /);
+    assert.equal((await calls(page, "setup_guide")).length, 1, "the messages come from the guide");
+    await field(page, "Please approve it and turn on what it needs (consent, licence, IMAP / SMTP AUTH)").check();
     assert.equal(await message.textContent(), appOnlyGuide.adminMessage);
-    assert.equal((await calls(page, "setup_guide")).length, 1, "the message comes from the guide");
 
     for (let i = 0; i < 12; i++) {
       await page.keyboard.press("Tab");
@@ -1012,20 +1039,88 @@ describe("connect wizard: asking the IT admin", () => {
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "ask-admin");
+    await context.close();
+  });
 
-    // A background service: no sign-in question, the admin-consent badge and the Exchange commands in step 3.
+  it("step 3 offers 'please register it for me' to someone who may not create app registrations", async () => {
+    const { page, context } = await openWizard(wizardFixture());
+    await answerStep1(page);
     await next(page, 2);
+    await next(page, 3);
+    await page.getByTestId("setup-guide").waitFor();
+    assert.match(await textOf(page.getByTestId("may-not-register")), /May not create app registrations\?/);
+    await page.getByTestId("ask-register").click();
+    const dialog = page.getByRole("dialog", { name: "Ask your IT admin" });
+    await dialog.waitFor();
+    assert.equal(await page.getByTestId("admin-message").getAttribute("data-request"), "register");
+    assert.match(
+      (await page.getByTestId("admin-message").textContent()) ?? "",
+      /I may not create app registrations\. Could you please create one for me\?/,
+    );
+    await inspectDialog(page, "wizard-admin-register");
+    await context.close();
+  });
+});
+
+describe("connect wizard: a background service (app-only)", () => {
+  it("skips whose accounts, and writes the Exchange PowerShell complete once the Object ID is typed in", async () => {
+    const fixture = wizardFixture({
+      guide: appOnlyGuide,
+      rules: [
+        { cmd: "setup_guide", args: { draft: { enterpriseObjectId: OBJECT_ID } }, response: appOnlyGuideComplete },
+        {
+          cmd: "setup_guide",
+          args: { draft: { enterpriseObjectId: CLIENT_ID } },
+          response: {
+            ...appOnlyGuide,
+            enterpriseObjectIdProblem:
+              "This is the Application (client) ID. The Object ID is another GUID, on Entra admin center › Enterprise applications › the app › Overview › Object ID.",
+          },
+        },
+      ],
+    });
+    const { page, context, consoleErrors } = await openWizard(fixture);
+    await answerStep1(page, { appOnly: true });
+    assert.ok(await field(page, "Read mail over IMAP").isChecked(), "the services are preselected, still shown");
+    await next(page, 2);
+    // No audience question, no sign-in question.
+    assert.equal(await page.getByLabel("Only people in my organisation").count(), 0);
     assert.equal(await page.getByLabel("In the browser on this computer").count(), 0);
+    await page.getByTestId("app-only-audience").waitFor();
     await next(page, 3);
     await page.getByTestId("setup-guide").waitFor();
     assert.equal(await page.getByText("Admin consent required", { exact: true }).count(), 1);
-    assert.match((await page.getByTestId("exchange-powershell").textContent()) ?? "", /Add-MailboxPermission/);
-    assert.ok(await page.getByRole("button", { name: "Copy: the PowerShell commands" }).isVisible());
+    assert.match(
+      await textOf(page.getByTestId("permission-clicks")),
+      /Add a permission › “APIs my organization uses” › search “Office 365 Exchange Online” › Office 365 Exchange Online › Application permissions/,
+    );
+    assert.match(await textOf(page.getByTestId("grant-consent")), /Grant admin consent for your organisation's name/);
+    assert.match(await textOf(page.getByTestId("exchange-step")), /Enterprise application's Object ID/);
     await inspect(page, "wizard-3-app-only");
-    await page.getByTestId("ask-admin").click();
-    await dialog.waitFor();
-    await dialog.getByRole("button", { name: "Close", exact: true }).last().click();
-    await dialog.waitFor({ state: "hidden" });
+
+    await next(page, 4);
+    await field(page, "Application (client) ID").fill(CLIENT_ID);
+    await field(page, "Client secret Value").fill(SECRET_VALUE);
+    await page.getByTestId("exchange-waiting").waitFor();
+    const objectId = field(page, "Enterprise application's Object ID");
+    await objectId.fill(CLIENT_ID);
+    await page.locator("#wz-object-id-msg").getByText("This is the Application (client) ID.", { exact: false }).waitFor();
+    await objectId.fill(OBJECT_ID);
+    const commands = page.getByTestId("exchange-powershell");
+    await commands.waitFor();
+    const text = (await commands.textContent()) ?? "";
+    assert.equal(text, APP_ONLY_POWERSHELL);
+    assert.ok(!text.includes("<"), "no placeholder");
+    assert.match(text, new RegExp(`New-ServicePrincipal -AppId '${CLIENT_ID}' -ObjectId '${OBJECT_ID}'`));
+    assert.ok(await page.getByRole("button", { name: "Copy: the PowerShell commands" }).isVisible());
+    const asked = /** @type {any[]} */ (await calls(page, "setup_guide")).at(-1);
+    assert.equal(asked.draft.enterpriseObjectId, OBJECT_ID);
+    assert.equal(asked.draft.appOnly, true);
+    await inspect(page, "wizard-4-app-only-powershell");
+    await next(page, 5);
+    const [save] = /** @type {any[]} */ (await calls(page, "save_account"));
+    assert.equal(save.draft.enterpriseObjectId, OBJECT_ID);
+    assert.deepEqual(consoleErrors, []);
     await context.close();
   });
 });

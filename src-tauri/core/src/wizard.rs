@@ -75,6 +75,10 @@ pub struct WizardDraft {
     pub tenant: String,
     pub client_id: String,
     pub shared_mailbox: Option<String>,
+    /// App-only: the Object ID of the app's Enterprise application (not the App registration's), which the
+    /// Exchange Online PowerShell names; empty until the user pastes it.
+    #[serde(default)]
+    pub enterprise_object_id: String,
 }
 
 impl WizardDraft {
@@ -136,7 +140,8 @@ pub struct SetupGuide {
     pub app_registrations_url: String,
     /// The "Supported account types" option to pick.
     pub account_type: String,
-    /// "Mobile and desktop applications", or "Web" for a confidential app; `None` for app-only (no redirect).
+    /// The platform to select under "Redirect URI" on the New registration page, as the portal words it:
+    /// "Public client/native (mobile & desktop)", or "Web" for a confidential app; `None` for app-only.
     pub platform: Option<String>,
     pub redirect_uri: Option<String>,
     pub permissions: Vec<GuidePermission>,
@@ -148,10 +153,40 @@ pub struct SetupGuide {
     pub needs_secret: bool,
     /// Filled in once the client id and tenant are known.
     pub admin_consent_url: Option<String>,
-    /// App-only with IMAP/POP/SMTP: what an Exchange admin runs.
+    /// App-only with IMAP/POP/SMTP: what an Exchange admin runs, complete (once the client id, the tenant and the
+    /// Enterprise application's Object ID are known; never with a placeholder).
     pub exchange_powershell: Option<String>,
-    /// One message for the IT admin: what to approve, the link, the commands.
+    /// App-only with IMAP/POP/SMTP: the Exchange PowerShell needs the Enterprise application's Object ID.
+    pub needs_enterprise_object_id: bool,
+    /// What is wrong with the Object ID as typed (`None`: nothing, or nothing typed yet).
+    pub enterprise_object_id_problem: Option<String>,
+    /// For the IT admin: "please approve it / enable it" (consent, licence, IMAP/SMTP AUTH, the commands), leading
+    /// with the problem.
     pub admin_message: String,
+    /// For the IT admin when the user may not register apps: "please register it for me", leading with the
+    /// problem, with every value of the registration.
+    pub register_message: String,
+}
+
+/// Where the Enterprise application's Object ID is, in the portal's words.
+const OBJECT_ID_WHERE: &str = "Entra admin center › Enterprise applications › the app › Overview › Object ID";
+
+/// The Enterprise application's Object ID as typed: `Ok(None)` while empty, the GUID, or what is wrong with it.
+fn enterprise_object_id(draft: &WizardDraft) -> Result<Option<String>, String> {
+    let text = draft.enterprise_object_id.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let id = uuid::Uuid::parse_str(text)
+        .map_err(|_| format!("An Object ID is a GUID like 1b4f…-…-…: copy it from {OBJECT_ID_WHERE}."))?
+        .hyphenated()
+        .to_string();
+    if id == draft.client_id.trim().to_lowercase() {
+        return Err(format!(
+            "This is the Application (client) ID. The Object ID is another GUID, on {OBJECT_ID_WHERE}."
+        ));
+    }
+    Ok(Some(id))
 }
 
 fn kind_label(kind: PermissionKind) -> &'static str {
@@ -186,7 +221,7 @@ pub fn guide(draft: &WizardDraft) -> SetupGuide {
         )
     } else {
         (
-            Some("Mobile and desktop applications".to_owned()),
+            Some("Public client/native (mobile & desktop)".to_owned()),
             Some(endpoints.redirect_uri_to_register(draft.redirect)),
         )
     };
@@ -216,9 +251,12 @@ pub fn guide(draft: &WizardDraft) -> SetupGuide {
     let mail = services
         .iter()
         .any(|s| matches!(s, Service::Imap | Service::Pop | Service::Smtp));
-    // Filled in once the client id and tenant are known (the commands name them).
-    let exchange_powershell = match (&client_id, &consent_tenant) {
-        (Some(id), Some(tenant)) if draft.app_only && mail => {
+    // Complete once the client id, the tenant and the Enterprise application's Object ID are known (the commands
+    // name them); the IT admin's message has the commands with a pointer to the Object ID until then.
+    let needs_enterprise_object_id = draft.app_only && mail;
+    let object_id = enterprise_object_id(draft);
+    let app_only_commands = |object_id: Option<&str>| match (&client_id, &consent_tenant) {
+        (Some(id), Some(tenant)) if needs_enterprise_object_id => {
             let mailboxes = vec![draft
                 .shared_mailbox
                 .clone()
@@ -227,7 +265,7 @@ pub fn guide(draft: &WizardDraft) -> SetupGuide {
             Some(setup::exchange_powershell(&AppOnlyMailbox {
                 tenant,
                 client_id: id,
-                enterprise_object_id: None,
+                enterprise_object_id: object_id,
                 display_name: "Mailgrant",
                 mailboxes: &mailboxes,
                 services: &services,
@@ -235,6 +273,11 @@ pub fn guide(draft: &WizardDraft) -> SetupGuide {
         }
         _ => None,
     };
+    let exchange_powershell = match &object_id {
+        Ok(Some(object_id)) => app_only_commands(Some(object_id)),
+        _ => None,
+    };
+    let admin_commands = exchange_powershell.clone().or_else(|| app_only_commands(None));
     let smtp_mailbox = (!draft.app_only && services.contains(&Service::Smtp)).then(|| {
         format!(
             "Set-CASMailbox -Identity '{}' -SmtpClientAuthenticationDisabled $false",
@@ -245,7 +288,15 @@ pub fn guide(draft: &WizardDraft) -> SetupGuide {
         draft,
         &permissions,
         admin_consent_url.as_deref(),
-        exchange_powershell.as_deref().or(smtp_mailbox.as_deref()),
+        admin_commands.as_deref().or(smtp_mailbox.as_deref()),
+    );
+    let account_type = draft.audience.entra_label().to_owned();
+    let register_message = register_message(
+        draft,
+        &account_type,
+        platform.as_deref().zip(redirect_uri.as_deref()),
+        &permissions,
+        draft.confidential(),
     );
     SetupGuide {
         new_registration_url: format!(
@@ -257,7 +308,7 @@ pub fn guide(draft: &WizardDraft) -> SetupGuide {
             endpoints.portal
         ),
         portal_url: endpoints.portal.clone(),
-        account_type: draft.audience.entra_label().to_owned(),
+        account_type,
         platform,
         redirect_uri,
         permissions,
@@ -266,20 +317,46 @@ pub fn guide(draft: &WizardDraft) -> SetupGuide {
         needs_secret: draft.confidential(),
         admin_consent_url,
         exchange_powershell,
+        needs_enterprise_object_id,
+        enterprise_object_id_problem: object_id.err().filter(|_| needs_enterprise_object_id),
         admin_message,
+        register_message,
     }
 }
 
+/// What the mailbox is for, in a few words ("read mail over IMAP and send over SMTP").
+fn uses(services: &BTreeSet<Service>) -> String {
+    let words: Vec<&str> = services
+        .iter()
+        .map(|s| match s {
+            Service::Imap => "read mail over IMAP",
+            Service::Pop => "read mail over POP",
+            Service::Smtp => "send mail over SMTP",
+            Service::GraphRead => "read mail through Microsoft Graph",
+            Service::GraphSend => "send mail through Microsoft Graph",
+        })
+        .collect();
+    match words.as_slice() {
+        [] => "open the mailbox".to_owned(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "please approve it / enable it": the problem first, then each thing only an admin can do.
 fn admin_message(
     draft: &WizardDraft,
     permissions: &[GuidePermission],
     consent_url: Option<&str>,
     powershell: Option<&str>,
 ) -> String {
+    let address = draft.address.trim();
+    let services = draft.services();
     let mut text = format!(
-        "Hello,\n\nI am setting up Mailgrant to connect the mailbox {} over OAuth2 (Microsoft's modern sign-in). \
-         I need your help with these steps:\n\n",
-        draft.address
+        "Hello,\n\nThe mailbox {address} can't {} yet: Microsoft 365 turned off passwords for mail programs, and the \
+         sign-in that replaces them (OAuth2, through Mailgrant) needs an administrator to approve or turn on a few \
+         things. Could you please do these steps?\n\n",
+        uses(&services)
     );
     let mut step = 1;
     if permissions.iter().any(|p| p.admin_consent_required) || draft.app_only {
@@ -303,10 +380,10 @@ fn admin_message(
         match consent_url {
             Some(url) => text.push_str(&format!("   One click does it: {url}\n")),
             None => text.push_str(
-                "   In Entra admin center › App registrations › the app › API permissions › Grant admin consent.\n",
+                "   In Entra admin center › App registrations › the app › API permissions › Grant admin consent for \
+                 <your organisation>.\n",
             ),
         }
-        step += 1;
     } else {
         text.push_str(&format!(
             "{step}. Allow users to consent to these permissions for the app, or grant consent for the organisation:\n"
@@ -317,17 +394,98 @@ fn admin_message(
         if let Some(url) = consent_url {
             text.push_str(&format!("   Admin consent link: {url}\n"));
         }
+    }
+    step += 1;
+    text.push_str(&format!(
+        "{step}. Make sure {address} has an Exchange Online licence (Microsoft 365 admin center › Users › Active users \
+         › Licenses and apps).\n"
+    ));
+    step += 1;
+    let mail: Vec<&str> = services
+        .iter()
+        .filter_map(|s| match s {
+            Service::Imap => Some("IMAP"),
+            Service::Pop => Some("POP"),
+            Service::Smtp => Some("Authenticated SMTP"),
+            _ => None,
+        })
+        .collect();
+    if !mail.is_empty() {
+        text.push_str(&format!(
+            "{step}. Turn on {} for the mailbox (Microsoft 365 admin center › Users › Active users › {address} › Mail › \
+             Manage email apps). Security defaults turn Authenticated SMTP off for the whole organisation.\n",
+            mail.join(", ")
+        ));
         step += 1;
     }
     if let Some(commands) = powershell {
         let what = if draft.app_only {
             "Let the app open the mailbox (Exchange Online PowerShell):"
         } else {
-            "Make sure authenticated SMTP is allowed for the mailbox (Exchange Online PowerShell):"
+            "Or in Exchange Online PowerShell, allow authenticated SMTP for the mailbox:"
         };
         text.push_str(&format!("{step}. {what}\n\n{commands}\n"));
     }
     text.push_str("\nThank you!\n");
+    text
+}
+
+/// "please register it for me": the problem first, then every value of the app registration to create.
+fn register_message(
+    draft: &WizardDraft,
+    account_type: &str,
+    redirect: Option<(&str, &str)>,
+    permissions: &[GuidePermission],
+    secret: bool,
+) -> String {
+    let address = draft.address.trim();
+    let mut text = format!(
+        "Hello,\n\nThe mailbox {address} can't {} yet: Microsoft 365 turned off passwords for mail programs, and the \
+         sign-in that replaces them (OAuth2, through Mailgrant) needs an app registration in our Microsoft Entra \
+         directory. I may not create app registrations. Could you please create one for me?\n\n",
+        uses(&draft.services())
+    );
+    text.push_str(&format!(
+        "1. Entra admin center › App registrations › New registration. Name: Mailgrant ({address}).\n\
+         2. Supported account types: {account_type}.\n"
+    ));
+    let mut step = 3;
+    if let Some((platform, uri)) = redirect {
+        text.push_str(&format!(
+            "{step}. Redirect URI: platform \"{platform}\", {uri}. Then Register.\n"
+        ));
+    } else {
+        text.push_str(&format!(
+            "{step}. No redirect URI (the app signs in as itself). Register.\n"
+        ));
+    }
+    step += 1;
+    text.push_str(&format!("{step}. API permissions › Add a permission, and add:\n"));
+    for p in permissions {
+        text.push_str(&format!("   - {} › {} › {}\n", p.api, p.kind, p.name));
+    }
+    if permissions.iter().any(|p| p.admin_consent_required) {
+        text.push_str("   Then Grant admin consent for <your organisation>.\n");
+    }
+    step += 1;
+    if secret {
+        text.push_str(&format!(
+            "{step}. Certificates & secrets › New client secret. Please send me its Value (not the Secret ID) and \
+             its expiry date, safely.\n"
+        ));
+        step += 1;
+    }
+    if draft.app_only {
+        text.push_str(&format!(
+            "{step}. Let the app open the mailbox in Exchange Online (New-ServicePrincipal and Add-MailboxPermission \
+             with the Enterprise application's Object ID).\n"
+        ));
+        step += 1;
+    }
+    text.push_str(&format!(
+        "{step}. Send me the Application (client) ID and the Directory (tenant) ID from the app's Overview page.\n\
+         \nThank you!\n"
+    ));
     text
 }
 
@@ -525,13 +683,17 @@ mod tests {
             tenant: "contoso.com".into(),
             client_id: "8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e".into(),
             shared_mailbox: None,
+            enterprise_object_id: String::new(),
         }
     }
 
     #[test]
     fn a_desktop_app_registers_localhost_and_delegated_exchange_permissions() {
         let g = guide(&draft());
-        assert_eq!(g.platform.as_deref(), Some("Mobile and desktop applications"));
+        assert_eq!(
+            g.platform.as_deref(),
+            Some("Public client/native (mobile & desktop)")
+        );
         assert_eq!(g.redirect_uri.as_deref(), Some("http://localhost"));
         assert!(g
             .new_registration_url
@@ -549,6 +711,19 @@ mod tests {
         assert!(g
             .admin_message
             .contains("Set-CASMailbox -Identity 'adele@contoso.com'"));
+        assert!(
+            g.admin_message.starts_with("Hello,\n\nThe mailbox adele@contoso.com can't read mail over IMAP and send mail over SMTP yet"),
+            "leads with the problem: {}",
+            g.admin_message
+        );
+        assert!(g.admin_message.contains("Exchange Online licence"));
+        assert!(g.register_message.contains("I may not create app registrations"));
+        assert!(g
+            .register_message
+            .contains("platform \"Public client/native (mobile & desktop)\", http://localhost"));
+        assert!(g
+            .register_message
+            .contains("Microsoft Graph › Delegated permissions › IMAP.AccessAsUser.All"));
     }
 
     #[test]
@@ -575,13 +750,31 @@ mod tests {
         assert!(g.platform.is_none() && g.redirect_uri.is_none());
         assert!(g.permissions.iter().all(|p| p.kind == "Application permissions"));
         assert!(g.admin_consent_needed);
+        assert!(g.needs_enterprise_object_id);
+        assert_eq!(g.exchange_powershell, None, "no commands with a placeholder");
+        assert!(g.admin_message.contains("New-ServicePrincipal"));
+        d.enterprise_object_id = d.client_id.clone();
+        let wrong = guide(&d).enterprise_object_id_problem.unwrap();
+        assert!(wrong.contains("Application (client) ID"), "{wrong}");
+        d.enterprise_object_id = "not a guid".into();
+        assert!(guide(&d)
+            .enterprise_object_id_problem
+            .unwrap()
+            .contains("Enterprise applications"));
+        d.enterprise_object_id = " 1B4F2C3D-5E6F-4A7B-8C9D-0E1F2A3B4C5D ".into();
+        let g = guide(&d);
+        assert_eq!(g.enterprise_object_id_problem, None);
         let ps = g.exchange_powershell.unwrap();
         assert!(
-            ps.contains("New-ServicePrincipal -AppId '8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e'"),
+            ps.contains("New-ServicePrincipal -AppId '8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e' -ObjectId '1b4f2c3d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'"),
             "{ps}"
         );
-        assert!(ps.contains("Add-MailboxPermission -Identity 'adele@contoso.com'"));
-        assert!(g.admin_message.contains("New-ServicePrincipal"));
+        assert!(!ps.contains('<'), "complete: {ps}");
+        assert!(ps.contains("Add-MailboxPermission -Identity 'adele@contoso.com' -User '1b4f2c3d-"));
+        assert!(g.admin_message.contains(&ps));
+        assert!(g
+            .register_message
+            .contains("Application permissions › IMAP.AccessAsApp"));
         assert!(new_account(&d, None).unwrap_err().contains("client secret"));
         assert!(d.confidential());
     }

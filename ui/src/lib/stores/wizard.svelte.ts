@@ -75,6 +75,51 @@ export const SERVICES: readonly { value: Service; label: string }[] = [
   { value: "graph-send", label: "Send mail with Microsoft Graph" },
 ];
 
+/** What will use the mailbox: step 1's first question, which preselects the services. */
+export type UseKind = "mail-program" | "device" | "website" | "script" | "product" | "service";
+
+export const USES: readonly { value: UseKind; label: string; hint: string; services: readonly Service[] }[] = [
+  {
+    value: "mail-program",
+    label: "A mail program",
+    hint: "Thunderbird, Apple Mail, Outlook, mutt… to read and send mail.",
+    services: ["imap", "smtp"],
+  },
+  {
+    value: "device",
+    label: "A scanner, copier or other device",
+    hint: "It sends what it scans, or alerts, by email.",
+    services: ["smtp"],
+  },
+  {
+    value: "website",
+    label: "A website or plugin",
+    hint: "A contact form or a WordPress mail plugin that sends mail.",
+    services: ["smtp"],
+  },
+  {
+    value: "script",
+    label: "A script or command-line tool",
+    hint: "msmtp, mbsync, fetchmail, git send-email, your own script.",
+    services: ["imap", "smtp"],
+  },
+  {
+    value: "product",
+    // The real app's WebDriver suite picks this option by its label.
+    label: "For another product (it asks for a client ID and secret)",
+    hint: "A Jira mail app, EmailEngine or a helpdesk that signs in itself: Mailgrant registers it, proves it works, and lists the values to give it.",
+    services: [],
+  },
+];
+
+/** Under "Advanced / for IT": no one signs in. */
+export const SERVICE_USE = {
+  value: "service" as const,
+  label: "An unattended background service (no one signs in)",
+  hint: "For servers: the app proves who it is with a client secret instead of a person signing in. An IT admin approves it for your organisation and gives it access to the mailbox.",
+  services: ["imap"] as readonly Service[],
+};
+
 export const AUDIENCES: readonly { value: AccountAudience; label: string; hint: string }[] = [
   {
     value: "my-organisation",
@@ -146,6 +191,8 @@ export function customCloudKey(custom: CustomCloudFields): string {
 /** Everything the user answered, as typed. Non-secret: this is what is saved to resume. */
 export interface Answers {
   address: string;
+  /** What will use the mailbox ("" until chosen; ticking services directly works too). */
+  use: UseKind | "";
   services: Service[];
   appOnly: boolean;
   withSecret: boolean;
@@ -166,11 +213,14 @@ export interface Answers {
   product: string;
   /** The redirect (callback) URI the product shows, when a user signs in through it. */
   productRedirectUri: string;
+  /** A background service: the Enterprise application's Object ID, which the Exchange PowerShell names. */
+  enterpriseObjectId: string;
 }
 
 export function emptyAnswers(): Answers {
   return {
     address: "",
+    use: "",
     services: [],
     appOnly: false,
     withSecret: false,
@@ -186,6 +236,7 @@ export function emptyAnswers(): Answers {
     forProduct: false,
     product: "",
     productRedirectUri: "",
+    enterpriseObjectId: "",
   };
 }
 
@@ -303,6 +354,7 @@ export function toDraft(answers: Answers, customCloud: Cloud | null = null): Wiz
     tenant: a.tenantField ? answers.tenant.trim() : "",
     clientId: answers.clientId.trim(),
     sharedMailbox: null,
+    enterpriseObjectId: answers.appOnly ? answers.enterpriseObjectId.trim() : "",
   };
 }
 
@@ -352,6 +404,7 @@ export function restoreProgress(text: string | null): Progress | null {
   for (const key of CUSTOM_CLOUD_FIELDS) custom[key] = pickString(c[key], "");
   const answers: Answers = {
     address: pickString(a.address, ""),
+    use: pickOne(a.use, [...USES.map((u) => u.value), SERVICE_USE.value, ""] as const, ""),
     services: Array.isArray(a.services)
       ? SERVICES.map((s) => s.value).filter((s) => (a.services as unknown[]).includes(s))
       : [],
@@ -381,6 +434,7 @@ export function restoreProgress(text: string | null): Progress | null {
     forProduct: a.forProduct === true,
     product: a.forProduct === true ? pickString(a.product, "") : "",
     productRedirectUri: a.forProduct === true ? pickString(a.productRedirectUri, "") : "",
+    enterpriseObjectId: pickString(a.enterpriseObjectId, ""),
   };
   const saved = raw.saved === true;
   let step = clampStep(raw.step);
@@ -470,7 +524,13 @@ export function stepBlockers(step: StepNumber, ctx: StepContext): string[] {
   if (step === 1) {
     if (answers.address.trim() === "") reasons.push("Enter the mailbox's email address.");
     else if (!isEmailAddress(answers.address)) reasons.push("Enter the email address in full, like name@example.com.");
-    if (answers.services.length === 0) reasons.push("Choose at least one thing the mailbox should do.");
+    if (answers.services.length === 0) {
+      reasons.push(
+        answers.use === "" && !answers.forProduct
+          ? "Choose what will use the mailbox."
+          : "Choose at least one thing the mailbox should do.",
+      );
+    }
     if (answers.forProduct) {
       if (answers.product === "") reasons.push("Choose the product.");
       else if (!answers.appOnly) {
@@ -601,17 +661,28 @@ export function adminSubject(address: string): string {
   return a ? `Please help me connect ${a} to Mailgrant` : "Please help me connect a mailbox to Mailgrant";
 }
 
-/** The guide's message, with what went wrong when the admin is asked because of a failure. */
+/** Which message for the IT admin: "please register it for me", or "please approve it / enable it". */
+export type AdminRequest = "register" | "approve";
+
+/**
+ * The guide's message, with what went wrong when the admin is asked because of a failure: the problem right after the
+ * greeting (the message leads with it), the details for support at the end.
+ */
 export function adminMessageFor(guideMessage: string, diagnosis: Diagnosis | null): string {
   if (!diagnosis) return guideMessage;
   const steps = diagnosis.steps.map((s, i) => `   ${i + 1}. ${appWords(s)}`).join("\n");
   const problem =
-    `\nWhat Mailgrant ran into: ${appWords(diagnosis.title)} (${diagnosis.code})\n${appWords(diagnosis.explanation)}\n` +
+    `Mailgrant ran into this: ${appWords(diagnosis.title)} (${diagnosis.code}).\n${appWords(diagnosis.explanation)}\n` +
     (steps ? `What fixes it:\n${steps}\n` : "") +
-    `\nDetails for support:\n${rawDetailText(diagnosis.code, diagnosis.raw)}\n`;
+    "\n";
+  const details = `\nDetails for support:\n${rawDetailText(diagnosis.code, diagnosis.raw)}\n`;
+  const greeting = "Hello,\n\n";
+  const led = guideMessage.startsWith(greeting)
+    ? greeting + problem + guideMessage.slice(greeting.length)
+    : problem + guideMessage;
   const thanks = "\nThank you!";
-  const at = guideMessage.lastIndexOf(thanks);
-  return at >= 0 ? guideMessage.slice(0, at) + problem + guideMessage.slice(at) : guideMessage + problem;
+  const at = led.lastIndexOf(thanks);
+  return at >= 0 ? led.slice(0, at) + details + led.slice(at) : led + details;
 }
 
 export function mailtoHref(subject: string, body: string): string {
@@ -663,6 +734,7 @@ type Ipc = Pick<
   | "testAccount"
   | "productPresets"
   | "handOver"
+  | "explainCode"
 >;
 
 export interface WizardOptions {
@@ -678,7 +750,18 @@ export interface WizardOptions {
 /** How long Next waits for a tenant lookup still running. */
 const TENANT_LOOKUP_PATIENCE_MS = 4000;
 
-type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "probe" | "handOver";
+type WaitKind = "guide" | "org" | "tenant" | "cloud" | "save" | "probe" | "handOver" | "explain";
+
+/** A code Microsoft showed in the browser (where the app never hears of it), as Rust explains it. */
+export type BrowserCodeState =
+  | { status: "idle" }
+  | { status: "looking"; code: string }
+  | { status: "found"; code: string; diagnosis: Diagnosis }
+  | { status: "unknown"; code: string }
+  | { status: "error"; code: string; error: IpcError };
+
+/** How long step 5 waits for the browser before it offers a hint, in seconds. */
+export const BROWSER_HINT_AFTER_SECS = 60;
 
 function asIpcError(err: unknown): IpcError {
   if (err && typeof err === "object" && "code" in err && "message" in err) return err as IpcError;
@@ -713,6 +796,8 @@ export class WizardStore {
   /** Step 5's sign-in: the one running, or how the last one ended; null before one (or once it is done). */
   signIn = $state.raw<SignInSession<AccountHealth> | null>(null);
   probe = $state<ProbeState>({ status: "idle" });
+  /** Step 5: the code the user typed from Microsoft's error page, explained. */
+  browserCode = $state<BrowserCodeState>({ status: "idle" });
 
   /** The products Mailgrant knows (`product_presets`), loaded when the wizard opens. */
   presets = $state<ProductPreset[]>([]);
@@ -722,6 +807,7 @@ export class WizardStore {
   handOverError = $state<IpcError | null>(null);
 
   adminOpen = $state(false);
+  adminRequest = $state<AdminRequest>("approve");
   adminDiagnosis = $state<Diagnosis | null>(null);
   /** "What you can do yourself": for a personal account, in place of the IT admin. */
   selfHelpOpen = $state(false);
@@ -739,7 +825,16 @@ export class WizardStore {
   /** The latest check of the custom cloud's fields, as for a field in `#checkRuns`. */
   #cloudRun: { run: () => void; done: Promise<void> } | null = null;
   /** Each wait's generation: an answer from an older generation is dropped. */
-  #seq: Record<WaitKind, number> = { guide: 0, org: 0, tenant: 0, cloud: 0, save: 0, probe: 0, handOver: 0 };
+  #seq: Record<WaitKind, number> = {
+    guide: 0,
+    org: 0,
+    tenant: 0,
+    cloud: 0,
+    save: 0,
+    probe: 0,
+    handOver: 0,
+    explain: 0,
+  };
 
   constructor(options: WizardOptions = {}) {
     this.#ipc = options.ipc ?? realIpc;
@@ -845,7 +940,9 @@ export class WizardStore {
   }
 
   get adminMessage(): string | null {
-    return this.guide ? adminMessageFor(this.guide.adminMessage, this.adminDiagnosis) : null;
+    if (!this.guide) return null;
+    if (this.adminRequest === "register") return this.guide.registerMessage;
+    return adminMessageFor(this.guide.adminMessage, this.adminDiagnosis);
   }
 
   // ---------------------------------------------------------------------------------------------- progress
@@ -902,6 +999,7 @@ export class WizardStore {
     this.saveError = null;
     this.signIn = null;
     this.probe = { status: "idle" };
+    this.browserCode = { status: "idle" };
     this.handOver = null;
     this.handOverError = null;
     this.forget();
@@ -991,10 +1089,18 @@ export class WizardStore {
   setForProduct(on: boolean): void {
     if (on === this.answers.forProduct) return;
     if (on) {
-      this.answers.forProduct = true;
+      this.answers = { ...this.answers, use: "product", forProduct: true, appOnly: false, withSecret: false };
       void this.loadPresets();
     } else {
-      this.answers = { ...this.answers, forProduct: false, product: "", productRedirectUri: "", appOnly: false, withSecret: false };
+      this.answers = {
+        ...this.answers,
+        use: this.answers.use === "product" ? "" : this.answers.use,
+        forProduct: false,
+        product: "",
+        productRedirectUri: "",
+        appOnly: false,
+        withSecret: false,
+      };
     }
   }
 
@@ -1003,6 +1109,30 @@ export class WizardStore {
     const preset = this.presets.find((p) => p.id === id);
     if (preset) this.answers = applyPreset(this.answers, preset);
     else this.answers = { ...this.answers, forProduct: true, product: "" };
+  }
+
+  /**
+   * What will use the mailbox: preselects its services (still shown, to change), another product's mode, or a
+   * background service (app-only).
+   */
+  chooseUse(use: UseKind): void {
+    if (use === this.answers.use) return;
+    if (use === "product") {
+      this.answers.use = use;
+      this.setForProduct(true);
+      return;
+    }
+    if (this.answers.forProduct) this.setForProduct(false);
+    const services = use === "service" ? SERVICE_USE.services : (USES.find((u) => u.value === use)?.services ?? []);
+    this.answers = {
+      ...this.answers,
+      use,
+      appOnly: use === "service",
+      withSecret: false,
+      // A background service is its organisation's: step 2 does not ask whose accounts.
+      ...(use === "service" ? { audience: "my-organisation" as const, audienceChosen: false } : {}),
+      services: SERVICES.map((s) => s.value).filter((s) => services.includes(s)),
+    };
   }
 
   toggleService(service: Service, on: boolean): void {
@@ -1146,6 +1276,12 @@ export class WizardStore {
     this.#checkers[field].schedule(value);
   }
 
+  /** A background service's Enterprise application Object ID: Rust fills it into the Exchange PowerShell. */
+  setEnterpriseObjectId(value: string): void {
+    this.answers.enterpriseObjectId = value;
+    void this.loadGuide();
+  }
+
   /** Runs the checks still waiting for typing to pause, and waits for every check and the tenant lookup. */
   async settle(): Promise<void> {
     await Promise.all([...Object.values(this.#checkers).map((c) => c.settle()), this.settleCloud()]);
@@ -1232,12 +1368,36 @@ export class WizardStore {
     if (this.signInWaiting) return;
     const session = this.#signIns.start((onEvent) => this.#ipc.signIn(this.draft.name, onEvent));
     this.signIn = session;
+    this.clearBrowserCode();
     const outcome = await session.finished;
     // Started over, saved again or signing in anew meanwhile: this sign-in's answer is dropped.
     if (this.signIn !== session || outcome.status !== "done") return;
     this.signedIn = true;
     this.signIn = null;
     if (this.step === 5) this.goTo(6);
+  }
+
+  /** "Microsoft showed an error? Type its code": Rust's diagnosis of it (AADSTS50011, 700016…). */
+  async explainBrowserCode(text: string): Promise<void> {
+    const code = text.trim();
+    const seq = ++this.#seq.explain;
+    if (code === "") {
+      this.browserCode = { status: "idle" };
+      return;
+    }
+    this.browserCode = { status: "looking", code };
+    try {
+      const diagnosis = await this.#ipc.explainCode(code);
+      if (seq !== this.#seq.explain) return;
+      this.browserCode = diagnosis ? { status: "found", code, diagnosis } : { status: "unknown", code };
+    } catch (err) {
+      if (seq === this.#seq.explain) this.browserCode = { status: "error", code, error: asIpcError(err) };
+    }
+  }
+
+  clearBrowserCode(): void {
+    this.#seq.explain++;
+    this.browserCode = { status: "idle" };
   }
 
   async cancelSignIn(): Promise<void> {
@@ -1321,8 +1481,13 @@ export class WizardStore {
 
   // ---------------------------------------------------------------------------------------------- the IT admin
 
-  openAdmin(diagnosis: Diagnosis | null = null): void {
+  /**
+   * "Ask your IT admin": to approve or enable what a failure needs, or (before the IDs are pasted, when the user may
+   * not register apps) to register the app.
+   */
+  openAdmin(diagnosis: Diagnosis | null = null, request?: AdminRequest): void {
     this.adminDiagnosis = diagnosis;
+    this.adminRequest = request ?? (diagnosis === null && this.step <= 3 ? "register" : "approve");
     this.adminOpen = true;
     void this.loadGuide();
   }

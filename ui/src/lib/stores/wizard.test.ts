@@ -644,8 +644,11 @@ describe("diagnoses and results in words", () => {
 
   it("adds the failure to the IT admin's message and encodes the mail link", () => {
     const message = adminMessageFor("Hello,\n\n1. Grant consent.\n\nThank you!\n", diagnosis("SMTP 5.7.139", "it-admin"));
-    expect(message).toContain("What Mailgrant ran into: Something failed (SMTP 5.7.139)");
-    expect(message.indexOf("What Mailgrant ran into")).toBeLessThan(message.indexOf("Thank you!"));
+    // The problem leads, right after the greeting; the details for support close it.
+    expect(message.startsWith("Hello,\n\nMailgrant ran into this: Something failed (SMTP 5.7.139).\nBecause.")).toBe(true);
+    expect(message.indexOf("Mailgrant ran into")).toBeLessThan(message.indexOf("1. Grant consent."));
+    expect(message.indexOf("Details for support")).toBeGreaterThan(message.indexOf("1. Grant consent."));
+    expect(message.indexOf("Details for support")).toBeLessThan(message.indexOf("Thank you!"));
     expect(adminMessageFor("Hi", null)).toBe("Hi");
     // In the app's words: what to click, not a command to run.
     const withSteps = { ...diagnosis("SMTP 5.7.139", "it-admin"), steps: ["Then test the account again."] };
@@ -658,5 +661,67 @@ describe("diagnoses and results in words", () => {
     expect(formatCountdown(3725)).toBe("1:02:05");
     expect(formatCountdown(-3)).toBe("0:00");
     expect(stepIndicator(2)).toBe("Step 2 of 6 — Whose accounts");
+  });
+});
+
+describe("step 1: what will use the mailbox", () => {
+  it("preselects the services from the answer, and moves the background service under Advanced", () => {
+    const store = new WizardStore({ storage: null, ipc: { productPresets: async () => [] } as never });
+    expect(store.blockers).toContain("Choose what will use the mailbox.");
+    store.chooseUse("device");
+    expect(store.answers).toMatchObject({ use: "device", services: ["smtp"], appOnly: false, forProduct: false });
+    store.chooseUse("mail-program");
+    expect(store.answers.services).toEqual(["imap", "smtp"]);
+    // The checkboxes still change it.
+    store.toggleService("pop", true);
+    expect(store.answers.services).toEqual(["imap", "smtp", "pop"]);
+    store.chooseAudience("any-organisation");
+    store.chooseUse("service");
+    expect(store.answers).toMatchObject({ use: "service", appOnly: true, services: ["imap"], audience: "my-organisation" });
+    store.chooseUse("product");
+    expect(store.answers).toMatchObject({ use: "product", forProduct: true, appOnly: false });
+    store.chooseUse("website");
+    expect(store.answers).toMatchObject({ use: "website", forProduct: false, product: "", services: ["smtp"] });
+  });
+
+  it("sends the Object ID only for a background service, and keeps it to resume", () => {
+    const service = answers({ use: "service", appOnly: true, services: ["imap"], enterpriseObjectId: " abc " });
+    expect(toDraft(service).enterpriseObjectId).toBe("abc");
+    expect(toDraft({ ...service, appOnly: false }).enterpriseObjectId).toBe("");
+    const text = serialiseProgress({ step: 4, answers: service, saved: false, savedDraft: null, signedIn: false });
+    expect(restoreProgress(text)?.answers).toMatchObject({ use: "service", enterpriseObjectId: " abc " });
+    expect(restoreProgress(text.replace('"use":"service"', '"use":"bogus"'))?.answers.use).toBe("");
+  });
+});
+
+describe("step 5: a code Microsoft showed in the browser", () => {
+  it("is explained by Rust, or said to be unknown", async () => {
+    const known = diagnosis("AADSTS50011", "app-owner", null, "review-registration");
+    const explainCode = vi.fn(async (code: string) => (code === "AADSTS50011" ? known : null));
+    const store = new WizardStore({ storage: null, ipc: { explainCode } as never });
+    await store.explainBrowserCode("  AADSTS50011 ");
+    expect(explainCode).toHaveBeenCalledWith("AADSTS50011");
+    expect(store.browserCode).toEqual({ status: "found", code: "AADSTS50011", diagnosis: known });
+    await store.explainBrowserCode("123");
+    expect(store.browserCode).toEqual({ status: "unknown", code: "123" });
+    await store.explainBrowserCode(" ");
+    expect(store.browserCode).toEqual({ status: "idle" });
+  });
+});
+
+describe("asking the IT admin", () => {
+  it("offers 'register it for me' before the IDs are pasted, and 'approve it' after or for a failure", () => {
+    const store = new WizardStore({ storage: null, ipc: { setupGuide: async () => ({}) } as never });
+    store.guide = { adminMessage: "Hello,\n\nApprove.\n\nThank you!\n", registerMessage: "Register, please." } as never;
+    store.openAdmin();
+    expect(store.adminRequest).toBe("register");
+    expect(store.adminMessage).toBe("Register, please.");
+    store.step = 4;
+    store.openAdmin();
+    expect(store.adminRequest).toBe("approve");
+    store.step = 2;
+    store.openAdmin(diagnosis("SMTP 5.7.139", "it-admin", null, "ask-admin"));
+    expect(store.adminRequest).toBe("approve");
+    expect(store.adminMessage).toContain("Mailgrant ran into this");
   });
 });

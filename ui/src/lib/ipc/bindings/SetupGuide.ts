@@ -22,7 +22,8 @@ appRegistrationsUrl: string,
  */
 accountType: string, 
 /**
- * "Mobile and desktop applications", or "Web" for a confidential app; `None` for app-only (no redirect).
+ * The platform to select under "Redirect URI" on the New registration page, as the portal words it:
+ * "Public client/native (mobile & desktop)", or "Web" for a confidential app; `None` for app-only.
  */
 platform: string | null, redirectUri: string | null, permissions: Array<GuidePermission>, 
 /**
@@ -42,10 +43,25 @@ needsSecret: boolean,
  */
 adminConsentUrl: string | null, 
 /**
- * App-only with IMAP/POP/SMTP: what an Exchange admin runs.
+ * App-only with IMAP/POP/SMTP: what an Exchange admin runs, complete (once the client id, the tenant and the
+ * Enterprise application's Object ID are known; never with a placeholder).
  */
 exchangePowershell: string | null, 
 /**
- * One message for the IT admin: what to approve, the link, the commands.
+ * App-only with IMAP/POP/SMTP: the Exchange PowerShell needs the Enterprise application's Object ID.
  */
-adminMessage: string, };
+needsEnterpriseObjectId: boolean, 
+/**
+ * What is wrong with the Object ID as typed (`None`: nothing, or nothing typed yet).
+ */
+enterpriseObjectIdProblem: string | null, 
+/**
+ * For the IT admin: "please approve it / enable it" (consent, licence, IMAP/SMTP AUTH, the commands), leading
+ * with the problem.
+ */
+adminMessage: string, 
+/**
+ * For the IT admin when the user may not register apps: "please register it for me", leading with the
+ * problem, with every value of the registration.
+ */
+registerMessage: string, };

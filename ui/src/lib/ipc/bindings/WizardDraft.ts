@@ -29,4 +29,9 @@ flow: Flow, redirect: RedirectMode,
 /**
  * The Directory (tenant) ID or domain (single-tenant and app-only apps).
  */
-tenant: string, clientId: string, sharedMailbox: string | null, };
+tenant: string, clientId: string, sharedMailbox: string | null, 
+/**
+ * App-only: the Object ID of the app's Enterprise application (not the App registration's), which the
+ * Exchange Online PowerShell names; empty until the user pastes it.
+ */
+enterpriseObjectId: string, };
