@@ -1,4 +1,5 @@
-//! The real keychain on Linux: the `keyring` crate (the vault's backend) against a real Secret Service
+//! The real keychain on Linux: the vault's Secret Service store (`KeyringStore`, one session per process) and the
+//! `keyring` crate (its backend before, whose entries must stay readable) against a real Secret Service
 //! (gnome-keyring), cross-checked with libsecret's `secret-tool`. Run under
 //! `dbus-run-session -- scripts/with-keyring.sh cargo test -p mailgrant-tests --test keychain`: the script gives the
 //! session a throwaway, unlocked keyring, so nothing here can touch the user's. Without a Secret Service the tests
@@ -209,4 +210,86 @@ fn keyring_misses_are_no_entry() {
     let entry = entry(&service, "nobody@contoso.example");
     assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
     assert!(matches!(entry.delete_credential(), Err(keyring::Error::NoEntry)));
+}
+
+/// The vault's own Secret Service client writes items as `keyring` did, so entries from either read with the
+/// other, and secret-tool sees them too; duplicates (two writers at once) are replaced by one item on a write.
+#[test]
+fn the_vault_and_keyring_read_each_other_s_items() {
+    use mailgrant_core::vault::{KeyringStore, SecretStore};
+    use mailgrant_core::SecretString;
+    require_secret_service();
+    let service = service("vault-and-keyring");
+    let _clear = ClearOnDrop(service.clone());
+    let store = KeyringStore::new(service.clone());
+
+    entry(&service, "written-by-keyring")
+        .set_password("from keyring")
+        .unwrap();
+    assert_eq!(
+        store
+            .get("written-by-keyring")
+            .unwrap()
+            .map(|s| s.expose().to_owned())
+            .as_deref(),
+        Some("from keyring")
+    );
+
+    store
+        .set(
+            "written-by-the-vault",
+            &SecretString::new("from the vault".into()),
+        )
+        .unwrap();
+    assert_eq!(
+        entry(&service, "written-by-the-vault").get_password().unwrap(),
+        "from the vault"
+    );
+    assert_eq!(
+        lookup(&service, "written-by-the-vault").as_deref(),
+        Some("from the vault")
+    );
+    let items = search(&service, "written-by-the-vault");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].get("target").map(String::as_str), Some("default"));
+    assert_eq!(
+        items[0].get("application").map(String::as_str),
+        Some("rust-keyring")
+    );
+
+    // Two items with the same attributes: a read says so, a write leaves one.
+    secret_tool(
+        &[
+            "store", "--label", "dup", "service", &service, "username", "twice", "target", "default",
+        ],
+        Some("one"),
+    );
+    secret_tool(
+        &[
+            "store", "--label", "dup 2", "service", &service, "username", "twice", "target", "default", "x",
+            "y",
+        ],
+        Some("two"),
+    );
+    assert!(matches!(
+        store.get("twice"),
+        Err(mailgrant_core::vault::VaultError::Ambiguous { count: 2, .. })
+    ));
+    store.set("twice", &SecretString::new("three".into())).unwrap();
+    assert_eq!(search(&service, "twice").len(), 1);
+    assert_eq!(
+        store
+            .get("twice")
+            .unwrap()
+            .map(|s| s.expose().to_owned())
+            .as_deref(),
+        Some("three")
+    );
+
+    assert!(store.delete("written-by-keyring").unwrap());
+    assert!(!store.delete("written-by-keyring").unwrap());
+    assert!(matches!(
+        entry(&service, "written-by-keyring").get_password(),
+        Err(keyring::Error::NoEntry)
+    ));
 }

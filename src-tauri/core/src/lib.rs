@@ -23,6 +23,9 @@ pub mod token_lifecycle;
 pub mod vault;
 pub mod wizard;
 
+#[cfg(test)]
+mod parser_properties;
+
 pub use home::{DataHome, HomeError, HomeSource};
 pub use sensitive::{SecretString, Sensitive};
 

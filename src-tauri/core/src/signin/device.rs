@@ -84,7 +84,7 @@ pub async fn start(
 }
 
 /// Reads the device-code endpoint's answer.
-fn authorization_from(
+pub(crate) fn authorization_from(
     status: u16,
     content_type: Option<&str>,
     body: &str,

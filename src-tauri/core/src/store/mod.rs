@@ -273,12 +273,12 @@ impl ConfigFile {
 }
 
 /// Why a file's bytes are not a config this build can use.
-enum Unreadable {
+pub(crate) enum Unreadable {
     Corrupt(serde_json::Error),
     Newer(u32),
 }
 
-fn parse(bytes: &[u8]) -> Result<ConfigFile, Unreadable> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<ConfigFile, Unreadable> {
     #[derive(Deserialize)]
     struct Version {
         schema_version: u32,

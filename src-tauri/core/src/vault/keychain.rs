@@ -1,16 +1,19 @@
-//! The OS keychain through `keyring` 3: the Secret Service on Linux, the Keychain on macOS, Credential Manager on
-//! Windows. Every entry is built with the platform's credential type explicitly, never through keyring's
-//! replaceable default builder, so it can never land in keyring's in-memory mock.
+//! The OS keychain: the Secret Service on Linux (through the `secret-service` crate, one session per process: see
+//! [`super::secret_service`]), the Keychain on macOS and Credential Manager on Windows through `keyring` 3. Every
+//! `keyring` entry is built with the platform's credential type explicitly, never through keyring's replaceable
+//! default builder, so it can never land in keyring's in-memory mock.
 //!
-//! On Linux keyring's async Secret Service backend is driven through its blocking API, which runs a private
-//! current-thread tokio runtime with `block_on`; tokio panics when that happens on a thread that is already inside
-//! a runtime. So when called from within a runtime (multi-thread or current-thread, in a task or in
+//! On Linux the Secret Service client is driven through its blocking API, which runs a private current-thread
+//! tokio runtime with `block_on`; tokio panics when that happens on a thread that is already inside a runtime. So when called from within a runtime (multi-thread or current-thread, in a task or in
 //! `Runtime::block_on`), each operation runs on a short-lived thread of its own; from plain sync code it runs on
 //! the caller's thread. Either way the call blocks: from async code prefer `spawn_blocking`.
 
+#[cfg(not(target_os = "linux"))]
 use keyring::Entry;
 
-use super::{SecretStore, VaultError, KEYCHAIN_FIX};
+#[cfg(not(target_os = "linux"))]
+use super::KEYCHAIN_FIX;
+use super::{SecretStore, VaultError};
 use crate::sensitive::SecretString;
 
 /// One keychain namespace: a service name (e.g. `DataHome::keychain_service()`), with keys as user names.
@@ -28,15 +31,10 @@ impl KeyringStore {
         &self.service
     }
 
+    #[cfg(not(target_os = "linux"))]
     fn entry(&self, key: &str) -> Result<Entry, VaultError> {
         platform_entry(&self.service, key).map_err(|e| map_error(key, e))
     }
-}
-
-#[cfg(target_os = "linux")]
-fn platform_entry(service: &str, user: &str) -> keyring::Result<Entry> {
-    let credential = keyring::secret_service::SsCredential::new_with_target(None, service, user)?;
-    Ok(Entry::new_with_credential(Box::new(credential)))
 }
 
 #[cfg(target_os = "macos")]
@@ -100,6 +98,7 @@ fn one_at_a_time() -> Option<()> {
     None
 }
 
+#[cfg(not(target_os = "linux"))]
 fn map_error(key: &str, error: keyring::Error) -> VaultError {
     use keyring::Error as K;
     match error {
@@ -131,27 +130,29 @@ fn map_error(key: &str, error: keyring::Error) -> VaultError {
     }
 }
 
-/// Secret Service can hold several items with the same attributes (two processes that created the item at the
-/// same moment, or another tool): writes and deletes clear them all instead of failing.
-#[cfg(target_os = "linux")]
-fn delete_duplicates(entry: &Entry) -> keyring::Result<()> {
-    match entry
-        .get_credential()
-        .downcast_ref::<keyring::secret_service::SsCredential>()
-    {
-        Some(credential) => credential.delete_all_passwords(),
-        None => Err(keyring::Error::Invalid(
-            "credential".into(),
-            "is not a Secret Service item".into(),
-        )),
-    }
-}
-
 #[cfg(not(target_os = "linux"))]
 fn delete_duplicates(_entry: &Entry) -> keyring::Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
+impl SecretStore for KeyringStore {
+    fn get(&self, key: &str) -> Result<Option<SecretString>, VaultError> {
+        off_runtime(|| super::secret_service::get(&self.service, key))
+    }
+
+    fn set(&self, key: &str, value: &SecretString) -> Result<(), VaultError> {
+        off_runtime(|| super::secret_service::set(&self.service, key, value))
+    }
+
+    fn delete(&self, key: &str) -> Result<bool, VaultError> {
+        off_runtime(|| super::secret_service::delete(&self.service, key))
+    }
+}
+
+/// Several items with the same attributes (two processes that created the item at the same moment, or another
+/// tool): writes and deletes clear them all instead of failing.
+#[cfg(not(target_os = "linux"))]
 impl SecretStore for KeyringStore {
     fn get(&self, key: &str) -> Result<Option<SecretString>, VaultError> {
         let entry = self.entry(key)?;
@@ -188,7 +189,7 @@ impl SecretStore for KeyringStore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_os = "linux")))]
 mod tests {
     use super::*;
 
@@ -224,10 +225,5 @@ mod tests {
             .get_credential()
             .downcast_ref::<keyring::mock::MockCredential>()
             .is_none());
-        #[cfg(target_os = "linux")]
-        assert!(entry
-            .get_credential()
-            .downcast_ref::<keyring::secret_service::SsCredential>()
-            .is_some());
     }
 }

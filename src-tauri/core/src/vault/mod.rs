@@ -16,6 +16,8 @@ mod chunked;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keychain;
 mod memory;
+#[cfg(target_os = "linux")]
+mod secret_service;
 mod token_vault;
 
 use std::sync::Arc;
