@@ -214,10 +214,16 @@ async fn keep_alive_refreshes_only_refresh_tokens_idle_for_two_weeks() {
 }
 
 /// 20 processes ask at once for a token whose access token has expired: one refresh at the emulator, and all
-/// 20 get the same valid token.
+/// 20 get the same valid token. Under strict rotation, so a second refresh with the same refresh token would be
+/// refused, not just counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_processes_cause_exactly_one_refresh() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start(Seed {
+        strict_rotation: true,
+        ..Seed::demo()
+    })
+    .await
+    .unwrap();
     let home = TestHome::new("twenty");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
@@ -263,6 +269,63 @@ async fn twenty_processes_cause_exactly_one_refresh() {
         "all 20 got the one new token"
     );
     assert!(emulator.access_token_is_live(&tokens[0]));
+    forget(&home, &["adele"]);
+}
+
+/// Where a redeemed refresh token is refused (strict rotation), refresh after refresh keeps working, each by a
+/// new token service as a new process would be: every refresh stored the rotated refresh token it got, and read
+/// the one the last refresh stored. The token the sign-in gave is refused by then (the emulator is strict).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_strict_rotation_every_refresh_uses_the_refresh_token_the_last_one_stored() {
+    let emulator = Emulator::start(Seed {
+        strict_rotation: true,
+        ..Seed::demo()
+    })
+    .await
+    .unwrap();
+    let home = TestHome::new("strict");
+    let registration = fixtures::public_registration(&emulator);
+    fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
+    let first = home.vault.refresh_token("adele").unwrap().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for round in 0..10 {
+        let service = TokenService::new(&home.home, home.vault.clone(), fixtures::http_client());
+        let issued = service
+            .refresh_now("adele", Resource::Outlook)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert!(emulator.access_token_is_live(issued.token.expose()));
+        let stored = home.vault.refresh_token("adele").unwrap().unwrap();
+        assert!(
+            seen.insert(stored.expose().to_owned()),
+            "round {round}: the refresh token did not rotate"
+        );
+    }
+    let endpoints = mailgrant_core::identity::endpoints::Endpoints::for_cloud(&registration.cloud);
+    let endpoint = mailgrant_core::signin::TokenEndpoint::new(
+        fixtures::http_client(),
+        endpoints.token_url(&registration.tenant),
+    );
+    let scopes = mailgrant_core::identity::permissions::token_scopes(
+        &endpoints,
+        &[Service::Imap].into_iter().collect(),
+        Flow::AuthCode,
+        Resource::Outlook,
+    );
+    let reused = mailgrant_core::signin::token_endpoint::refresh(
+        &endpoint,
+        &registration.client_id,
+        &first,
+        &scopes,
+        &mailgrant_core::signin::token_endpoint::ClientAuth::None,
+    )
+    .await
+    .expect_err("a redeemed refresh token is refused under strict rotation");
+    assert_eq!(
+        reused.diagnosis().map(|d| d.code.as_str()),
+        Some("AADSTS70000"),
+        "{reused:?}"
+    );
     forget(&home, &["adele"]);
 }
 

@@ -295,6 +295,7 @@ pub(crate) fn user_tokens(
                 issued_at: now,
                 last_used_at: now,
                 seq,
+                rotated: false,
             },
         );
         insert(&mut body, "refresh_token", json!(token));

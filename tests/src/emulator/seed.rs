@@ -41,6 +41,10 @@ pub struct Seed {
     pub device_code_interval_secs: u64,
     /// Shifts the emulator's clock, in seconds (codes, tokens, secrets and assertions all use it).
     pub clock_offset_secs: i64,
+    /// A refresh token that was exchanged for a new one is refused when used again (AADSTS70000, invalid_grant),
+    /// as rotation with reuse detection does. Microsoft's default (false) keeps it valid until it expires, which
+    /// would hide a client that never stores the rotated token.
+    pub strict_rotation: bool,
 }
 
 impl Default for Seed {
@@ -53,6 +57,7 @@ impl Default for Seed {
             lifetimes: Lifetimes::default(),
             device_code_interval_secs: 5,
             clock_offset_secs: 0,
+            strict_rotation: false,
         }
     }
 }

@@ -227,6 +227,12 @@ fn refresh_token(
     if !grant.client_id.eq_ignore_ascii_case(&registration.client_id) {
         return Err(AadError::new(70000, &[]));
     }
+    if grant.rotated && state.seed.strict_rotation {
+        return Err(AadError::new(70000, &[]).with_message(
+            "Provided grant is invalid or malformed. The refresh token was already redeemed for a new one."
+                .to_owned(),
+        ));
+    }
     let now = state.unix();
     let idle = now - grant.last_used_at;
     if idle > state.seed.lifetimes.refresh_token_inactive_secs {
@@ -270,9 +276,11 @@ fn refresh_token(
         },
         form.get("scope").map(String::as_str),
     )?;
-    // The old refresh token keeps working (Microsoft does not revoke it on rotation); it was just used.
+    // The old refresh token keeps working (Microsoft does not revoke it on rotation) unless the seed asks for
+    // strict rotation; it was just used.
     if let Some(old) = state.refresh_tokens.get_mut(value) {
         old.last_used_at = now;
+        old.rotated = true;
     }
     Ok(body)
 }
