@@ -26,6 +26,10 @@ struct Args {
     /// file (give it to Mailgrant as MAILGRANT_CA_FILE or --ca-file).
     #[arg(long, value_name = "CA_PEM_OUT")]
     tls_ca_out: Option<PathBuf>,
+    /// Refuse a refresh token once it was exchanged for a new one (AADSTS70000), after this many seconds of
+    /// grace (see the seed's strict_rotation and rotation_grace_secs).
+    #[arg(long, value_name = "GRACE_SECS")]
+    strict_rotation: Option<i64>,
 }
 
 #[tokio::main]
@@ -41,6 +45,11 @@ async fn main() -> ExitCode {
         },
         None => Seed::demo(),
     };
+    let mut seed = seed;
+    if let Some(grace) = args.strict_rotation {
+        seed.strict_rotation = true;
+        seed.rotation_grace_secs = grace;
+    }
     let address = SocketAddr::new(args.host, args.port);
     let started = match &args.tls_ca_out {
         None => Emulator::bind(seed, address).await,

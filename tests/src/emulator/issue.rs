@@ -295,7 +295,7 @@ pub(crate) fn user_tokens(
                 issued_at: now,
                 last_used_at: now,
                 seq,
-                rotated: false,
+                rotated_at: None,
             },
         );
         insert(&mut body, "refresh_token", json!(token));

@@ -45,6 +45,10 @@ pub struct Seed {
     /// as rotation with reuse detection does. Microsoft's default (false) keeps it valid until it expires, which
     /// would hide a client that never stores the rotated token.
     pub strict_rotation: bool,
+    /// With `strict_rotation`: how long after its first redemption a refresh token is still accepted (reuse
+    /// detection with a grace period, as identity providers that rotate strictly allow for a client that died
+    /// between the answer and storing it). 0: refused at once.
+    pub rotation_grace_secs: i64,
 }
 
 impl Default for Seed {
@@ -58,6 +62,7 @@ impl Default for Seed {
             device_code_interval_secs: 5,
             clock_offset_secs: 0,
             strict_rotation: false,
+            rotation_grace_secs: 0,
         }
     }
 }

@@ -343,8 +343,9 @@ pub(crate) struct RefreshGrant {
     pub issued_at: i64,
     pub last_used_at: i64,
     pub seq: u64,
-    /// Exchanged for a new refresh token already (only [`super::Seed::strict_rotation`] refuses it then).
-    pub rotated: bool,
+    /// When it was first exchanged for a new refresh token (only [`super::Seed::strict_rotation`] refuses it
+    /// then).
+    pub rotated_at: Option<i64>,
 }
 
 /// An access token the emulator issued (kept so that introspection and Graph can look it up).

@@ -227,13 +227,16 @@ fn refresh_token(
     if !grant.client_id.eq_ignore_ascii_case(&registration.client_id) {
         return Err(AadError::new(70000, &[]));
     }
-    if grant.rotated && state.seed.strict_rotation {
+    let now = state.unix();
+    let past_grace = grant
+        .rotated_at
+        .is_some_and(|at| now - at >= state.seed.rotation_grace_secs);
+    if past_grace && state.seed.strict_rotation {
         return Err(AadError::new(70000, &[]).with_message(
             "Provided grant is invalid or malformed. The refresh token was already redeemed for a new one."
                 .to_owned(),
         ));
     }
-    let now = state.unix();
     let idle = now - grant.last_used_at;
     if idle > state.seed.lifetimes.refresh_token_inactive_secs {
         let days = idle / 86_400;
@@ -280,7 +283,7 @@ fn refresh_token(
     // strict rotation; it was just used.
     if let Some(old) = state.refresh_tokens.get_mut(value) {
         old.last_used_at = now;
-        old.rotated = true;
+        old.rotated_at.get_or_insert(now);
     }
     Ok(body)
 }
