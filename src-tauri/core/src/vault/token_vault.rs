@@ -23,6 +23,8 @@ pub enum VaultKey<'a> {
     AccessToken { account: &'a str, resource: Resource },
     /// The refresh token of a directory import (an admin's Graph sign-in), by import id.
     DirectoryRefreshToken { import: &'a str },
+    /// The password a program types into the local mail bridge for this account (see `crate::bridge`).
+    BridgePassword { account: &'a str },
 }
 
 /// Escapes the characters that structure entry names, so that no id can make one key look like another (or
@@ -73,6 +75,13 @@ impl fmt::Display for VaultKey<'_> {
             ),
             Self::DirectoryRefreshToken { import } => {
                 write!(f, "directory/{}/refresh-token", component(&import.to_lowercase()))
+            }
+            Self::BridgePassword { account } => {
+                write!(
+                    f,
+                    "account/{}/bridge-password",
+                    component(&account.to_lowercase())
+                )
             }
         }
     }
@@ -199,6 +208,20 @@ impl TokenVault {
         self.delete(VaultKey::RefreshToken { account })
     }
 
+    /// The account's bridge password (`crate::bridge`): what a password-only program logs in to the bridge with.
+    pub fn bridge_password(&self, account: &str) -> Result<Option<SecretString>, VaultError> {
+        self.get(VaultKey::BridgePassword { account })
+    }
+
+    pub fn set_bridge_password(&self, account: &str, password: &SecretString) -> Result<(), VaultError> {
+        self.set(VaultKey::BridgePassword { account }, password)
+    }
+
+    /// Revokes the bridge password: the bridge refuses it from the next login on.
+    pub fn delete_bridge_password(&self, account: &str) -> Result<bool, VaultError> {
+        self.delete(VaultKey::BridgePassword { account })
+    }
+
     pub fn directory_refresh_token(&self, import: &str) -> Result<Option<SecretString>, VaultError> {
         self.get(VaultKey::DirectoryRefreshToken { import })
     }
@@ -267,6 +290,7 @@ impl TokenVault {
                 account,
                 resource: Resource::Graph,
             },
+            VaultKey::BridgePassword { account },
         ];
         first_error(keys.into_iter().map(|key| self.delete(key)))
     }
