@@ -207,7 +207,7 @@ pub(crate) async fn serve(
             Command::Noop => {
                 client
                     .send(format!("{tag} OK NOOP completed\r\n").as_bytes())
-                    .await?
+                    .await?;
             }
             Command::Logout => {
                 client

@@ -98,15 +98,16 @@ impl Client {
     }
 
     async fn fill_within(&mut self, limit: Duration) -> io::Result<()> {
-        let mut chunk = [0u8; 16 * 1024];
-        let stream = self.stream()?;
-        let n = tokio::time::timeout(limit, stream.read(&mut chunk))
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(closed());
+        };
+        self.buf.reserve(16 * 1024);
+        let n = tokio::time::timeout(limit, stream.read_buf(&mut self.buf))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the program said nothing in time"))??;
         if n == 0 {
             return Err(closed());
         }
-        self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
     }
 

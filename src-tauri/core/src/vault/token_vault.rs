@@ -25,6 +25,8 @@ pub enum VaultKey<'a> {
     DirectoryRefreshToken { import: &'a str },
     /// The password a program types into the local mail bridge for this account (see `crate::bridge`).
     BridgePassword { account: &'a str },
+    /// The private key of the bridge's LAN certificate (PEM).
+    BridgeCertificateKey,
 }
 
 /// Escapes the characters that structure entry names, so that no id can make one key look like another (or
@@ -83,6 +85,7 @@ impl fmt::Display for VaultKey<'_> {
                     component(&account.to_lowercase())
                 )
             }
+            Self::BridgeCertificateKey => f.write_str("bridge/certificate-key"),
         }
     }
 }
@@ -215,6 +218,15 @@ impl TokenVault {
 
     pub fn set_bridge_password(&self, account: &str, password: &SecretString) -> Result<(), VaultError> {
         self.set(VaultKey::BridgePassword { account }, password)
+    }
+
+    /// The private key of the bridge's LAN certificate.
+    pub fn bridge_certificate_key(&self) -> Result<Option<SecretString>, VaultError> {
+        self.get(VaultKey::BridgeCertificateKey)
+    }
+
+    pub fn set_bridge_certificate_key(&self, pem: &SecretString) -> Result<(), VaultError> {
+        self.set(VaultKey::BridgeCertificateKey, pem)
     }
 
     /// Revokes the bridge password: the bridge refuses it from the next login on.
