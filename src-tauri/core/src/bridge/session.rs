@@ -479,7 +479,7 @@ impl Shared {
     }
 }
 
-/// Copies both ways until either side closes: the session after login.
+/// Copies both ways until both sides have closed: the session after login.
 pub(crate) async fn pass_through(
     client: Stream,
     client_ahead: Vec<u8>,
@@ -496,9 +496,54 @@ pub(crate) async fn pass_through(
         client.write_all(&upstream_ahead).await?;
         client.flush().await?;
     }
-    tokio::io::copy_bidirectional_with_sizes(&mut client, &mut upstream, 64 * 1024, 64 * 1024)
-        .await
-        .map(drop)
+    let (client_read, client_write) = tokio::io::split(client);
+    let (upstream_read, upstream_write) = tokio::io::split(upstream);
+    tokio::try_join!(
+        pump(client_read, upstream_write),
+        pump(upstream_read, client_write)
+    )
+    .map(drop)
+}
+
+/// The most one write carries.
+const PUMP_BUFFER: usize = 256 * 1024;
+
+/// Copies `from` to `to` until `from` ends, then shuts `to` down. After each read it also takes whatever else is
+/// already waiting (a mail server sends a FETCH as many small TLS records), so the program gets one write for
+/// many records instead of a wake-up per record.
+async fn pump<R, W>(mut from: R, mut to: W) -> io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    use futures::FutureExt as _;
+    let mut buf = vec![0u8; PUMP_BUFFER];
+    loop {
+        let n = from.read(&mut buf).await?;
+        if n == 0 {
+            let _ = to.shutdown().await;
+            return Ok(());
+        }
+        let mut filled = n;
+        let mut ended = false;
+        while filled < buf.len() {
+            match from.read(&mut buf[filled..]).now_or_never() {
+                Some(Ok(0)) => {
+                    ended = true;
+                    break;
+                }
+                Some(Ok(more)) => filled += more,
+                Some(Err(error)) => return Err(error),
+                None => break,
+            }
+        }
+        to.write_all(&buf[..filled]).await?;
+        to.flush().await?;
+        if ended {
+            let _ = to.shutdown().await;
+            return Ok(());
+        }
+    }
 }
 
 /// The user name and password of a SASL PLAIN response (`authzid NUL authcid NUL password`); an authzid other
