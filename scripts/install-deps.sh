@@ -12,7 +12,8 @@ build_pkgs=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libs
   libayatana-appindicator3-dev librsvg2-dev pkg-config)
 test_pkgs=(xvfb xauth imagemagick webkit2gtk-driver chromium dbus dbus-x11 gnome-keyring
   libsecret-tools x11-utils xdotool desktop-file-utils xdg-utils fonts-dejavu-core
-  dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl procps lintian)
+  dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl procps lintian
+  swaks curl python3)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -69,6 +69,12 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         commands::settings::set_keep_running,
         commands::settings::set_start_at_login,
         commands::settings::quit_app,
+        commands::bridge::bridge_account,
+        commands::bridge::new_bridge_password,
+        commands::bridge::revoke_bridge_password,
+        commands::bridge::start_bridge,
+        commands::bridge::stop_bridge,
+        commands::bridge::bridge_status,
     ])
 }
 

@@ -1,5 +1,6 @@
 //! The one managed state of the app: core's API (home, HTTP, tokens) and the sign-in in progress.
 
+use mailgrant_core::api::bridge::SharedRunning;
 use mailgrant_core::api::sign_in::Sessions;
 use mailgrant_core::api::{Api, ApiError};
 use mailgrant_core::DataHome;
@@ -9,6 +10,8 @@ pub struct AppState {
     pub api: Api,
     /// The sign-in in progress: `cancel_sign_in`, `submit_sign_in_address` and mailgrant:// links reach it.
     pub sessions: Sessions,
+    /// The mail bridge while it runs (it runs as long as the app, window closed or not).
+    pub bridge: SharedRunning,
 }
 
 impl std::ops::Deref for AppState {
@@ -24,6 +27,7 @@ impl AppState {
         Ok(Self {
             api: Api::open(home, None)?,
             sessions: Sessions::default(),
+            bridge: SharedRunning::default(),
         })
     }
 
@@ -32,6 +36,7 @@ impl AppState {
         Ok(Self {
             api: Api::from_env(None)?,
             sessions: Sessions::default(),
+            bridge: SharedRunning::default(),
         })
     }
 }

@@ -173,10 +173,71 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The local mail bridge, for programs and devices that only know a password (a scanner, an old mail
+    /// program, a script): they log in to the bridge with the account's bridge password, the bridge logs in to
+    /// the mail server with OAuth2.
+    Bridge {
+        #[command(subcommand)]
+        action: BridgeAction,
+    },
     /// Remove an account: its keychain entries and its config.
     Remove { name: String },
     /// Show where Mailgrant keeps its data and which keychain namespace it uses.
     Where,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BridgeAction {
+    /// Print the account's bridge password (made now if it has none), with the user name to type in.
+    Password {
+        name: String,
+        /// Make a new one; the old one stops working at once.
+        #[arg(long)]
+        new: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke the account's bridge password: no program can start a bridge session with it any more.
+    Revoke { name: String },
+    /// Run the bridge in the foreground for every account (headless machines; a systemd user unit, see
+    /// docs/cli.md). Prints the addresses it listens on, then what goes wrong, until stopped.
+    Run {
+        /// IMAP port (0: any free port).
+        #[arg(long, value_name = "PORT", default_value_t = 1143)]
+        imap_port: u16,
+        /// POP3 port (0: any free port).
+        #[arg(long, value_name = "PORT", default_value_t = 1110)]
+        pop_port: u16,
+        /// SMTP submission port (0: any free port).
+        #[arg(long, value_name = "PORT", default_value_t = 1587)]
+        smtp_port: u16,
+        /// Protocols to leave off.
+        #[arg(long, value_enum, value_name = "PROTOCOL")]
+        without: Vec<BridgeProtocolArg>,
+        /// Let devices on the network use it: listen on this address of one interface (not 0.0.0.0) with TLS
+        /// required (STARTTLS on the ports above, implicit TLS on the --imaps/--pop3s/--smtps ports).
+        #[arg(long, value_name = "ADDRESS")]
+        lan: Option<std::net::IpAddr>,
+        /// Another name devices use for this machine, for the LAN certificate (repeatable).
+        #[arg(long, value_name = "NAME", requires = "lan")]
+        lan_name: Vec<String>,
+        #[arg(long, value_name = "PORT", default_value_t = 1993, requires = "lan")]
+        imaps_port: u16,
+        #[arg(long, value_name = "PORT", default_value_t = 1995, requires = "lan")]
+        pop3s_port: u16,
+        #[arg(long, value_name = "PORT", default_value_t = 1465, requires = "lan")]
+        smtps_port: u16,
+        /// One JSON line with the listeners (and the certificate's fingerprint), then one per error.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BridgeProtocolArg {
+    Imap,
+    Pop,
+    Smtp,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,7 @@ use super::out::{self, note, note_raw, say, say_raw, Table, Tone};
 
 mod accounts;
 mod add;
+mod bridge;
 mod directory;
 mod info;
 mod keep_alive;
@@ -146,6 +147,7 @@ async fn dispatch(command: Command, global: &Global) -> Outcome {
             test(&open(global)?, &name, &options).await
         }
         Command::Remove { name } => remove(&open(global)?, &name).await,
+        Command::Bridge { action } => bridge::run(&open(global)?, action).await,
         Command::Settings { name, json } => info::settings(&open(global)?, &name, json),
         Command::Handover {
             name,

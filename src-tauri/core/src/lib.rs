@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod bridge;
 pub mod browser;
 pub mod connect;
 pub mod desktop;

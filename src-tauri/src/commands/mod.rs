@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod bridge;
 pub mod directory;
 pub mod links;
 pub mod settings;

@@ -15,6 +15,7 @@ use crate::vault::TokenVault;
 use crate::DataHome;
 
 pub mod accounts;
+pub mod bridge;
 pub mod directory;
 pub mod error;
 pub mod sign_in;

@@ -18,12 +18,12 @@
 //! ```
 
 mod diagnose;
-mod failure;
+pub(crate) mod failure;
 mod graph;
 mod imap;
-mod net;
-mod pop;
-mod sasl;
+pub(crate) mod net;
+pub(crate) mod pop;
+pub(crate) mod sasl;
 mod smtp;
 pub mod token_claims;
 

@@ -270,6 +270,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Lines<S> {
         stream.flush().await
     }
 
+    /// Sends bytes as they are (the mail bridge passing a message through).
+    pub(crate) async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let stream = self.stream.get_mut();
+        stream.write_all(bytes).await?;
+        stream.flush().await
+    }
+
     /// Reads one line, without its line end. A closed connection is an error.
     pub(crate) async fn read_line(&mut self) -> io::Result<String> {
         let mut line = Vec::new();
@@ -312,6 +319,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Lines<S> {
                 return Ok(SmtpReply { code, lines });
             }
         }
+    }
+
+    /// The stream and what was read ahead of the last line (the mail bridge hands both over when it starts
+    /// passing bytes through).
+    pub(crate) fn into_parts(self) -> (Wire<S>, Vec<u8>) {
+        let buffered = self.stream.buffer().to_vec();
+        (self.stream.into_inner(), buffered)
     }
 
     /// The stream, for the switch to TLS. Fails if the server sent more than it was asked for (a plain-text

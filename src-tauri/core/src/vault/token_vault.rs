@@ -23,6 +23,10 @@ pub enum VaultKey<'a> {
     AccessToken { account: &'a str, resource: Resource },
     /// The refresh token of a directory import (an admin's Graph sign-in), by import id.
     DirectoryRefreshToken { import: &'a str },
+    /// The password a program types into the local mail bridge for this account (see `crate::bridge`).
+    BridgePassword { account: &'a str },
+    /// The private key of the bridge's LAN certificate (PEM).
+    BridgeCertificateKey,
 }
 
 /// Escapes the characters that structure entry names, so that no id can make one key look like another (or
@@ -74,6 +78,14 @@ impl fmt::Display for VaultKey<'_> {
             Self::DirectoryRefreshToken { import } => {
                 write!(f, "directory/{}/refresh-token", component(&import.to_lowercase()))
             }
+            Self::BridgePassword { account } => {
+                write!(
+                    f,
+                    "account/{}/bridge-password",
+                    component(&account.to_lowercase())
+                )
+            }
+            Self::BridgeCertificateKey => f.write_str("bridge/certificate-key"),
         }
     }
 }
@@ -206,6 +218,29 @@ impl TokenVault {
         self.delete(VaultKey::RefreshToken { account })
     }
 
+    /// The account's bridge password (`crate::bridge`): what a password-only program logs in to the bridge with.
+    pub fn bridge_password(&self, account: &str) -> Result<Option<SecretString>, VaultError> {
+        self.get(VaultKey::BridgePassword { account })
+    }
+
+    pub fn set_bridge_password(&self, account: &str, password: &SecretString) -> Result<(), VaultError> {
+        self.set(VaultKey::BridgePassword { account }, password)
+    }
+
+    /// The private key of the bridge's LAN certificate.
+    pub fn bridge_certificate_key(&self) -> Result<Option<SecretString>, VaultError> {
+        self.get(VaultKey::BridgeCertificateKey)
+    }
+
+    pub fn set_bridge_certificate_key(&self, pem: &SecretString) -> Result<(), VaultError> {
+        self.set(VaultKey::BridgeCertificateKey, pem)
+    }
+
+    /// Revokes the bridge password: the bridge refuses it from the next login on.
+    pub fn delete_bridge_password(&self, account: &str) -> Result<bool, VaultError> {
+        self.delete(VaultKey::BridgePassword { account })
+    }
+
     pub fn directory_refresh_token(&self, import: &str) -> Result<Option<SecretString>, VaultError> {
         self.get(VaultKey::DirectoryRefreshToken { import })
     }
@@ -274,6 +309,7 @@ impl TokenVault {
                 account,
                 resource: Resource::Graph,
             },
+            VaultKey::BridgePassword { account },
         ];
         first_error(keys.into_iter().map(|key| self.delete(key)))
     }

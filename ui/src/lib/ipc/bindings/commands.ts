@@ -3,6 +3,9 @@ import type { Channel } from "@tauri-apps/api/core";
 import type { AccountHealth } from "./AccountHealth";
 import type { AccountView } from "./AccountView";
 import type { AppInfo } from "./AppInfo";
+import type { BridgeAccount } from "./BridgeAccount";
+import type { BridgeStartOptions } from "./BridgeStartOptions";
+import type { BridgeView } from "./BridgeView";
 import type { CloudCheck } from "./CloudCheck";
 import type { ConsentRevocation } from "./ConsentRevocation";
 import type { CredentialExpiry } from "./CredentialExpiry";
@@ -15,6 +18,7 @@ import type { ImportMethod } from "./ImportMethod";
 import type { ImportSource } from "./ImportSource";
 import type { ImportView } from "./ImportView";
 import type { MailSettings } from "./MailSettings";
+import type { NewBridgePassword } from "./NewBridgePassword";
 import type { ProbeProgress } from "./ProbeProgress";
 import type { ProbeReport } from "./ProbeReport";
 import type { ProductPreset } from "./ProductPreset";
@@ -148,4 +152,22 @@ export interface Commands {
    * Quits Mailgrant: the window and the background work.
    */
   quit_app: { args: Record<string, never>; returns: void };
+  bridge_account: { args: { name: string }; returns: BridgeAccount };
+  /**
+   * A new bridge password for the account (the old one stops working at once), to show once.
+   */
+  new_bridge_password: { args: { name: string }; returns: NewBridgePassword };
+  /**
+   * Revokes the account's bridge password; false when it had none.
+   */
+  revoke_bridge_password: { args: { name: string }; returns: boolean };
+  /**
+   * Starts the bridge (stopping one already running first).
+   */
+  start_bridge: { args: { options: BridgeStartOptions }; returns: BridgeView };
+  stop_bridge: { args: Record<string, never>; returns: void };
+  /**
+   * The running bridge's listeners, sessions and last errors; null when it is off.
+   */
+  bridge_status: { args: Record<string, never>; returns: BridgeView | null };
 }

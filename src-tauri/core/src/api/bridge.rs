@@ -1,0 +1,250 @@
+//! The mail bridge's use cases: an account's bridge password (made, shown, replaced, revoked), what a program
+//! types in, and running the bridge for every account of this home (loopback, or the LAN mode with its
+//! certificate). See [`crate::bridge`].
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::CertificateDer;
+
+use super::{blocking, error_chain, Api, ApiError, ErrorCode};
+use crate::bridge::tls::LanCertificate;
+use crate::bridge::{
+    self, Bridge, BridgeConfig, BridgeProtocol, BridgeStatus, BridgeTimeouts, RunningBridge,
+};
+use crate::sensitive::SecretString;
+
+/// An account's bridge password, to show once.
+#[derive(Debug)]
+pub struct BridgePassword {
+    pub account: String,
+    /// The user name to type in: the account's address.
+    pub user: String,
+    pub password: SecretString,
+    /// Made by this call (false: the one kept before).
+    pub created: bool,
+}
+
+/// The account's bridge password: the one in the keychain, or a new one when there is none or `regenerate`
+/// (which revokes the old one at once).
+pub async fn password(api: &Api, name: &str, regenerate: bool) -> Result<BridgePassword, ApiError> {
+    let account = api
+        .store()
+        .account(name)?
+        .ok_or_else(|| ApiError::unknown_account(name))?;
+    let vault = api.tokens.vault().clone();
+    let account_name = account.name.clone();
+    let (password, created) = blocking(move || {
+        if !regenerate {
+            if let Some(kept) = vault.bridge_password(&account_name)? {
+                return Ok((kept, false));
+            }
+        }
+        let new = bridge::generate_password();
+        vault.set_bridge_password(&account_name, &new)?;
+        Ok((new, true))
+    })
+    .await?;
+    if created {
+        tracing::info!(account = %account.name, "new bridge password");
+    }
+    Ok(BridgePassword {
+        user: account.address.clone(),
+        account: account.name,
+        password,
+        created,
+    })
+}
+
+/// Revokes the account's bridge password: no new bridge session from now on. False when it had none.
+pub async fn revoke(api: &Api, name: &str) -> Result<bool, ApiError> {
+    let account = api
+        .store()
+        .account(name)?
+        .ok_or_else(|| ApiError::unknown_account(name))?;
+    let vault = api.tokens.vault().clone();
+    let revoked = blocking(move || Ok(vault.delete_bridge_password(&account.name)?)).await?;
+    Ok(revoked)
+}
+
+/// What the bridge page shows for an account (never the password).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct BridgeAccount {
+    pub account: String,
+    /// The user name to type into the program.
+    pub user: String,
+    pub has_password: bool,
+    /// The protocols the account is set up for.
+    pub protocols: Vec<BridgeProtocol>,
+}
+
+pub async fn account(api: &Api, name: &str) -> Result<BridgeAccount, ApiError> {
+    let account = api
+        .store()
+        .account(name)?
+        .ok_or_else(|| ApiError::unknown_account(name))?;
+    let vault = api.tokens.vault().clone();
+    let account_name = account.name.clone();
+    let has_password = blocking(move || Ok(vault.bridge_password(&account_name)?.is_some())).await?;
+    Ok(BridgeAccount {
+        protocols: BridgeProtocol::ALL
+            .into_iter()
+            .filter(|p| account.services.contains(&p.service()))
+            .collect(),
+        user: account.address,
+        account: account.name,
+        has_password,
+    })
+}
+
+/// Which listeners to open. `None`: that protocol is off; `Some(0)`: any free port.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub imap: Option<u16>,
+    pub pop: Option<u16>,
+    pub smtp: Option<u16>,
+    /// "Let devices on my network use it".
+    pub lan: Option<LanOptions>,
+}
+
+impl RunOptions {
+    /// IMAP, POP and SMTP on their default ports.
+    pub fn defaults() -> Self {
+        Self {
+            imap: Some(bridge::DEFAULT_IMAP_PORT),
+            pop: Some(bridge::DEFAULT_POP_PORT),
+            smtp: Some(bridge::DEFAULT_SMTP_PORT),
+            lan: None,
+        }
+    }
+}
+
+/// The LAN mode: the address to bind (one interface's), the names devices use, the implicit-TLS ports.
+#[derive(Debug, Clone)]
+pub struct LanOptions {
+    pub address: IpAddr,
+    /// Host names and addresses the certificate is for (the address is always added).
+    pub names: Vec<String>,
+    pub imaps: Option<u16>,
+    pub pop3s: Option<u16>,
+    pub smtps: Option<u16>,
+}
+
+/// A running bridge and, in the LAN mode, its certificate's fingerprint.
+#[derive(Debug)]
+pub struct Running {
+    pub bridge: RunningBridge,
+    pub fingerprint: Option<String>,
+    /// Where the LAN certificate is (to copy to a device that wants to trust it).
+    pub certificate_file: Option<PathBuf>,
+}
+
+impl Running {
+    pub fn status(&self) -> BridgeStatus {
+        self.bridge.status()
+    }
+}
+
+/// What the LAN mode exposes, in plain words.
+pub const LAN_EXPOSURE: &str =
+    "Devices on your network that know an account's bridge password can read its mail \
+and send mail as it, through this computer, while Mailgrant runs. Logins are encrypted (TLS); other devices \
+cannot log in without the password.";
+
+fn bridge_for(api: &Api) -> Result<Bridge, ApiError> {
+    let mut roots = Vec::new();
+    if let Some(path) = &api.ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Config,
+                format!("cannot read the CA file {}: {e}", path.display()),
+            )
+        })?;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            roots.push(cert.map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Config,
+                    format!("cannot read the CA file {}: {e}", path.display()),
+                )
+            })?);
+        }
+    }
+    Bridge::new(api.tokens.clone(), &roots, BridgeTimeouts::default())
+        .map_err(|e| ApiError::new(ErrorCode::Config, error_chain(&e)))
+}
+
+/// The file of the LAN certificate (public; its key is in the keychain).
+pub fn certificate_file(api: &Api) -> PathBuf {
+    api.home.dir().join("bridge-certificate.pem")
+}
+
+/// The LAN certificate kept earlier, or a new one for `names` (kept: the certificate in the data home, its key in
+/// the keychain). A kept certificate that lacks one of `names` is replaced.
+pub async fn lan_certificate(api: &Api, names: &[String]) -> Result<LanCertificate, ApiError> {
+    let file = certificate_file(api);
+    let vault = api.tokens.vault().clone();
+    let names = names.to_vec();
+    blocking(move || {
+        let kept = std::fs::read_to_string(&file).ok();
+        if let (Some(pem), Some(key)) = (kept, vault.bridge_certificate_key()?) {
+            let marker = format!("names: {}", names.join(","));
+            if pem.contains(&marker) {
+                return Ok(LanCertificate::from_pem(pem, key));
+            }
+        }
+        let cert = LanCertificate::generate(&names)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, error_chain(&e)))?;
+        vault.set_bridge_certificate_key(cert.key_pem())?;
+        let text = format!(
+            "# Mailgrant mail bridge certificate\n# names: {}\n{}",
+            names.join(","),
+            cert.certificate_pem
+        );
+        std::fs::write(&file, text.as_bytes())
+            .map_err(|e| ApiError::new(ErrorCode::Config, format!("cannot write {}: {e}", file.display())))?;
+        Ok(LanCertificate::from_pem(text, cert.key_pem().clone()))
+    })
+    .await
+}
+
+/// Starts the bridge for every account of this home.
+pub async fn run(api: &Api, options: &RunOptions) -> Result<Running, ApiError> {
+    let bridge = bridge_for(api)?;
+    let mut config = BridgeConfig::loopback(options.imap, options.pop, options.smtp);
+    let mut fingerprint = None;
+    let mut certificate = None;
+    if let Some(lan) = &options.lan {
+        let mut names = lan.names.clone();
+        let address = lan.address.to_string();
+        if !names.contains(&address) {
+            names.push(address);
+        }
+        let cert = lan_certificate(api, &names).await?;
+        fingerprint = Some(
+            cert.fingerprint()
+                .map_err(|e| ApiError::new(ErrorCode::Internal, error_chain(&e)))?,
+        );
+        let tls = cert
+            .server_config()
+            .map_err(|e| ApiError::new(ErrorCode::Internal, error_chain(&e)))?;
+        config = config.lan(lan.address, tls, [lan.imaps, lan.pop3s, lan.smtps]);
+        certificate = Some(certificate_file(api));
+    }
+    let running = bridge
+        .start(&config)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Config, error_chain(&e)))?;
+    Ok(Running {
+        bridge: running,
+        fingerprint,
+        certificate_file: certificate,
+    })
+}
+
+/// A bridge that the app keeps while it runs (shared with the IPC commands).
+pub type SharedRunning = Arc<tokio::sync::Mutex<Option<Running>>>;
