@@ -12,46 +12,15 @@
 # the scripted browser in debug. Without a D-Bus session it re-runs itself under dbus-run-session with a throwaway
 # keyring (scripts/with-keyring.sh): it never touches your keychain or your Mailgrant data.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-self="$root/bench/$(basename "$0")"
 runs=${1:-25}
-
-if [ -z "${MAILGRANT_BENCH_KEYRING:-}" ]; then
-  export MAILGRANT_BENCH_KEYRING=1
-  exec dbus-run-session -- bash "$root/scripts/with-keyring.sh" bash "$self" "$@"
-fi
-
-cd "$root"
-target=${CARGO_TARGET_DIR:-$root/target}
-cargo build --quiet --release -p mailgrant-cli --bin mailgrant
-cargo build --quiet -p mailgrant-tests --bin msid-emulator --bin fake-browser
-mailgrant=$target/release/mailgrant
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mailgrant-bench.XXXXXX")
-emulator_pid=''
-cleanup() {
-  [ -z "$emulator_pid" ] || kill "$emulator_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export MAILGRANT_HOME=$work/home MAILGRANT_CA_FILE=$work/ca.pem
-
-# The emulator over HTTPS; its first line on stdout is the base URL.
-"$target/debug/msid-emulator" --tls-ca-out "$MAILGRANT_CA_FILE" >"$work/emulator.out" 2>"$work/emulator.log" &
-emulator_pid=$!
-for _ in $(seq 1 100); do
-  base=$(head -n 1 "$work/emulator.out" 2>/dev/null || true)
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "${base:-}" ] || { echo "the emulator did not start: $(cat "$work/emulator.log")" >&2; exit 1; }
+source "$(dirname "$0")/lib.sh"
+bench_keyring "$@"
+bench_build
+bench_emulator
 
 # One account of the emulator's demo tenant, signed in once through the loopback by the scripted browser.
-"$mailgrant" add --name bench --email adele@contoso.example --client-id 8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e \
-  --tenant contoso.example --cloud custom --authority "$base" --graph-url "$base" \
-  --graph-resource https://graph.microsoft.com --services imap,smtp >/dev/null
-BROWSER=$target/debug/fake-browser "$mailgrant" sign-in bench >/dev/null 2>"$work/sign-in.log" ||
-  { echo "sign-in failed: $(cat "$work/sign-in.log")" >&2; exit 1; }
+bench_add bench
+bench_sign_in bench
 token=$("$mailgrant" token bench)
 service=$("$mailgrant" where | sed -n 's/^keychain service *//p')
 
@@ -67,11 +36,9 @@ if [ -n "${MUTT_OAUTH2:-}" ]; then
   mutt=$work/mutt_oauth2.py
   sed "s#https://login.microsoftonline.com/common/oauth2/v2.0/token#$base/contoso.example/oauth2/v2.0/token#" \
     "$MUTT_OAUTH2" >"$mutt"
-  printf '%s' demo.valid-service-secret_0123456789abcdef | "$mailgrant" add --name mutt \
-    --email adele@contoso.example --client-id 5e0c7d41-2a9b-4f38-b6e1-c4a7f2d90b85 --tenant contoso.example \
-    --cloud custom --authority "$base" --graph-url "$base" --graph-resource https://graph.microsoft.com \
-    --services imap,smtp --client-secret-stdin >/dev/null
-  BROWSER=$target/debug/fake-browser "$mailgrant" sign-in mutt >/dev/null 2>>"$work/sign-in.log"
+  printf '%s' demo.valid-service-secret_0123456789abcdef |
+    BENCH_CLIENT_ID=5e0c7d41-2a9b-4f38-b6e1-c4a7f2d90b85 bench_add mutt --client-secret-stdin
+  bench_sign_in mutt
   export MUTT_REFRESH_TOKEN
   MUTT_REFRESH_TOKEN=$(secret-tool lookup service "$service" username account/mutt/refresh-token)
 fi

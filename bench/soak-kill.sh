@@ -15,48 +15,13 @@
 # Builds `mailgrant` in release and the emulator and scripted browser in debug. Runs under its own D-Bus session
 # and throwaway keyring (scripts/with-keyring.sh): never your keychain or your Mailgrant data.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-self="$root/bench/$(basename "$0")"
 iterations=${1:-200}
-
-if [ -z "${MAILGRANT_BENCH_KEYRING:-}" ]; then
-  export MAILGRANT_BENCH_KEYRING=1
-  exec dbus-run-session -- bash "$root/scripts/with-keyring.sh" bash "$self" "$@"
-fi
-
-cd "$root"
-target=${CARGO_TARGET_DIR:-$root/target}
-cargo build --quiet --release -p mailgrant-cli --bin mailgrant
-cargo build --quiet -p mailgrant-tests --bin msid-emulator --bin fake-browser
-mailgrant=$target/release/mailgrant
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mailgrant-soak.XXXXXX")
-emulator_pid=''
-cleanup() {
-  [ -z "$emulator_pid" ] || kill "$emulator_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export MAILGRANT_HOME=$work/home MAILGRANT_CA_FILE=$work/ca.pem
-
-"$target/debug/msid-emulator" --tls-ca-out "$MAILGRANT_CA_FILE" --strict-rotation 5 \
-  >"$work/emulator.out" 2>"$work/emulator.log" &
-emulator_pid=$!
-for _ in $(seq 1 100); do
-  base=$(head -n 1 "$work/emulator.out" 2>/dev/null || true)
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "${base:-}" ] || { echo "the emulator did not start: $(cat "$work/emulator.log")" >&2; exit 1; }
-
-add() {
-  "$mailgrant" add --name "$1" --email adele@contoso.example --client-id 8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e \
-    --tenant contoso.example --cloud custom --authority "$base" --graph-url "$base" \
-    --graph-resource https://graph.microsoft.com --services imap,smtp
-}
-add soak >/dev/null
-BROWSER=$target/debug/fake-browser "$mailgrant" sign-in soak >/dev/null 2>"$work/sign-in.log" ||
-  { echo "sign-in failed: $(cat "$work/sign-in.log")" >&2; exit 1; }
+source "$(dirname "$0")/lib.sh"
+bench_keyring "$@"
+bench_build
+bench_emulator --strict-rotation 5
+bench_add soak
+bench_sign_in soak
 service=$("$mailgrant" where | sed -n 's/^keychain service *//p')
 
 python3 - "$iterations" "$mailgrant" "$service" "$MAILGRANT_HOME" "$base" <<'PY'

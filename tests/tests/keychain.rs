@@ -23,7 +23,13 @@ fn service(test: &str) -> String {
 
 /// Fails unless a Secret Service already runs on the session bus. Checked first, without calling the service:
 /// a call would make D-Bus start gnome-keyring on the user's own keyrings.
-fn require_secret_service() {
+/// The tests of this file talk to gnome-keyring one at a time (it aborts on some overlaps of short-lived clients,
+/// see src-tauri/core/src/vault/keychain.rs); the caller holds the returned turn for the whole test.
+fn require_secret_service() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
         panic!("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset): {HOW_TO_RUN}");
     }
@@ -48,6 +54,7 @@ fn require_secret_service() {
         };
         panic!("no Secret Service on the session bus{detail}: {HOW_TO_RUN}");
     }
+    turn
 }
 
 fn secret_tool(args: &[&str], stdin: Option<&str>) -> Output {
@@ -128,7 +135,7 @@ fn entry(service: &str, user: &str) -> Entry {
 
 #[test]
 fn what_keyring_writes_secret_tool_reads_and_keyring_deletes() {
-    require_secret_service();
+    let _turn = require_secret_service();
     let service = service("keyring-writes");
     let _clear = ClearOnDrop(service.clone());
     let user = "adele@contoso.example";
@@ -173,7 +180,7 @@ fn what_keyring_writes_secret_tool_reads_and_keyring_deletes() {
 
 #[test]
 fn what_secret_tool_writes_keyring_reads() {
-    require_secret_service();
+    let _turn = require_secret_service();
     let service = service("secret-tool-writes");
     let _clear = ClearOnDrop(service.clone());
     let user = "megan@contoso.example";
@@ -205,7 +212,7 @@ fn what_secret_tool_writes_keyring_reads() {
 
 #[test]
 fn keyring_misses_are_no_entry() {
-    require_secret_service();
+    let _turn = require_secret_service();
     let service = service("keyring-misses");
     let entry = entry(&service, "nobody@contoso.example");
     assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
@@ -218,7 +225,7 @@ fn keyring_misses_are_no_entry() {
 fn the_vault_and_keyring_read_each_other_s_items() {
     use mailgrant_core::vault::{KeyringStore, SecretStore};
     use mailgrant_core::SecretString;
-    require_secret_service();
+    let _turn = require_secret_service();
     let service = service("vault-and-keyring");
     let _clear = ClearOnDrop(service.clone());
     let store = KeyringStore::new(service.clone());
