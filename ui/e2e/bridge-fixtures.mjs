@@ -96,8 +96,12 @@ export const wrongPassword = {
   diagnosis: null,
 };
 
-/** The app with one account and the bridge off; `start_bridge` answers by whether a LAN address is given. */
-export function bridgeFixture({ hasPassword = false } = {}) {
+/**
+ * The app with one account and the bridge off (or `status`); `start_bridge` answers by whether a LAN address is
+ * given.
+ * @param {{ hasPassword?: boolean, status?: ReturnType<typeof running> | null }} [options]
+ */
+export function bridgeFixture({ hasPassword = false, status = null } = {}) {
   return {
     responses: {
       app_info: defaultAppInfo,
@@ -107,7 +111,7 @@ export function bridgeFixture({ hasPassword = false } = {}) {
       import_sources: [],
       mail_settings: mailSettings({ account: ACCOUNT, address: USER }),
       bridge_account: bridgeAccount(hasPassword),
-      bridge_status: null,
+      bridge_status: status,
       new_bridge_password: { account: ACCOUNT, user: USER, password: PASSWORD },
       revoke_bridge_password: true,
       stop_bridge: null,

@@ -253,4 +253,34 @@ describe("the mail bridge page", () => {
     assert.deepEqual(consoleErrors, []);
     await context.close();
   });
+
+  it("dark, with the network mode, a session and errors already there; an account that is gone", async () => {
+    const status = running({ lan: true, sessions: [scannerSession], lastErrors: [refusedSend], connecting: 1 });
+    const fixture = bridgeFixture({ hasPassword: true, status });
+    const { page, context, consoleErrors } = await openControlled(harness, fixture, { colorScheme: "dark" });
+    page.setDefaultTimeout(8000);
+    const open = page
+      .locator(`[data-testid="account-card"][data-account="${ACCOUNT}"]`)
+      .getByRole("button", { name: "Password-only programs…" });
+    await open.click();
+    await page.getByTestId("lan-fingerprint").waitFor();
+    assert.equal(await page.getByLabel("This computer's address on your network").count(), 0);
+    assert.match(await text(page, "bridge-sessions"), /One more connection is logging in/);
+    assert.ok(await page.getByRole("switch", { name: "Run the mail bridge" }).isChecked());
+    assert.ok(await noHorizontalScroll(page));
+    assert.deepEqual(await harness.axeViolations(page), [], "axe: dark");
+    await harness.screenshot(page, "ui-bridge-lan-dark.png");
+
+    // The account was removed meanwhile: said in words, with a way back.
+    await page.getByRole("button", { name: "Back", exact: true }).click();
+    await control(page, "fail", "bridge_account", { code: "unknown-account", message: "there is no account scans", diagnosis: null });
+    await open.click();
+    const failed = page.getByTestId("bridge-load-error");
+    await failed.waitFor();
+    assert.match((await failed.textContent()) ?? "", /Could not read this mailbox's bridge settings: There is no account scans|reload the list of mailboxes/);
+    assert.ok(await page.getByRole("button", { name: "Try again" }).isVisible());
+    assert.deepEqual(await harness.axeViolations(page), [], "axe: load error");
+    assert.deepEqual(consoleErrors, []);
+    await context.close();
+  });
 });
