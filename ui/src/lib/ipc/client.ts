@@ -20,6 +20,15 @@ import type { SignInEvent } from "./bindings/SignInEvent";
 import type { TenantFound } from "./bindings/TenantFound";
 import type { WizardDraft } from "./bindings/WizardDraft";
 import type { AppInfo } from "./bindings/AppInfo";
+import type { BoundListener } from "./bindings/BoundListener";
+import type { BridgeAccount } from "./bindings/BridgeAccount";
+import type { BridgeEvent } from "./bindings/BridgeEvent";
+import type { BridgeProtocol } from "./bindings/BridgeProtocol";
+import type { BridgeStartOptions } from "./bindings/BridgeStartOptions";
+import type { BridgeStatus } from "./bindings/BridgeStatus";
+import type { BridgeView } from "./bindings/BridgeView";
+import type { NewBridgePassword } from "./bindings/NewBridgePassword";
+import type { OpenSession } from "./bindings/OpenSession";
 import type { DesktopSettingsView } from "./bindings/DesktopSettingsView";
 import type { Diagnosis } from "./bindings/Diagnosis";
 import type { ErrorCode } from "./bindings/ErrorCode";
@@ -48,6 +57,13 @@ export type {
   ConsentRevocation,
   CredentialExpiry,
   AppInfo,
+  BoundListener,
+  BridgeAccount,
+  BridgeEvent,
+  BridgeProtocol,
+  BridgeStartOptions,
+  BridgeStatus,
+  BridgeView,
   Cloud,
   CloudCheck,
   Commands,
@@ -64,6 +80,8 @@ export type {
   ImportView,
   MailServer,
   MailSettings,
+  NewBridgePassword,
+  OpenSession,
   ProbeProgress,
   ProbeReport,
   ProductPreset,
@@ -174,6 +192,19 @@ export const ipc = {
     channel.onmessage = onLayer;
     return call("test_account", { name, protocols, sendToSelf, onLayer: channel });
   },
+
+  // The mail bridge: programs that only know a password log in to it, and it signs in to Microsoft for them.
+  /** The account's user name for the bridge, whether it has a bridge password (never the password itself). */
+  bridgeAccount: (name: string): Promise<BridgeAccount> => call("bridge_account", { name }),
+  /** A new bridge password, to show once: the old one stops working at once. */
+  newBridgePassword: (name: string): Promise<NewBridgePassword> => call("new_bridge_password", { name }),
+  /** Deletes the account's bridge password; false when it had none. */
+  revokeBridgePassword: (name: string): Promise<boolean> => call("revoke_bridge_password", { name }),
+  /** Starts the bridge for every account (restarting one that runs); it runs as long as the app. */
+  startBridge: (options: BridgeStartOptions): Promise<BridgeView> => call("start_bridge", { options }),
+  stopBridge: (): Promise<void> => call("stop_bridge"),
+  /** The running bridge's listeners, sessions and last errors; null when it is off. */
+  bridgeStatus: (): Promise<BridgeView | null> => call("bridge_status"),
 
   // The organisation's app registrations from Microsoft Graph (the expiry board's imports).
   listImports: () => call("list_imports"),

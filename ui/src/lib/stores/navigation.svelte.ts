@@ -1,11 +1,12 @@
 // Which screen is showing. A small history stack, so Back returns where the user came from.
 
-export type Screen = "welcome" | "connect" | "secrets";
+export type Screen = "welcome" | "connect" | "secrets" | "bridge";
 
 export const SCREEN_TITLES: Record<Screen, string> = {
   welcome: "Welcome",
   connect: "Connect a mailbox",
   secrets: "Client-secret expiry",
+  bridge: "Programs that only know a password",
 };
 
 export class Navigation {
