@@ -49,7 +49,14 @@ export const scansView = {
 };
 
 /** @param {boolean} hasPassword */
-export const bridgeAccount = (hasPassword) => ({ account: ACCOUNT, user: USER, hasPassword, protocols: ["imap", "smtp"] });
+export const bridgeAccount = (hasPassword) => ({
+  account: ACCOUNT,
+  user: USER,
+  hasPassword,
+  protocols: ["imap", "smtp"],
+  defaultPorts: { imap: 1143, pop: 1110, smtp: 1587 },
+  lanExposure: LAN_EXPOSURE,
+});
 
 /**
  * A running bridge: loopback, or the LAN mode (STARTTLS on the same ports, plus implicit TLS).

@@ -81,13 +81,14 @@ describe("the mail bridge page", () => {
     assert.deepEqual(await harness.axeViolations(page), [], "axe: off");
     await harness.screenshot(page, "ui-bridge-off-light.png");
 
-    // On: Rust picks the ports; the page shows what it bound, for the account's protocols only.
+    // On: at Rust's default ports (a program's settings hold from one start to the next); the page shows what the
+    // bridge bound, for the account's protocols only.
     await control(page, "respond", "bridge_status", running());
     const toggle = page.getByRole("switch", { name: "Run the mail bridge" });
     await toggle.check();
     await page.getByTestId("bridge-state").getByText("On, for this computer").waitFor();
     assert.deepEqual(await argsOf(page, "start_bridge"), [
-      { options: { imapPort: 0, popPort: 0, smtpPort: 0, lanAddress: null } },
+      { options: { imapPort: 1143, popPort: 1110, smtpPort: 1587, lanAddress: null } },
     ]);
     assert.ok(await toggle.isChecked());
     assert.deepEqual(await ports(page), { "imap/plain": "41143", "smtp/plain": "41587" });

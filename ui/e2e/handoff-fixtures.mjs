@@ -53,7 +53,7 @@ function passwordOnly(s) {
     );
   }
   steps.push(
-    "Mailgrant's local mail bridge, for programs that only know a password, is being built: it will give such a program a password of its own while Mailgrant signs in with OAuth2.",
+    "Otherwise, use Mailgrant's mail bridge: the program logs in to Mailgrant on this computer (or, for a scanner, over your network with TLS) with a password Mailgrant makes for this mailbox, and Mailgrant signs in to Microsoft with OAuth2 for it. It works while Mailgrant runs.",
   );
   return {
     id: "password-only",

@@ -81,7 +81,29 @@ pub struct BridgeAccount {
     pub has_password: bool,
     /// The protocols the account is set up for.
     pub protocols: Vec<BridgeProtocol>,
+    /// The ports the bridge listens on unless told otherwise (a program's settings stay the same from one start
+    /// to the next).
+    pub default_ports: BridgePorts,
+    /// What "let devices on my network use it" exposes, to read before turning it on.
+    pub lan_exposure: String,
 }
+
+/// A port per protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct BridgePorts {
+    pub imap: u16,
+    pub pop: u16,
+    pub smtp: u16,
+}
+
+/// Where the bridge listens unless told otherwise.
+pub const DEFAULT_PORTS: BridgePorts = BridgePorts {
+    imap: bridge::DEFAULT_IMAP_PORT,
+    pop: bridge::DEFAULT_POP_PORT,
+    smtp: bridge::DEFAULT_SMTP_PORT,
+};
 
 pub async fn account(api: &Api, name: &str) -> Result<BridgeAccount, ApiError> {
     let account = api
@@ -99,6 +121,8 @@ pub async fn account(api: &Api, name: &str) -> Result<BridgeAccount, ApiError> {
         user: account.address,
         account: account.name,
         has_password,
+        default_ports: DEFAULT_PORTS,
+        lan_exposure: LAN_EXPOSURE.to_owned(),
     })
 }
 

@@ -22,6 +22,7 @@ import type { WizardDraft } from "./bindings/WizardDraft";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { BoundListener } from "./bindings/BoundListener";
 import type { BridgeAccount } from "./bindings/BridgeAccount";
+import type { BridgePorts } from "./bindings/BridgePorts";
 import type { BridgeEvent } from "./bindings/BridgeEvent";
 import type { BridgeProtocol } from "./bindings/BridgeProtocol";
 import type { BridgeStartOptions } from "./bindings/BridgeStartOptions";
@@ -59,6 +60,7 @@ export type {
   AppInfo,
   BoundListener,
   BridgeAccount,
+  BridgePorts,
   BridgeEvent,
   BridgeProtocol,
   BridgeStartOptions,

@@ -8,6 +8,7 @@ import {
   type BoundListener,
   type BridgeAccount,
   type BridgeEvent,
+  type BridgePorts,
   type BridgeProtocol,
   type BridgeStartOptions,
   type BridgeView,
@@ -39,13 +40,18 @@ export function listenersFor(view: BridgeView | null, protocols: BridgeProtocol[
 
 /**
  * The ports of the running bridge's plain (not implicit-TLS) listeners, to start it again on the same ones (a
- * program keeps its settings); 0 ("any free port") for a protocol that has none yet.
+ * program keeps its settings); Rust's default port for a protocol that has none yet (0, any free port, when the
+ * defaults are not known).
  */
-export function restartOptions(view: BridgeView | null, lanAddress: string | null): BridgeStartOptions {
+export function restartOptions(
+  view: BridgeView | null,
+  lanAddress: string | null,
+  defaults: BridgePorts | null = null,
+): BridgeStartOptions {
   const port = (protocol: BridgeProtocol): number => {
     const found = view?.status.listeners.find((l) => l.protocol === protocol && !l.implicitTls);
     const n = found ? Number(hostAndPort(found.address).port) : NaN;
-    return Number.isInteger(n) && n > 0 ? n : 0;
+    return Number.isInteger(n) && n > 0 ? n : (defaults?.[protocol] ?? 0);
   };
   return { imapPort: port("imap"), popPort: port("pop"), smtpPort: port("smtp"), lanAddress };
 }
@@ -204,7 +210,7 @@ export class BridgeStore {
   /** Turns the bridge on, on this computer only (or keeps the network mode it had). */
   async start(): Promise<void> {
     await this.#act("start", async () => {
-      this.view = await this.#ipc.startBridge(restartOptions(this.view, null));
+      this.view = await this.#ipc.startBridge(restartOptions(this.view, null, this.info?.defaultPorts ?? null));
     });
   }
 
@@ -223,7 +229,7 @@ export class BridgeStore {
     const address = this.lanAddress.trim();
     if (on && address === "") return;
     await this.#act("lan", async () => {
-      this.view = await this.#ipc.startBridge(restartOptions(this.view, on ? address : null));
+      this.view = await this.#ipc.startBridge(restartOptions(this.view, on ? address : null, this.info?.defaultPorts ?? null));
     });
   }
 

@@ -10,7 +10,14 @@ import {
   type Timers,
 } from "./bridge.svelte";
 
-const account: BridgeAccount = { account: "work", user: "adele@contoso.example", hasPassword: false, protocols: ["imap", "smtp"] };
+const account: BridgeAccount = {
+  account: "work",
+  user: "adele@contoso.example",
+  hasPassword: false,
+  protocols: ["imap", "smtp"],
+  defaultPorts: { imap: 1143, pop: 1110, smtp: 1587 },
+  lanExposure: "Devices on your network that know an account's bridge password can read its mail.",
+};
 // Made up at run time: nothing password-like is committed.
 const PASSWORD = ["k7qm", "3xzp", "wd9h"].join("-");
 
@@ -89,6 +96,13 @@ describe("the bridge page's helpers", () => {
     expect(listenersFor(null, ["imap"])).toEqual([]);
     // Off: any free port (Rust picks). Running: the same ports again, the implicit-TLS ones left to Rust.
     expect(restartOptions(null, null)).toEqual({ imapPort: 0, popPort: 0, smtpPort: 0, lanAddress: null });
+    // The first start uses Rust's default ports, so a program's settings hold from one start to the next.
+    expect(restartOptions(null, null, account.defaultPorts)).toEqual({
+      imapPort: 1143,
+      popPort: 1110,
+      smtpPort: 1587,
+      lanAddress: null,
+    });
     const lan = running({}, {
       listeners: [
         { protocol: "imap", address: "192.168.1.20:41143", implicitTls: false },
@@ -124,7 +138,7 @@ describe("the bridge store", () => {
     await store.show("work");
     expect(store.running).toBe(false);
     await store.start();
-    expect(ipc.startBridge).toHaveBeenCalledWith({ imapPort: 0, popPort: 0, smtpPort: 0, lanAddress: null });
+    expect(ipc.startBridge).toHaveBeenCalledWith({ imapPort: 1143, popPort: 1110, smtpPort: 1587, lanAddress: null });
     expect(store.running).toBe(true);
     await store.stop();
     expect(ipc.stopBridge).toHaveBeenCalledOnce();
