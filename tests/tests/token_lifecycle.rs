@@ -272,6 +272,32 @@ async fn twenty_processes_cause_exactly_one_refresh() {
     forget(&home, &["adele"]);
 }
 
+/// Redeems `refresh` for an IMAP token at the emulator, past Mailgrant's token service (whatever it would store).
+async fn redeem_directly(
+    registration: &mailgrant_core::model::AppRegistration,
+    refresh: &mailgrant_core::SecretString,
+) -> Result<mailgrant_core::signin::TokenResponse, mailgrant_core::signin::SignInError> {
+    let endpoints = mailgrant_core::identity::endpoints::Endpoints::for_cloud(&registration.cloud);
+    let endpoint = mailgrant_core::signin::TokenEndpoint::new(
+        fixtures::http_client(),
+        endpoints.token_url(&registration.tenant),
+    );
+    let scopes = mailgrant_core::identity::permissions::token_scopes(
+        &endpoints,
+        &[Service::Imap].into_iter().collect(),
+        Flow::AuthCode,
+        Resource::Outlook,
+    );
+    mailgrant_core::signin::token_endpoint::refresh(
+        &endpoint,
+        &registration.client_id,
+        refresh,
+        &scopes,
+        &mailgrant_core::signin::token_endpoint::ClientAuth::None,
+    )
+    .await
+}
+
 /// Where a redeemed refresh token is refused (strict rotation), refresh after refresh keeps working, each by a
 /// new token service as a new process would be: every refresh stored the rotated refresh token it got, and read
 /// the one the last refresh stored. The token the sign-in gave is refused by then (the emulator is strict).
@@ -301,26 +327,9 @@ async fn under_strict_rotation_every_refresh_uses_the_refresh_token_the_last_one
             "round {round}: the refresh token did not rotate"
         );
     }
-    let endpoints = mailgrant_core::identity::endpoints::Endpoints::for_cloud(&registration.cloud);
-    let endpoint = mailgrant_core::signin::TokenEndpoint::new(
-        fixtures::http_client(),
-        endpoints.token_url(&registration.tenant),
-    );
-    let scopes = mailgrant_core::identity::permissions::token_scopes(
-        &endpoints,
-        &[Service::Imap].into_iter().collect(),
-        Flow::AuthCode,
-        Resource::Outlook,
-    );
-    let reused = mailgrant_core::signin::token_endpoint::refresh(
-        &endpoint,
-        &registration.client_id,
-        &first,
-        &scopes,
-        &mailgrant_core::signin::token_endpoint::ClientAuth::None,
-    )
-    .await
-    .expect_err("a redeemed refresh token is refused under strict rotation");
+    let reused = redeem_directly(&registration, &first)
+        .await
+        .expect_err("a redeemed refresh token is refused under strict rotation");
     assert_eq!(
         reused.diagnosis().map(|d| d.code.as_str()),
         Some("AADSTS70000"),
@@ -337,17 +346,6 @@ async fn killing_a_process_mid_refresh_never_loses_the_refresh_token() {
     let home = TestHome::new("kill");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
-    let endpoints = mailgrant_core::identity::endpoints::Endpoints::for_cloud(&registration.cloud);
-    let endpoint = mailgrant_core::signin::TokenEndpoint::new(
-        fixtures::http_client(),
-        endpoints.token_url(&registration.tenant),
-    );
-    let scopes = mailgrant_core::identity::permissions::token_scopes(
-        &endpoints,
-        &[Service::Imap].into_iter().collect(),
-        Flow::AuthCode,
-        Resource::Outlook,
-    );
     // How long a worker takes to start and to refresh, so the kills land across whole refreshes on any machine.
     let (startup, per_refresh) = calibrate(home.path()).await;
     eprintln!("worker start-up {startup:?}, one refresh {per_refresh:?}");
@@ -379,15 +377,9 @@ async fn killing_a_process_mid_refresh_never_loses_the_refresh_token() {
             .unwrap_or_else(|| panic!("iteration {iteration}: the refresh token is gone"));
         distinct.insert(stored.expose().to_owned());
         // Still accepted (Microsoft does not revoke a refresh token when it rotates it).
-        mailgrant_core::signin::token_endpoint::refresh(
-            &endpoint,
-            &registration.client_id,
-            &stored,
-            &scopes,
-            &mailgrant_core::signin::token_endpoint::ClientAuth::None,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("iteration {iteration}: the stored refresh token was refused: {e}"));
+        redeem_directly(&registration, &stored)
+            .await
+            .unwrap_or_else(|e| panic!("iteration {iteration}: the stored refresh token was refused: {e}"));
     }
     // The kills landed while refreshes were under way: the stored token changed many times.
     assert!(
