@@ -97,7 +97,7 @@ echo "painted ($colours colours)"
 echo "==> a deep link through the OS completes the sign-in waiting in the installed app"
 export MAILGRANT_PACKAGE_TEST_HOME=$work/home MAILGRANT_INSTALLED=/usr/bin/mailgrant
 mkdir -p "$MAILGRANT_PACKAGE_TEST_HOME"
-cargo test -q -p mailgrant-tests --features installed-package --test installed_package
+cargo test -q --workspace --features mailgrant-tests/installed-package --test installed_package
 
 echo "==> removing the package leaves the user's config and keychain entries"
 service=$(MAILGRANT_HOME=$work/home/mailgrant mailgrant where | sed -n 's/^keychain service *//p')

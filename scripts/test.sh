@@ -9,6 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 export MAILGRANT_ARTIFACTS="$root/artifacts"
+# A CI run starts from a clean clone: Cargo's incremental cache (about 2 GB here) would only cost time and disk.
+[ -z "${CI:-}" ] || export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 started=$(date +%s)
 step() { printf '\n==> [%ss] %s\n' "$(($(date +%s) - started))" "$*"; }
 
@@ -28,9 +30,8 @@ step "UI: svelte-check, unit tests, build"
 (cd ui && npm run --silent check && npm run --silent test:unit && npm run --silent build && npm run --silent build:mocks -- --logLevel warn)
 
 step "cargo clippy"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-# The installed-package test builds only with its feature (scripts/test-package.sh runs it): lint it too.
-cargo clippy -p mailgrant-tests --features installed-package --all-targets --quiet -- -D warnings
+# With the installed-package test, which builds only with its feature (scripts/test-package.sh runs it).
+cargo clippy --workspace --features mailgrant-tests/installed-package --all-targets --quiet -- -D warnings
 
 step "mailgrant-core and mailgrant-cli have no tauri dependency"
 for crate in mailgrant-core mailgrant-cli; do
@@ -48,7 +49,9 @@ rm -rf "$MAILGRANT_HOME"
 # Secret Service; gnome-keyring-daemon then aborts on the vanished client (a known upstream crash, see
 # src-tauri/core/src/vault/keychain.rs). So that test runs in a D-Bus session and keyring of its own, apart from
 # the rest, and a run during which the test bed's daemon died (exit 75: not the code under test) is run again in a
-# fresh session, up to three times.
+# fresh session, up to three times. Every cargo call here selects the whole workspace, so dependencies keep the
+# feature set of the first build and nothing is compiled twice (a `-p` build would rebuild them all: minutes, and
+# gigabytes of target/).
 kill_test=killing_a_process_mid_refresh_never_loses_the_refresh_token
 rust_tests() {
   dbus-run-session -- bash scripts/with-keyring.sh \
@@ -56,7 +59,7 @@ rust_tests() {
 }
 kill_tests() {
   dbus-run-session -- bash scripts/with-keyring.sh \
-    cargo test -p mailgrant-tests --test token_lifecycle -- --exact "$kill_test"
+    cargo test --workspace --test token_lifecycle -- --exact "$kill_test"
 }
 in_a_fresh_keyring() {
   local attempt status
