@@ -1,7 +1,8 @@
 //! While the app runs: access tokens refreshed before they expire, idle refresh tokens kept alive, the UI told
 //! (`accounts-changed`) whenever an account's tokens or health changed, and a desktop notification when a client
 //! secret or certificate crosses 30, 14 or 7 days before expiry, or expires (once per threshold). The
-//! organisation's app registrations imported from Graph are read again once a day.
+//! organisation's app registrations imported from Graph are read again once a day. The mail bridge starts again
+//! if it was on.
 
 use std::time::Duration;
 
@@ -24,6 +25,10 @@ const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(3600);
 /// Starts the loop; it ends with the app (it goes on while the window is hidden).
 pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
     tauri::async_runtime::spawn(async move {
+        // The mail bridge, if it was on when the app last ran: a scanner's settings keep working after a restart.
+        if let Err(error) = mailgrant_core::api::bridge::resume(&state, &state.bridge).await {
+            tracing::warn!(error = %error.message, "the mail bridge did not start again");
+        }
         let mut kept_alive: Option<tokio::time::Instant> = None;
         loop {
             let keep_alive = kept_alive.is_none_or(|at| at.elapsed() >= KEEP_ALIVE_EVERY);

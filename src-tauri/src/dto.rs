@@ -42,27 +42,3 @@ pub struct NewBridgePassword {
     pub user: String,
     pub password: String,
 }
-
-/// Where the bridge listens: a port per protocol (null: that protocol is off; 0: any free port), and the LAN
-/// mode's address (null: 127.0.0.1 only).
-#[derive(Debug, Clone, serde::Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct BridgeStartOptions {
-    pub imap_port: Option<u16>,
-    pub pop_port: Option<u16>,
-    pub smtp_port: Option<u16>,
-    pub lan_address: Option<String>,
-}
-
-/// The running bridge: listeners, sessions, last errors; in the LAN mode the certificate's fingerprint and what
-/// the mode exposes, in plain words.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct BridgeView {
-    pub status: mailgrant_core::bridge::BridgeStatus,
-    pub fingerprint: Option<String>,
-    pub certificate_file: Option<String>,
-    pub lan_exposure: Option<String>,
-}

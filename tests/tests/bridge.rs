@@ -16,8 +16,10 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
+
 use mailgrant_core::api::bridge::{self as bridge_api, LanOptions, RunOptions, Running};
-use mailgrant_core::api::Api;
+use mailgrant_core::api::{Api, ErrorCode};
 use mailgrant_core::bridge::BridgeProtocol;
 use mailgrant_core::health::{self, AccountState};
 use mailgrant_core::model::{HostPort, Resource, Service};
@@ -493,6 +495,39 @@ async fn wrong_revoked_and_forged_are_refused_and_recorded_without_the_password(
     .await;
     assert_eq!(forged["ok"], false, "{forged}");
     assert_eq!(forged["code"], 550, "{forged}");
+    // Nor a way to speak for another client or to probe addresses: after AUTH only submission's commands reach
+    // Postfix, and its EHLO offers no others.
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", s.address, s.password));
+    let session = format!(
+        "EHLO scanner\r\nAUTH PLAIN {plain}\r\nEHLO scanner\r\nXCLIENT ADDR=203.0.113.9\r\n\
+         XFORWARD NAME=spoofed.example\r\nVRFY {MEGAN}\r\nETRN contoso.example\r\nQUIT\r\n"
+    );
+    let reply = python(json!({
+        "client": "raw", "host": "127.0.0.1", "port": smtp, "hex": hex(session.as_bytes()), "quiet": 20,
+    }))
+    .await;
+    let text = reply["reply"].as_str().unwrap();
+    let (_, after_auth) = text
+        .split_once("\r\n235 ")
+        .unwrap_or_else(|| panic!("no 235: {text}"));
+    assert_eq!(
+        after_auth.matches("502 5.5.1 Not offered by the bridge").count(),
+        4,
+        "{text}"
+    );
+    assert!(after_auth.contains("\r\n221 "), "{text}");
+    for keyword in [
+        "XCLIENT", "XFORWARD", "ETRN", "VRFY", "AUTH", "STARTTLS", "CHUNKING",
+    ] {
+        assert!(
+            !after_auth.contains(&format!("250-{keyword}")),
+            "{keyword}: {text}"
+        );
+        assert!(
+            !after_auth.contains(&format!("250 {keyword}")),
+            "{keyword}: {text}"
+        );
+    }
     // Nor before AUTH.
     let (_, out, _) = program(
         "swaks",
@@ -598,6 +633,23 @@ async fn an_expired_token_is_refreshed_for_the_next_login_and_a_revoked_consent_
 #[ignore = "needs a D-Bus session with a keyring and the mail peers: run the README's test command"]
 async fn the_lan_listener_requires_tls_and_shows_its_fingerprint() {
     let s = setup(&unique("lan"), ADELE).await;
+    // One interface, never all of them.
+    for everywhere in ["0.0.0.0", "::"] {
+        let lan = LanOptions {
+            address: everywhere.parse().unwrap(),
+            names: Vec::new(),
+            imaps: Some(0),
+            pop3s: None,
+            smtps: None,
+        };
+        let options = RunOptions {
+            lan: Some(lan),
+            ..RunOptions::default()
+        };
+        let refused = bridge_api::run(&s.api, &options).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::BadAnswer, "{everywhere}: {refused:?}");
+        assert!(refused.message.contains("never on all of them"), "{refused:?}");
+    }
     let running = bridge_api::run(
         &s.api,
         &RunOptions {

@@ -150,13 +150,13 @@ def smtp(a):
 
 
 def raw(a):
-    """Sends bytes and returns what came back until the server closed or went quiet."""
+    """Sends bytes and returns what came back until the server closed or went quiet (0.3 s, or "quiet")."""
     sock = socket.create_connection((a["host"], a["port"]), timeout=5)
     got = b""
     try:
         got += sock.recv(4096)
         sock.sendall(bytes.fromhex(a["hex"]))
-        sock.settimeout(0.3)
+        sock.settimeout(a.get("quiet", 0.3))
         while True:
             chunk = sock.recv(65536)
             if not chunk:

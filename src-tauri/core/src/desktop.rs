@@ -1,5 +1,5 @@
-//! The desktop app's own choices, kept in `settings.json` in the data home: what closing the window does, and
-//! whether that was explained yet. And the words for it, so the window, the tray and the notification say the
+//! The desktop app's own choices, kept in `settings.json` in the data home: what closing the window does,
+//! whether that was explained yet, and the mail bridge the app runs (started again at the next launch). And the words for it, so the window, the tray and the notification say the
 //! same thing.
 //!
 //! Closing the window keeps Mailgrant running by default: refresh tokens that nobody uses for 90 days die, and
@@ -23,6 +23,9 @@ pub struct DesktopSettings {
     pub keep_running_when_closed: bool,
     /// The first close was explained (once, ever).
     pub close_explained: bool,
+    /// The mail bridge as it was last started in the app; `None`: off. A scanner's settings keep working after a
+    /// restart or a log-in because the app starts it again, on the same ports.
+    pub bridge: Option<BridgeSettings>,
 }
 
 impl Default for DesktopSettings {
@@ -30,8 +33,21 @@ impl Default for DesktopSettings {
         Self {
             keep_running_when_closed: true,
             close_explained: false,
+            bridge: None,
         }
     }
+}
+
+/// Where the app's mail bridge listens: a port per protocol (`None`: that protocol is off; 0: any free port), and
+/// the network mode's address (`None`: this computer only, 127.0.0.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct BridgeSettings {
+    pub imap_port: Option<u16>,
+    pub pop_port: Option<u16>,
+    pub smtp_port: Option<u16>,
+    pub lan_address: Option<String>,
 }
 
 /// What closing the main window does.

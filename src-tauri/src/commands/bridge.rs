@@ -1,13 +1,14 @@
 //! The mail bridge page ("Use it with a program that only knows passwords"): the account's user name and whether
 //! it has a bridge password, a new password (shown once: a stored one never goes to the webview), revoking it,
-//! and the bridge that runs while the app runs (started, stopped, its status). Translation only, over
-//! `mailgrant_core::api::bridge`.
+//! and the bridge that runs while the app runs (started, stopped, its status; remembered for the next launch).
+//! Translation only, over `mailgrant_core::api::bridge`.
 
-use mailgrant_core::api::bridge::{self as use_case, BridgeAccount, LanOptions, RunOptions};
-use mailgrant_core::api::{ApiError, ErrorCode};
+use mailgrant_core::api::bridge::{self as use_case, BridgeAccount, BridgeView};
+use mailgrant_core::api::ApiError;
+use mailgrant_core::desktop::BridgeSettings;
 use tauri::State;
 
-use crate::dto::{BridgeStartOptions, BridgeView, NewBridgePassword};
+use crate::dto::NewBridgePassword;
 use crate::AppState;
 
 #[tauri::command]
@@ -35,64 +36,25 @@ pub async fn revoke_bridge_password(state: State<'_, AppState>, name: String) ->
     use_case::revoke(&state, &name).await
 }
 
-fn view(running: &use_case::Running) -> BridgeView {
-    BridgeView {
-        status: running.status(),
-        fingerprint: running.fingerprint.clone(),
-        certificate_file: running.certificate_file.as_ref().map(|p| p.display().to_string()),
-        lan_exposure: running
-            .fingerprint
-            .as_ref()
-            .map(|_| use_case::LAN_EXPOSURE.to_owned()),
-    }
-}
-
-/// Starts the bridge (stopping one already running first).
+/// Starts the bridge (stopping one already running first); the app starts it again at its next launch.
 #[tauri::command]
 pub async fn start_bridge(
     state: State<'_, AppState>,
-    options: BridgeStartOptions,
+    options: BridgeSettings,
 ) -> Result<BridgeView, ApiError> {
-    let lan = match options.lan_address.as_deref() {
-        Some(address) => Some(LanOptions {
-            address: address.parse().map_err(|_| {
-                ApiError::new(ErrorCode::BadAnswer, format!("{address:?} is not an IP address"))
-            })?,
-            names: Vec::new(),
-            imaps: Some(mailgrant_core::bridge::DEFAULT_IMAPS_PORT),
-            pop3s: Some(mailgrant_core::bridge::DEFAULT_POP3S_PORT),
-            smtps: Some(mailgrant_core::bridge::DEFAULT_SMTPS_PORT),
-        }),
-        None => None,
-    };
-    let run = RunOptions {
-        imap: options.imap_port,
-        pop: options.pop_port,
-        smtp: options.smtp_port,
-        lan,
-    };
-    let mut slot = state.bridge.lock().await;
-    if let Some(old) = slot.take() {
-        old.bridge.stop();
-    }
-    let running = use_case::run(&state, &run).await?;
-    let shown = view(&running);
-    *slot = Some(running);
-    Ok(shown)
+    use_case::start(&state, &state.bridge, &options).await
 }
 
+/// Stops the bridge; the next launch does not start it.
 #[tauri::command]
 pub async fn stop_bridge(state: State<'_, AppState>) -> Result<(), ApiError> {
-    if let Some(running) = state.bridge.lock().await.take() {
-        running.bridge.stop();
-    }
-    Ok(())
+    use_case::stop(&state, &state.bridge).await
 }
 
 /// The running bridge's listeners, sessions and last errors; null when it is off.
 #[tauri::command]
 pub async fn bridge_status(state: State<'_, AppState>) -> Result<Option<BridgeView>, ApiError> {
-    Ok(state.bridge.lock().await.as_ref().map(view))
+    Ok(use_case::status(&state.bridge).await)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::bridge::tls::LanCertificate;
 use crate::bridge::{
     self, Bridge, BridgeConfig, BridgeProtocol, BridgeStatus, BridgeTimeouts, RunningBridge,
 };
+use crate::desktop::{BridgeSettings, DesktopSettings};
 use crate::sensitive::SecretString;
 
 /// An account's bridge password, to show once.
@@ -159,6 +160,47 @@ pub struct LanOptions {
     pub smtps: Option<u16>,
 }
 
+impl RunOptions {
+    /// The listeners of the app's bridge settings; the network mode on the default implicit-TLS ports.
+    pub fn from_settings(settings: &BridgeSettings) -> Result<Self, ApiError> {
+        let lan = match settings.lan_address.as_deref().map(str::trim) {
+            Some(address) => Some(LanOptions {
+                address: one_interface(address.parse().map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::BadAnswer,
+                        format!("{address:?} is not an IP address (e.g. 192.168.1.20)"),
+                    )
+                })?)?,
+                names: Vec::new(),
+                imaps: Some(bridge::DEFAULT_IMAPS_PORT),
+                pop3s: Some(bridge::DEFAULT_POP3S_PORT),
+                smtps: Some(bridge::DEFAULT_SMTPS_PORT),
+            }),
+            None => None,
+        };
+        Ok(Self {
+            imap: settings.imap_port,
+            pop: settings.pop_port,
+            smtp: settings.smtp_port,
+            lan,
+        })
+    }
+}
+
+/// The network mode binds one interface's address, never all of them.
+fn one_interface(address: IpAddr) -> Result<IpAddr, ApiError> {
+    if address.is_unspecified() || address.is_multicast() {
+        return Err(ApiError::new(
+            ErrorCode::BadAnswer,
+            format!(
+                "{address} is not one network interface's address: the bridge listens on the one you choose (this \
+computer's address on the network of your devices, e.g. 192.168.1.20), never on all of them"
+            ),
+        ));
+    }
+    Ok(address)
+}
+
 /// A running bridge and, in the LAN mode, its certificate's fingerprint.
 #[derive(Debug)]
 pub struct Running {
@@ -172,6 +214,28 @@ impl Running {
     pub fn status(&self) -> BridgeStatus {
         self.bridge.status()
     }
+
+    /// What the bridge page shows of it.
+    pub fn view(&self) -> BridgeView {
+        BridgeView {
+            status: self.status(),
+            fingerprint: self.fingerprint.clone(),
+            certificate_file: self.certificate_file.as_ref().map(|p| p.display().to_string()),
+            lan_exposure: self.fingerprint.as_ref().map(|_| LAN_EXPOSURE.to_owned()),
+        }
+    }
+}
+
+/// The running bridge: listeners, sessions, last errors; in the LAN mode the certificate's fingerprint, where the
+/// certificate is, and what the mode exposes, in plain words.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct BridgeView {
+    pub status: BridgeStatus,
+    pub fingerprint: Option<String>,
+    pub certificate_file: Option<String>,
+    pub lan_exposure: Option<String>,
 }
 
 /// What the LAN mode exposes, in plain words.
@@ -243,6 +307,7 @@ pub async fn run(api: &Api, options: &RunOptions) -> Result<Running, ApiError> {
     let mut fingerprint = None;
     let mut certificate = None;
     if let Some(lan) = &options.lan {
+        one_interface(lan.address)?;
         let mut names = lan.names.clone();
         let address = lan.address.to_string();
         if !names.contains(&address) {
@@ -272,3 +337,123 @@ pub async fn run(api: &Api, options: &RunOptions) -> Result<Running, ApiError> {
 
 /// A bridge that the app keeps while it runs (shared with the IPC commands).
 pub type SharedRunning = Arc<tokio::sync::Mutex<Option<Running>>>;
+
+/// The app's bridge: started with `settings` in `slot` (one already running is stopped first), and remembered so
+/// that the next launch starts it again. Settings that don't start are not remembered.
+pub async fn start(
+    api: &Api,
+    slot: &SharedRunning,
+    settings: &BridgeSettings,
+) -> Result<BridgeView, ApiError> {
+    let options = RunOptions::from_settings(settings)?;
+    let mut slot = slot.lock().await;
+    if let Some(old) = slot.take() {
+        old.bridge.stop();
+    }
+    let running = run(api, &options).await?;
+    let view = running.view();
+    *slot = Some(running);
+    let remembered = settings.clone();
+    DesktopSettings::update(&api.home, move |s| s.bridge = Some(remembered))?;
+    Ok(view)
+}
+
+/// Stops the app's bridge and forgets it: the next launch does not start it.
+pub async fn stop(api: &Api, slot: &SharedRunning) -> Result<(), ApiError> {
+    if let Some(running) = slot.lock().await.take() {
+        running.bridge.stop();
+    }
+    DesktopSettings::update(&api.home, |s| s.bridge = None)?;
+    Ok(())
+}
+
+/// At launch: the bridge again, as it was last started in the app; `None` when it was off.
+pub async fn resume(api: &Api, slot: &SharedRunning) -> Result<Option<BridgeView>, ApiError> {
+    let Some(settings) = DesktopSettings::load(&api.home)?.bridge else {
+        return Ok(None);
+    };
+    let options = RunOptions::from_settings(&settings)?;
+    let running = run(api, &options).await?;
+    let view = running.view();
+    *slot.lock().await = Some(running);
+    Ok(Some(view))
+}
+
+/// The app's bridge as the page shows it; `None` when it is off.
+pub async fn status(slot: &SharedRunning) -> Option<BridgeView> {
+    slot.lock().await.as_ref().map(Running::view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DataHome;
+
+    fn api() -> (tempfile::TempDir, Api) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = DataHome::resolve(Some(dir.path().join("home")), None).unwrap();
+        (dir, Api::open(home, None).unwrap())
+    }
+
+    fn any_ports() -> BridgeSettings {
+        BridgeSettings {
+            imap_port: Some(0),
+            pop_port: None,
+            smtp_port: Some(0),
+            lan_address: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_app_s_bridge_is_remembered_started_again_at_launch_and_forgotten_when_stopped() {
+        let (_dir, api) = api();
+        let slot = SharedRunning::default();
+        assert!(resume(&api, &slot).await.unwrap().is_none(), "off until started");
+
+        let view = start(&api, &slot, &any_ports()).await.unwrap();
+        let protocols: Vec<_> = view.status.listeners.iter().map(|l| l.protocol).collect();
+        assert_eq!(protocols, [BridgeProtocol::Imap, BridgeProtocol::Smtp]);
+        assert_eq!(view.fingerprint, None);
+        assert_eq!(
+            DesktopSettings::load(&api.home).unwrap().bridge,
+            Some(any_ports())
+        );
+
+        // The next launch: a new slot, the same settings.
+        let relaunched = SharedRunning::default();
+        let again = resume(&api, &relaunched).await.unwrap().expect("started again");
+        assert_eq!(again.status.listeners.len(), 2);
+        assert!(status(&relaunched).await.is_some());
+        stop(&api, &relaunched).await.unwrap();
+        stop(&api, &slot).await.unwrap();
+        assert!(status(&slot).await.is_none());
+        assert_eq!(DesktopSettings::load(&api.home).unwrap().bridge, None);
+        assert!(resume(&api, &SharedRunning::default()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn settings_that_can_never_start_are_refused_and_the_running_bridge_stays() {
+        let (_dir, api) = api();
+        let slot = SharedRunning::default();
+        start(&api, &slot, &any_ports()).await.unwrap();
+        for (address, why) in [
+            ("not an address", "is not an IP address"),
+            ("0.0.0.0", "never on all of them"),
+        ] {
+            let bad = BridgeSettings {
+                lan_address: Some(address.into()),
+                ..any_ports()
+            };
+            let error = start(&api, &slot, &bad).await.unwrap_err();
+            assert_eq!(error.code, ErrorCode::BadAnswer, "{error:?}");
+            assert!(error.message.contains(why), "{error:?}");
+            assert_eq!(
+                DesktopSettings::load(&api.home).unwrap().bridge,
+                Some(any_ports()),
+                "the last settings that started stay"
+            );
+            assert!(status(&slot).await.is_some(), "and so does the bridge");
+        }
+        stop(&api, &slot).await.unwrap();
+    }
+}

@@ -1,8 +1,9 @@
 //! The bridge's SMTP-submission side: a small state machine (fuzzed through [`parse`]). Before AUTH it answers
 //! EHLO/HELO, STARTTLS (with a certificate), AUTH PLAIN and AUTH LOGIN, NOOP, RSET and QUIT, and refuses mail.
 //! After AUTH it stays in the command loop: each command goes to the mail server and its reply back, except that
-//! `MAIL FROM` must name the account's own address (or its shared mailbox) and BDAT is not offered; the message
-//! after `DATA` is passed through as it is.
+//! `MAIL FROM` must name the account's own address (or its shared mailbox), only the commands of plain submission
+//! pass (not BDAT, nor XCLIENT/XFORWARD, which would let a program speak for another client, nor ETRN, VRFY or
+//! EXPN), and the message after `DATA` is passed through as it is.
 
 use std::io;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub(crate) enum Command {
     Rset,
     Noop,
     Quit,
+    /// Anything else (VRFY, EXPN, ETRN, XCLIENT, XFORWARD, HELP …): not part of submitting mail, never passed on.
     Other,
     Empty,
 }
@@ -302,16 +304,18 @@ async fn login(
     }
 }
 
-/// The EHLO keywords the program may see from the mail server after AUTH: not AUTH or STARTTLS again, and not
-/// CHUNKING (BDAT would carry mail past the command loop's checks).
+/// The EHLO keywords the program may see from the mail server after AUTH: not AUTH or STARTTLS again, not
+/// CHUNKING (BDAT would carry mail past the command loop's checks), nor the extensions the bridge does not pass.
 fn keep_keyword(line: &str) -> bool {
     let keyword = line
         .split_whitespace()
         .next()
         .unwrap_or_default()
         .to_ascii_uppercase();
-    !matches!(keyword.as_str(), "AUTH" | "STARTTLS" | "CHUNKING" | "BINARYMIME")
-        && !keyword.starts_with("AUTH=")
+    !matches!(
+        keyword.as_str(),
+        "AUTH" | "STARTTLS" | "CHUNKING" | "BINARYMIME" | "XCLIENT" | "XFORWARD" | "ETRN" | "VRFY" | "BURL"
+    ) && !keyword.starts_with("AUTH=")
 }
 
 /// The session after AUTH.
@@ -347,6 +351,12 @@ async fn relay(shared: &Arc<Shared>, mut client: Client, done: LoggedIn) -> io::
             }
             Command::Empty => {
                 client.send(b"500 5.5.2 Syntax error\r\n").await?;
+                continue;
+            }
+            // Only what submission needs reaches the mail server: XCLIENT or XFORWARD would let the program speak
+            // for another client, and an unknown verb could be a way around the checks.
+            Command::Other => {
+                client.send(b"502 5.5.1 Not offered by the bridge\r\n").await?;
                 continue;
             }
             Command::Mail(ref from) => {
@@ -508,6 +518,15 @@ mod tests {
         assert_eq!(parse(b"BDAT 10 LAST"), Command::Bdat);
         assert_eq!(parse(b""), Command::Empty);
         assert_eq!(parse(b"\xff"), Command::Other);
+        for verb in [
+            "XCLIENT ADDR=10.0.0.1",
+            "xforward NAME=x",
+            "ETRN example.com",
+            "VRFY a",
+            "EXPN list",
+        ] {
+            assert_eq!(parse(verb.as_bytes()), Command::Other, "{verb}");
+        }
     }
 
     #[test]
@@ -518,6 +537,10 @@ mod tests {
         assert!(!keep_keyword("AUTH=PLAIN"));
         assert!(!keep_keyword("STARTTLS"));
         assert!(!keep_keyword("CHUNKING"));
+        for not_passed in ["XCLIENT NAME ADDR PORT", "XFORWARD NAME ADDR", "ETRN", "VRFY"] {
+            assert!(!keep_keyword(not_passed), "{not_passed}");
+        }
+        assert!(keep_keyword("DSN"));
         assert_eq!(render(250, &["a".into(), "b".into()]), "250-a\r\n250 b\r\n");
     }
 }

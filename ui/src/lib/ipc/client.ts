@@ -25,7 +25,7 @@ import type { BridgeAccount } from "./bindings/BridgeAccount";
 import type { BridgePorts } from "./bindings/BridgePorts";
 import type { BridgeEvent } from "./bindings/BridgeEvent";
 import type { BridgeProtocol } from "./bindings/BridgeProtocol";
-import type { BridgeStartOptions } from "./bindings/BridgeStartOptions";
+import type { BridgeSettings } from "./bindings/BridgeSettings";
 import type { BridgeStatus } from "./bindings/BridgeStatus";
 import type { BridgeView } from "./bindings/BridgeView";
 import type { NewBridgePassword } from "./bindings/NewBridgePassword";
@@ -63,7 +63,7 @@ export type {
   BridgePorts,
   BridgeEvent,
   BridgeProtocol,
-  BridgeStartOptions,
+  BridgeSettings,
   BridgeStatus,
   BridgeView,
   Cloud,
@@ -203,7 +203,7 @@ export const ipc = {
   /** Deletes the account's bridge password; false when it had none. */
   revokeBridgePassword: (name: string): Promise<boolean> => call("revoke_bridge_password", { name }),
   /** Starts the bridge for every account (restarting one that runs); it runs as long as the app. */
-  startBridge: (options: BridgeStartOptions): Promise<BridgeView> => call("start_bridge", { options }),
+  startBridge: (options: BridgeSettings): Promise<BridgeView> => call("start_bridge", { options }),
   stopBridge: (): Promise<void> => call("stop_bridge"),
   /** The running bridge's listeners, sessions and last errors; null when it is off. */
   bridgeStatus: (): Promise<BridgeView | null> => call("bridge_status"),

@@ -10,7 +10,7 @@ import {
   type BridgeEvent,
   type BridgePorts,
   type BridgeProtocol,
-  type BridgeStartOptions,
+  type BridgeSettings,
   type BridgeView,
   type IpcError,
   type NewBridgePassword,
@@ -47,7 +47,7 @@ export function restartOptions(
   view: BridgeView | null,
   lanAddress: string | null,
   defaults: BridgePorts | null = null,
-): BridgeStartOptions {
+): BridgeSettings {
   const port = (protocol: BridgeProtocol): number => {
     const found = view?.status.listeners.find((l) => l.protocol === protocol && !l.implicitTls);
     const n = found ? Number(hostAndPort(found.address).port) : NaN;

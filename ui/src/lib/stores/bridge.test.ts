@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { BridgeAccount, BridgeStartOptions, BridgeView, NewBridgePassword } from "../ipc/client";
+import type { BridgeAccount, BridgeSettings, BridgeView, NewBridgePassword } from "../ipc/client";
 import { Navigation } from "./navigation.svelte";
 import {
   BridgeStore,
@@ -57,7 +57,7 @@ function fakeIpc(status: BridgeView | null = null) {
     bridgeStatus: vi.fn(async () => current),
     newBridgePassword: vi.fn(async (_name: string) => made),
     revokeBridgePassword: vi.fn(async (_name: string) => true),
-    startBridge: vi.fn(async (options: BridgeStartOptions) => {
+    startBridge: vi.fn(async (options: BridgeSettings) => {
       current = options.lanAddress
         ? running({ fingerprint: "AB:CD", lanExposure: "Devices on your network…", certificateFile: "/x.pem" })
         : running();

@@ -2,7 +2,7 @@
 import type { BridgeStatus } from "./BridgeStatus";
 
 /**
- * The running bridge: listeners, sessions, last errors; in the LAN mode the certificate's fingerprint and what
- * the mode exposes, in plain words.
+ * The running bridge: listeners, sessions, last errors; in the LAN mode the certificate's fingerprint, where the
+ * certificate is, and what the mode exposes, in plain words.
  */
 export type BridgeView = { status: BridgeStatus, fingerprint: string | null, certificateFile: string | null, lanExposure: string | null, };

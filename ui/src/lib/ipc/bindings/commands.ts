@@ -4,7 +4,7 @@ import type { AccountHealth } from "./AccountHealth";
 import type { AccountView } from "./AccountView";
 import type { AppInfo } from "./AppInfo";
 import type { BridgeAccount } from "./BridgeAccount";
-import type { BridgeStartOptions } from "./BridgeStartOptions";
+import type { BridgeSettings } from "./BridgeSettings";
 import type { BridgeView } from "./BridgeView";
 import type { CloudCheck } from "./CloudCheck";
 import type { ConsentRevocation } from "./ConsentRevocation";
@@ -162,9 +162,12 @@ export interface Commands {
    */
   revoke_bridge_password: { args: { name: string }; returns: boolean };
   /**
-   * Starts the bridge (stopping one already running first).
+   * Starts the bridge (stopping one already running first); the app starts it again at its next launch.
    */
-  start_bridge: { args: { options: BridgeStartOptions }; returns: BridgeView };
+  start_bridge: { args: { options: BridgeSettings }; returns: BridgeView };
+  /**
+   * Stops the bridge; the next launch does not start it.
+   */
   stop_bridge: { args: Record<string, never>; returns: void };
   /**
    * The running bridge's listeners, sessions and last errors; null when it is off.
