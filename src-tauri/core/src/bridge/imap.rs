@@ -12,7 +12,7 @@ use imap_codec::imap_types::command::CommandBody;
 use imap_codec::imap_types::core::LiteralMode;
 use imap_codec::CommandCodec;
 
-use super::session::{self, Client, Refusal, MAX_LINE};
+use super::session::{self, Client, StartTls, Wording, MAX_LINE};
 use super::{upstream, BridgeProtocol, ConnectingGuard, Shared};
 use crate::sensitive::SecretString;
 
@@ -196,18 +196,27 @@ pub(crate) async fn serve(
                 }
             }
         };
-        match command {
+        if matches!(command, Command::Login { .. } | Command::Authenticate { .. }) && !client.login_allowed()
+        {
+            client
+                .send(format!("{tag} NO [PRIVACYREQUIRED] Start TLS first (STARTTLS)\r\n").as_bytes())
+                .await?;
+            continue;
+        }
+        let (user, password) = match command {
             Command::Capability => {
                 let reply = format!(
                     "* CAPABILITY {}\r\n{tag} OK CAPABILITY completed\r\n",
                     capabilities(&client)
                 );
                 client.send(reply.as_bytes()).await?;
+                continue;
             }
             Command::Noop => {
                 client
                     .send(format!("{tag} OK NOOP completed\r\n").as_bytes())
                     .await?;
+                continue;
             }
             Command::Logout => {
                 client
@@ -216,22 +225,17 @@ pub(crate) async fn serve(
                 return Ok(());
             }
             Command::StartTls => {
-                if !client.can_start_tls() {
-                    client
-                        .send(format!("{tag} BAD STARTTLS is not available\r\n").as_bytes())
-                        .await?;
-                    continue;
-                }
-                if !client.buf.is_empty() {
-                    client
-                        .send(format!("{tag} BAD Nothing may follow STARTTLS\r\n").as_bytes())
-                        .await?;
+                let answer = client
+                    .answer_start_tls(
+                        format!("{tag} BAD STARTTLS is not available\r\n").as_bytes(),
+                        format!("{tag} BAD Nothing may follow STARTTLS\r\n").as_bytes(),
+                        format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes(),
+                    )
+                    .await?;
+                if answer == StartTls::End {
                     return Ok(());
                 }
-                client
-                    .send(format!("{tag} OK Begin TLS negotiation now\r\n").as_bytes())
-                    .await?;
-                client.start_tls().await?;
+                continue;
             }
             Command::Other("ID") => {
                 client
@@ -240,6 +244,7 @@ pub(crate) async fn serve(
                             .as_bytes(),
                     )
                     .await?;
+                continue;
             }
             Command::Other(name) => {
                 client
@@ -248,26 +253,10 @@ pub(crate) async fn serve(
                             .as_bytes(),
                     )
                     .await?;
+                continue;
             }
-            Command::Login { user, password } => {
-                if !client.login_allowed() {
-                    client
-                        .send(format!("{tag} NO [PRIVACYREQUIRED] Start TLS first (STARTTLS)\r\n").as_bytes())
-                        .await?;
-                    continue;
-                }
-                if let Some(done) = login(shared, &mut client, &tag, &user, password).await? {
-                    drop(connecting);
-                    return pass(shared, client, done).await;
-                }
-            }
+            Command::Login { user, password } => (user, password),
             Command::Authenticate { mechanism, initial } => {
-                if !client.login_allowed() {
-                    client
-                        .send(format!("{tag} NO [PRIVACYREQUIRED] Start TLS first (STARTTLS)\r\n").as_bytes())
-                        .await?;
-                    continue;
-                }
                 if mechanism != "PLAIN" {
                     session::small_delay().await;
                     client
@@ -308,80 +297,34 @@ pub(crate) async fn serve(
                         .await?;
                     continue;
                 };
-                if let Some(done) = login(shared, &mut client, &tag, &user, password).await? {
-                    drop(connecting);
-                    return pass(shared, client, done).await;
-                }
+                (user, password)
             }
+        };
+        let protocol = BridgeProtocol::Imap;
+        if let Some(done) = shared
+            .login(
+                protocol,
+                &mut client,
+                (&user, password),
+                upstream::imap,
+                &wording(&tag),
+            )
+            .await?
+        {
+            drop(connecting);
+            return session::pass(shared, protocol, client, done).await;
         }
     }
 }
 
-/// A login that reached the mail server.
-struct LoggedIn {
-    account: String,
-    upstream: upstream::Tls,
-    ahead: Vec<u8>,
-}
-
-/// Checks the bridge password and logs in upstream; answers the program either way. `None`: refused, go on.
-async fn login(
-    shared: &Arc<Shared>,
-    client: &mut Client,
-    tag: &str,
-    user: &str,
-    password: SecretString,
-) -> io::Result<Option<LoggedIn>> {
-    let protocol = BridgeProtocol::Imap;
-    let refused = |refusal: Refusal| match refusal {
-        Refusal::Credentials => format!("{tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
-        Refusal::Upstream(why) => format!("{tag} NO [AUTHENTICATIONFAILED] {}\r\n", one_line(&why)),
-        Refusal::Unavailable(why) => format!("{tag} NO [UNAVAILABLE] {}\r\n", one_line(&why)),
-    };
-    let who = match shared.check_password(protocol, client.peer, user, password).await {
-        Ok(who) => who,
-        Err(refusal) => {
-            client.send(refused(refusal).as_bytes()).await?;
-            return Ok(None);
-        }
-    };
-    match shared
-        .login_upstream(protocol, client.peer, &who, upstream::imap)
-        .await
-    {
-        Ok(((upstream, ahead), reply, untagged)) => {
-            let mut out = String::new();
-            for line in untagged {
-                out.push_str(&line);
-                out.push_str("\r\n");
-            }
-            out.push_str(&format!("{tag} {reply}\r\n"));
-            client.send(out.as_bytes()).await?;
-            Ok(Some(LoggedIn {
-                account: who.account.name,
-                upstream,
-                ahead,
-            }))
-        }
-        Err(refusal) => {
-            client.send(refused(refusal).as_bytes()).await?;
-            Ok(None)
-        }
+/// How IMAP ends a login with `tag`.
+fn wording(tag: &str) -> Wording {
+    Wording {
+        refused: format!("{tag} NO [AUTHENTICATIONFAILED]"),
+        credentials: "Authentication failed.",
+        unavailable: format!("{tag} NO [UNAVAILABLE]"),
+        accepted: format!("{tag} "),
     }
-}
-
-async fn pass(shared: &Arc<Shared>, client: Client, done: LoggedIn) -> io::Result<()> {
-    let _session = shared.open_session(BridgeProtocol::Imap, &done.account, client.peer);
-    let (stream, client_ahead) = client.into_parts()?;
-    session::pass_through(stream, client_ahead, done.upstream, done.ahead).await
-}
-
-/// Text safe for the end of an IMAP response line.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::io;
 use std::sync::Arc;
 
-use super::session::{self, Client, Refusal};
+use super::session::{self, Client, StartTls, Wording};
 use super::{upstream, BridgeProtocol, ConnectingGuard, Shared};
 use crate::sensitive::SecretString;
 
@@ -91,28 +91,35 @@ pub(crate) async fn serve(
             }
             Err(error) => return Err(error),
         };
-        match parse(&line) {
-            Command::Capa => client.send(capabilities(&client).as_bytes()).await?,
-            Command::Noop => client.send(b"+OK\r\n").await?,
+        let (name, password) = match parse(&line) {
+            Command::Capa => {
+                client.send(capabilities(&client).as_bytes()).await?;
+                continue;
+            }
+            Command::Noop => {
+                client.send(b"+OK\r\n").await?;
+                continue;
+            }
             Command::Quit => {
                 client.send(b"+OK Bye\r\n").await?;
                 return Ok(());
             }
             Command::Empty | Command::Other => {
                 client.send(b"-ERR Unknown command, or log in first\r\n").await?;
+                continue;
             }
             Command::Stls => {
-                if !client.can_start_tls() {
-                    client.send(b"-ERR STLS is not available\r\n").await?;
-                    continue;
+                let answer = client.answer_start_tls(
+                    b"-ERR STLS is not available\r\n",
+                    b"-ERR Nothing may follow STLS\r\n",
+                    b"+OK Begin TLS negotiation\r\n",
+                );
+                match answer.await? {
+                    StartTls::Started => user = None,
+                    StartTls::Unavailable => {}
+                    StartTls::End => return Ok(()),
                 }
-                if !client.buf.is_empty() {
-                    client.send(b"-ERR Nothing may follow STLS\r\n").await?;
-                    return Ok(());
-                }
-                client.send(b"+OK Begin TLS negotiation\r\n").await?;
-                client.start_tls().await?;
-                user = None;
+                continue;
             }
             Command::User(name) => {
                 if !client.login_allowed() {
@@ -121,6 +128,7 @@ pub(crate) async fn serve(
                 }
                 user = Some(name);
                 client.send(b"+OK\r\n").await?;
+                continue;
             }
             Command::Pass(password) => {
                 let Some(name) = user.take() else {
@@ -131,13 +139,11 @@ pub(crate) async fn serve(
                     client.send(b"-ERR [AUTH] Start TLS first (STLS)\r\n").await?;
                     continue;
                 }
-                if let Some(done) = login(shared, &mut client, &name, password).await? {
-                    drop(connecting);
-                    return pass(shared, client, done).await;
-                }
+                (name, password)
             }
             Command::Auth { mechanism: None, .. } => {
                 client.send(b"+OK\r\nPLAIN\r\n.\r\n").await?;
+                continue;
             }
             Command::Auth {
                 mechanism: Some(mechanism),
@@ -170,70 +176,34 @@ pub(crate) async fn serve(
                     client.send(b"-ERR [AUTH] Authentication failed.\r\n").await?;
                     continue;
                 };
-                if let Some(done) = login(shared, &mut client, &name, password).await? {
-                    drop(connecting);
-                    return pass(shared, client, done).await;
-                }
+                (name, password)
             }
+        };
+        let protocol = BridgeProtocol::Pop;
+        if let Some(done) = shared
+            .login(
+                protocol,
+                &mut client,
+                (&name, password),
+                upstream::pop,
+                &wording(),
+            )
+            .await?
+        {
+            drop(connecting);
+            return session::pass(shared, protocol, client, done).await;
         }
     }
 }
 
-struct LoggedIn {
-    account: String,
-    upstream: upstream::Tls,
-    ahead: Vec<u8>,
-}
-
-async fn login(
-    shared: &Arc<Shared>,
-    client: &mut Client,
-    user: &str,
-    password: SecretString,
-) -> io::Result<Option<LoggedIn>> {
-    let protocol = BridgeProtocol::Pop;
-    let refused = |refusal: Refusal| match refusal {
-        Refusal::Credentials => "-ERR [AUTH] Authentication failed.\r\n".to_owned(),
-        Refusal::Upstream(why) => format!("-ERR [AUTH] {}\r\n", one_line(&why)),
-        Refusal::Unavailable(why) => format!("-ERR [SYS/TEMP] {}\r\n", one_line(&why)),
-    };
-    let who = match shared.check_password(protocol, client.peer, user, password).await {
-        Ok(who) => who,
-        Err(refusal) => {
-            client.send(refused(refusal).as_bytes()).await?;
-            return Ok(None);
-        }
-    };
-    match shared
-        .login_upstream(protocol, client.peer, &who, upstream::pop)
-        .await
-    {
-        Ok(((upstream, ahead), reply, _)) => {
-            client.send(format!("{reply}\r\n").as_bytes()).await?;
-            Ok(Some(LoggedIn {
-                account: who.account.name,
-                upstream,
-                ahead,
-            }))
-        }
-        Err(refusal) => {
-            client.send(refused(refusal).as_bytes()).await?;
-            Ok(None)
-        }
+/// How POP ends a login.
+fn wording() -> Wording {
+    Wording {
+        refused: "-ERR [AUTH]".to_owned(),
+        credentials: "Authentication failed.",
+        unavailable: "-ERR [SYS/TEMP]".to_owned(),
+        accepted: String::new(),
     }
-}
-
-async fn pass(shared: &Arc<Shared>, client: Client, done: LoggedIn) -> io::Result<()> {
-    let _session = shared.open_session(BridgeProtocol::Pop, &done.account, client.peer);
-    let (stream, client_ahead) = client.into_parts()?;
-    session::pass_through(stream, client_ahead, done.upstream, done.ahead).await
-}
-
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect()
 }
 
 #[cfg(test)]

@@ -36,6 +36,15 @@ pub(crate) struct Settings {
 /// The longest command line before login (a PLAIN response with a long password fits many times over).
 pub(crate) const MAX_LINE: usize = 8 * 1024;
 
+/// What came of a program's STARTTLS.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StartTls {
+    Started,
+    Unavailable,
+    /// Refused because plain text followed it: the session ends.
+    End,
+}
+
 /// The program's connection: plain, or TLS (implicit or after STARTTLS).
 pub(crate) enum Stream {
     Plain(TcpStream),
@@ -164,6 +173,28 @@ impl Client {
         !self.settings.require_tls || self.is_tls()
     }
 
+    /// The program's STARTTLS (POP's STLS), answered in its protocol's words: `unavailable` when this listener
+    /// has no certificate or TLS is on already; `followed` when something came after the command in plain text
+    /// (the session ends); else `ready`, then the handshake.
+    pub async fn answer_start_tls(
+        &mut self,
+        unavailable: &[u8],
+        followed: &[u8],
+        ready: &[u8],
+    ) -> io::Result<StartTls> {
+        if !self.can_start_tls() {
+            self.send(unavailable).await?;
+            return Ok(StartTls::Unavailable);
+        }
+        if !self.buf.is_empty() {
+            self.send(followed).await?;
+            return Ok(StartTls::End);
+        }
+        self.send(ready).await?;
+        self.start_tls().await?;
+        Ok(StartTls::Started)
+    }
+
     /// The TLS handshake after the program's STARTTLS was agreed to. Whatever the program sent ahead of the
     /// handshake is refused (a command injected in plain text must not end up inside TLS).
     pub async fn start_tls(&mut self) -> io::Result<()> {
@@ -264,10 +295,110 @@ pub(crate) enum Refusal {
     Unavailable(String),
 }
 
+/// How a protocol words the end of a login: the start of a refusal (`a1 NO [AUTHENTICATIONFAILED]`, `-ERR [AUTH]`,
+/// `535 5.7.8`) and its text for wrong credentials, the start of a "try again later", and what goes before the
+/// mail server's own acceptance (IMAP's tag).
+pub(crate) struct Wording {
+    pub refused: String,
+    pub credentials: &'static str,
+    pub unavailable: String,
+    pub accepted: String,
+}
+
+impl Wording {
+    fn answer(&self, refusal: Refusal) -> String {
+        match refusal {
+            Refusal::Credentials => format!("{} {}\r\n", self.refused, self.credentials),
+            Refusal::Upstream(why) => format!("{} {}\r\n", self.refused, one_line(&why)),
+            Refusal::Unavailable(why) => format!("{} {}\r\n", self.unavailable, one_line(&why)),
+        }
+    }
+}
+
+/// Text safe for the end of a reply line: no control characters, at most 300 characters.
+pub(crate) fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect()
+}
+
+/// A login the mail server accepted (and the program was told so): who, and the connection.
+pub(crate) struct LoggedIn<T> {
+    pub who: Authorized,
+    pub conn: T,
+}
+
+/// The session after an IMAP or POP login, passed through unchanged both ways; counted while it lasts.
+pub(crate) async fn pass(
+    shared: &Arc<Shared>,
+    protocol: BridgeProtocol,
+    client: Client,
+    done: LoggedIn<(upstream::Tls, Vec<u8>)>,
+) -> io::Result<()> {
+    let _session = shared.open_session(protocol, &done.who.account.name, client.peer);
+    let (stream, client_ahead) = client.into_parts()?;
+    let (upstream, upstream_ahead) = done.conn;
+    pass_through(stream, client_ahead, upstream, upstream_ahead).await
+}
+
 impl Shared {
+    /// A program's login: the bridge password checked, then the mail server logged in to with the account's
+    /// token, and the program answered in its protocol's `wording`: with the mail server's acceptance (and the
+    /// untagged lines before it), or a refusal, which is `None`.
+    pub(crate) async fn login<T>(
+        &self,
+        protocol: BridgeProtocol,
+        client: &mut Client,
+        (user, password): (&str, SecretString),
+        connect: impl AsyncFnOnce(
+            &HostPort,
+            &Arc<tokio_rustls::rustls::ClientConfig>,
+            &str,
+            &str,
+        ) -> io::Result<Login<T>>,
+        wording: &Wording,
+    ) -> io::Result<Option<LoggedIn<T>>> {
+        let peer = client.peer;
+        let outcome = async {
+            let who = self.check_password(protocol, peer, user, password).await?;
+            let token = self.upstream_token(protocol, peer, &who).await?;
+            let attempt = tokio::time::timeout(
+                self.timeouts.upstream,
+                connect(&who.server, &self.upstream_tls, &who.mailbox, token.expose()),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the mail server did not answer in time",
+                ))
+            });
+            let (conn, reply, untagged) = self.judge_login(protocol, peer, &who, attempt)?;
+            Ok::<_, Refusal>((LoggedIn { who, conn }, reply, untagged))
+        }
+        .await;
+        match outcome {
+            Ok((done, reply, untagged)) => {
+                let mut out = String::new();
+                for line in untagged {
+                    out.push_str(&line);
+                    out.push_str("\r\n");
+                }
+                out.push_str(&format!("{}{reply}\r\n", wording.accepted));
+                client.send(out.as_bytes()).await?;
+                Ok(Some(done))
+            }
+            Err(refusal) => {
+                client.send(wording.answer(refusal).as_bytes()).await?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Checks `user` and `password` (constant-time, with the peer's backoff first), finds the account's mail
     /// server for `protocol`.
-    pub(crate) async fn check_password(
+    async fn check_password(
         &self,
         protocol: BridgeProtocol,
         peer: SocketAddr,
@@ -373,33 +504,38 @@ impl Shared {
         })
     }
 
-    /// Logs in to the account's mail server with a fresh token. A failure is recorded with its diagnosis.
-    pub(crate) async fn login_upstream<T>(
-        &self,
+    /// What happened to a program's login at Microsoft or the mail server, for the bridge page.
+    fn login_event(
         protocol: BridgeProtocol,
         peer: SocketAddr,
         who: &Authorized,
-        connect: impl AsyncFnOnce(
-            &HostPort,
-            &Arc<tokio_rustls::rustls::ClientConfig>,
-            &str,
-            &str,
-        ) -> io::Result<Login<T>>,
-    ) -> Result<(T, String, Vec<String>), Refusal> {
-        let event = |message: String, diagnosis: Option<Diagnosis>| BridgeEvent {
+        message: String,
+        diagnosis: Option<Diagnosis>,
+    ) -> BridgeEvent {
+        BridgeEvent {
             at: now_unix(),
             protocol,
             account: Some(who.account.name.clone()),
             peer: peer.to_string(),
             message,
             diagnosis,
-        };
-        let token = match self
+        }
+    }
+
+    /// A fresh access token for the account's mail server. A failure is recorded with its diagnosis.
+    async fn upstream_token(
+        &self,
+        protocol: BridgeProtocol,
+        peer: SocketAddr,
+        who: &Authorized,
+    ) -> Result<SecretString, Refusal> {
+        let event = |message, diagnosis| Self::login_event(protocol, peer, who, message, diagnosis);
+        match self
             .tokens
             .access_token(&who.account.name, Resource::Outlook)
             .await
         {
-            Ok(issued) => issued.token,
+            Ok(issued) => Ok(issued.token),
             Err(error) => {
                 let sign_in = matches!(
                     error,
@@ -408,27 +544,27 @@ impl Shared {
                 let message = format!("cannot get a token for {}: {error}", who.account.name);
                 tracing::warn!(account = %who.account.name, error = %error, "the bridge cannot get a token");
                 self.record(event(message.clone(), error.diagnosis().cloned()));
-                return Err(if sign_in {
+                Err(if sign_in {
                     Refusal::Upstream(format!(
                         "the account {} must sign in again in Mailgrant",
                         who.account.name
                     ))
                 } else {
                     Refusal::Unavailable("Mailgrant cannot get a token from Microsoft".to_owned())
-                });
+                })
             }
-        };
-        let attempt = tokio::time::timeout(
-            self.timeouts.upstream,
-            connect(&who.server, &self.upstream_tls, &who.mailbox, token.expose()),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the mail server did not answer in time",
-            ))
-        });
+        }
+    }
+
+    /// The mail server's answer to the bridge's login. A failure is recorded with its diagnosis.
+    fn judge_login<T>(
+        &self,
+        protocol: BridgeProtocol,
+        peer: SocketAddr,
+        who: &Authorized,
+        attempt: io::Result<Login<T>>,
+    ) -> Result<(T, String, Vec<String>), Refusal> {
+        let event = |message, diagnosis| Self::login_event(protocol, peer, who, message, diagnosis);
         match attempt {
             Ok(Login::Accepted {
                 conn,

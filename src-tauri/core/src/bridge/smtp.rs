@@ -8,7 +8,7 @@
 use std::io;
 use std::sync::Arc;
 
-use super::session::{self, Client, Refusal, MAX_LINE};
+use super::session::{self, one_line, Client, LoggedIn, StartTls, Wording, MAX_LINE};
 use super::{upstream, BridgeEvent, BridgeProtocol, ConnectingGuard, Shared};
 use crate::probe::net::{Lines, SmtpReply};
 use crate::sensitive::SecretString;
@@ -148,16 +148,14 @@ pub(crate) async fn serve(
                 return Ok(());
             }
             Command::StartTls => {
-                if !client.can_start_tls() {
-                    client.send(b"454 4.7.0 TLS not available\r\n").await?;
-                    continue;
-                }
-                if !client.buf.is_empty() {
-                    client.send(b"501 5.5.2 Nothing may follow STARTTLS\r\n").await?;
+                let answer = client.answer_start_tls(
+                    b"454 4.7.0 TLS not available\r\n",
+                    b"501 5.5.2 Nothing may follow STARTTLS\r\n",
+                    b"220 2.0.0 Ready to start TLS\r\n",
+                );
+                if answer.await? == StartTls::End {
                     return Ok(());
                 }
-                client.send(b"220 2.0.0 Ready to start TLS\r\n").await?;
-                client.start_tls().await?;
             }
             Command::Mail(_) | Command::Rcpt | Command::Data | Command::Bdat => {
                 client.send(b"530 5.7.0 Authentication required\r\n").await?;
@@ -186,9 +184,14 @@ pub(crate) async fn serve(
                 let Some((user, password)) = credentials else {
                     continue;
                 };
-                if let Some(done) = login(shared, &mut client, &user, password).await? {
+                let login = (user.as_str(), password);
+                let protocol = BridgeProtocol::Smtp;
+                if let Some(done) = shared
+                    .login(protocol, &mut client, login, upstream::smtp, &wording())
+                    .await?
+                {
                     drop(connecting);
-                    let _session = shared.open_session(BridgeProtocol::Smtp, &done.account, client.peer);
+                    let _session = shared.open_session(protocol, &done.who.account.name, client.peer);
                     return relay(shared, client, done).await;
                 }
             }
@@ -257,50 +260,13 @@ async fn auth_login(
     }
 }
 
-struct LoggedIn {
-    account: String,
-    /// The addresses `MAIL FROM` may name.
-    senders: Vec<String>,
-    upstream: Lines<upstream::Tls>,
-}
-
-async fn login(
-    shared: &Arc<Shared>,
-    client: &mut Client,
-    user: &str,
-    password: SecretString,
-) -> io::Result<Option<LoggedIn>> {
-    let protocol = BridgeProtocol::Smtp;
-    let refused = |refusal: Refusal| match refusal {
-        Refusal::Credentials => "535 5.7.8 Authentication credentials invalid\r\n".to_owned(),
-        Refusal::Upstream(why) => format!("535 5.7.8 {}\r\n", one_line(&why)),
-        Refusal::Unavailable(why) => format!("454 4.7.0 {}\r\n", one_line(&why)),
-    };
-    let who = match shared.check_password(protocol, client.peer, user, password).await {
-        Ok(who) => who,
-        Err(refusal) => {
-            client.send(refused(refusal).as_bytes()).await?;
-            return Ok(None);
-        }
-    };
-    match shared
-        .login_upstream(protocol, client.peer, &who, upstream::smtp)
-        .await
-    {
-        Ok((upstream, reply, _)) => {
-            client.send(format!("{reply}\r\n").as_bytes()).await?;
-            let mut senders = vec![who.account.address.clone()];
-            senders.extend(who.account.shared_mailbox.clone());
-            Ok(Some(LoggedIn {
-                account: who.account.name,
-                senders,
-                upstream,
-            }))
-        }
-        Err(refusal) => {
-            client.send(refused(refusal).as_bytes()).await?;
-            Ok(None)
-        }
+/// How SMTP ends a login.
+fn wording() -> Wording {
+    Wording {
+        refused: "535 5.7.8".to_owned(),
+        credentials: "Authentication credentials invalid",
+        unavailable: "454 4.7.0".to_owned(),
+        accepted: String::new(),
     }
 }
 
@@ -319,12 +285,19 @@ fn keep_keyword(line: &str) -> bool {
 }
 
 /// The session after AUTH.
-async fn relay(shared: &Arc<Shared>, mut client: Client, done: LoggedIn) -> io::Result<()> {
+async fn relay(
+    shared: &Arc<Shared>,
+    mut client: Client,
+    done: LoggedIn<Lines<upstream::Tls>>,
+) -> io::Result<()> {
     let LoggedIn {
-        account,
-        senders,
-        mut upstream,
+        who,
+        conn: mut upstream,
     } = done;
+    let account = who.account.name;
+    // The addresses `MAIL FROM` may name.
+    let mut senders = vec![who.account.address];
+    senders.extend(who.account.shared_mailbox);
     let timeouts = client.settings.timeouts;
     let peer = client.peer;
     loop {
@@ -452,13 +425,6 @@ async fn pass_message(
 fn trim_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect()
 }
 
 #[cfg(test)]
