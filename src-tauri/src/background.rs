@@ -4,23 +4,15 @@
 //! organisation's app registrations imported from Graph are read again once a day. The mail bridge starts again
 //! if it was on.
 
-use std::time::Duration;
-
-use mailgrant_core::identity::permissions;
-use mailgrant_core::model::Flow;
-use mailgrant_core::token_lifecycle::{now_unix, REFRESH_MARGIN_SECS};
-use mailgrant_core::{directory, health};
+use mailgrant_core::api::background::{self as use_case, KEEP_ALIVE_EVERY};
+use mailgrant_core::health;
+use mailgrant_core::token_lifecycle::now_unix;
 use tauri::{Emitter, Runtime};
 
 use crate::AppState;
 
 /// The event the dashboard listens to.
 pub const ACCOUNTS_CHANGED_EVENT: &str = "accounts-changed";
-
-/// How often the accounts are looked at, at most; sooner when an access token comes due before.
-const TICK: Duration = Duration::from_secs(60);
-/// How often idle refresh tokens are looked for and the imports of app registrations are checked.
-const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Starts the loop; it ends with the app (it goes on while the window is hidden).
 pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
@@ -35,7 +27,7 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
             if keep_alive {
                 kept_alive = Some(tokio::time::Instant::now());
             }
-            let (changed, wake) = tick(&state, keep_alive).await;
+            let (changed, wake) = use_case::tick(&state, keep_alive).await;
             if changed {
                 let _ = app.emit(ACCOUNTS_CHANGED_EVENT, ());
             }
@@ -45,44 +37,9 @@ pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
     });
 }
 
-/// Until the next access token comes due (its expiry less the refresh margin), at most [`TICK`], from the config
-/// as the tick read it. One already due was just tried by that tick (refreshed, or failed): it doesn't count, so a
-/// dead server is asked once a [`TICK`], not every second.
-fn next_wake(config: &mailgrant_core::store::ConfigFile, now: i64) -> Duration {
-    config
-        .accounts
-        .iter()
-        .filter(|a| refreshable(a))
-        .flat_map(|a| a.tokens.access_expires.values().copied())
-        .map(|at| at - REFRESH_MARGIN_SECS - now)
-        .filter(|secs| *secs > 0)
-        .min()
-        .map_or(TICK, |secs| TICK.min(Duration::from_secs(secs.unsigned_abs())))
-}
-
-/// Whether the background may refresh the account's tokens: signed in, and not waiting for a new sign-in.
-fn refreshable(account: &mailgrant_core::model::Account) -> bool {
-    let failing = account
-        .tokens
-        .last_failure
-        .as_ref()
-        .is_some_and(|f| f.sign_in_again);
-    let signed_in = account.flow == Flow::ClientCredentials || account.tokens.refresh_issued_at.is_some();
-    signed_in && !failing
-}
-
 /// "Refresh all now" (the tray): new tokens for every account that can have them, then the UI is told.
 pub async fn refresh_all<R: Runtime>(app: &tauri::AppHandle<R>, state: &AppState) {
-    let Ok(config) = state.tokens.store().load() else {
-        return;
-    };
-    for account in config.accounts.iter().filter(|a| refreshable(a)) {
-        for resource in permissions::resources(&account.services) {
-            if let Err(error) = state.tokens.refresh_now(&account.name, resource).await {
-                tracing::warn!(account = %account.name, %error, "refresh failed");
-            }
-        }
-    }
+    use_case::refresh_all(state).await;
     let _ = app.emit(ACCOUNTS_CHANGED_EVENT, ());
 }
 
@@ -105,54 +62,4 @@ fn announce_expiries<R: Runtime>(app: &tauri::AppHandle<R>, state: &AppState) {
     if let Err(error) = notices.save(&state.home) {
         tracing::warn!(%error, "cannot record the expiry notifications");
     }
-}
-
-/// One pass: whether something changed, and how long to sleep before the next one. `keep_alive`: also refresh
-/// refresh tokens idle for two weeks.
-async fn tick(state: &AppState, keep_alive: bool) -> (bool, Duration) {
-    let Ok(config) = state.tokens.store().load() else {
-        return (false, TICK);
-    };
-    let now = now_unix();
-    let mut changed = false;
-    for account in config.accounts.iter().filter(|a| refreshable(a)) {
-        // Accounts that need a sign-in wait for the user; the others get fresh tokens ahead of expiry.
-        for resource in permissions::resources(&account.services) {
-            let due = account
-                .tokens
-                .access_expires
-                .get(&resource)
-                .is_some_and(|at| *at - now <= REFRESH_MARGIN_SECS);
-            if due {
-                let result = state.tokens.access_token(&account.name, resource).await;
-                if let Err(error) = &result {
-                    tracing::warn!(account = %account.name, %error, "background refresh failed");
-                }
-                changed = true;
-            }
-        }
-    }
-    if keep_alive {
-        if let Ok(done) = state.tokens.keep_alive().await {
-            changed |= !done.is_empty();
-        }
-        changed |= refresh_directory(state, now).await;
-    }
-    (changed, next_wake(&config, now))
-}
-
-/// Reads again the imports of the organisation's app registrations that are a day old; true when one was tried
-/// (its list or its failure changed).
-async fn refresh_directory(state: &AppState, now: i64) -> bool {
-    let Ok(imports) = directory::Directory::beside(state.tokens.store()).load() else {
-        return false;
-    };
-    let mut tried = false;
-    for import in imports.iter().filter(|i| i.refresh_due(now)) {
-        tried = true;
-        if let Err(error) = directory::refresh(&state.tokens, &state.http, &import.id).await {
-            tracing::warn!(import = %import.id, %error, "background directory refresh failed");
-        }
-    }
-    tried
 }

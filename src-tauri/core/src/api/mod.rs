@@ -15,6 +15,7 @@ use crate::vault::TokenVault;
 use crate::DataHome;
 
 pub mod accounts;
+pub mod background;
 pub mod bridge;
 pub mod directory;
 pub mod error;
