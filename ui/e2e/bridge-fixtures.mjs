@@ -65,15 +65,15 @@ export const bridgeAccount = (hasPassword) => ({
 export function running({ lan = false, sessions = [], lastErrors = [], connecting = 0 } = {}) {
   const host = lan ? LAN_ADDRESS : "127.0.0.1";
   const listeners = [
-    { protocol: "imap", address: `${host}:41143`, implicitTls: false },
-    { protocol: "pop", address: `${host}:41110`, implicitTls: false },
-    { protocol: "smtp", address: `${host}:41587`, implicitTls: false },
+    { protocol: "imap", address: `${host}:41143`, host, port: 41143, implicitTls: false },
+    { protocol: "pop", address: `${host}:41110`, host, port: 41110, implicitTls: false },
+    { protocol: "smtp", address: `${host}:41587`, host, port: 41587, implicitTls: false },
   ];
   if (lan) {
     listeners.push(
-      { protocol: "imap", address: `${host}:1993`, implicitTls: true },
-      { protocol: "pop", address: `${host}:1995`, implicitTls: true },
-      { protocol: "smtp", address: `${host}:1465`, implicitTls: true },
+      { protocol: "imap", address: `${host}:1993`, host, port: 1993, implicitTls: true },
+      { protocol: "pop", address: `${host}:1995`, host, port: 1995, implicitTls: true },
+      { protocol: "smtp", address: `${host}:1465`, host, port: 1465, implicitTls: true },
     );
   }
   return {

@@ -413,6 +413,12 @@ mod tests {
         let view = start(&api, &slot, &any_ports()).await.unwrap();
         let protocols: Vec<_> = view.status.listeners.iter().map(|l| l.protocol).collect();
         assert_eq!(protocols, [BridgeProtocol::Imap, BridgeProtocol::Smtp]);
+        for listener in &view.status.listeners {
+            // What a program's settings want, split by Rust: the page parses no address.
+            assert_eq!(listener.host, "127.0.0.1");
+            assert_eq!(listener.port, listener.address.port());
+            assert_ne!(listener.port, 0);
+        }
         assert_eq!(view.fingerprint, None);
         assert_eq!(
             DesktopSettings::load(&api.home).unwrap().bridge,

@@ -203,6 +203,9 @@ pub struct BoundListener {
     pub protocol: BridgeProtocol,
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub address: SocketAddr,
+    /// The address's IP as a program's settings want it (no brackets), and its port.
+    pub host: String,
+    pub port: u16,
     pub implicit_tls: bool,
 }
 
@@ -478,6 +481,8 @@ impl Bridge {
             bound.push(BoundListener {
                 protocol: spec.protocol,
                 address,
+                host: address.ip().to_string(),
+                port: address.port(),
                 implicit_tls: spec.implicit_tls,
             });
             sockets.push((listener, *spec));

@@ -25,14 +25,6 @@ export const PROTOCOL_LABELS: Record<BridgeProtocol, { name: string; role: strin
   smtp: { name: "SMTP", role: "Sending mail" },
 };
 
-/** A listener's address split for the page: "127.0.0.1:1143" → host and port; "[::1]:1143" → "::1" and port. */
-export function hostAndPort(address: string): { host: string; port: string } {
-  const colon = address.lastIndexOf(":");
-  if (colon < 0) return { host: address, port: "" };
-  const host = address.slice(0, colon);
-  return { host: host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host, port: address.slice(colon + 1) };
-}
-
 /** The listeners for the account's protocols, in Rust's order. */
 export function listenersFor(view: BridgeView | null, protocols: BridgeProtocol[]): BoundListener[] {
   return (view?.status.listeners ?? []).filter((l) => protocols.includes(l.protocol));
@@ -50,8 +42,7 @@ export function restartOptions(
 ): BridgeSettings {
   const port = (protocol: BridgeProtocol): number => {
     const found = view?.status.listeners.find((l) => l.protocol === protocol && !l.implicitTls);
-    const n = found ? Number(hostAndPort(found.address).port) : NaN;
-    return Number.isInteger(n) && n > 0 ? n : (defaults?.[protocol] ?? 0);
+    return found && found.port > 0 ? found.port : (defaults?.[protocol] ?? 0);
   };
   return { imapPort: port("imap"), popPort: port("pop"), smtpPort: port("smtp"), lanAddress };
 }
@@ -189,7 +180,7 @@ export class BridgeStore {
   #rememberLan(view: BridgeView) {
     if (view.fingerprint === null || this.lanAddress !== "") return;
     const plain = view.status.listeners.find((l) => !l.implicitTls);
-    if (plain) this.lanAddress = hostAndPort(plain.address).host;
+    if (plain) this.lanAddress = plain.host;
   }
 
   async #act<T>(action: Exclude<BridgeBusy, null>, run: () => Promise<T>): Promise<T | undefined> {

@@ -3,7 +3,6 @@ import type { BridgeAccount, BridgeSettings, BridgeView, NewBridgePassword } fro
 import { Navigation } from "./navigation.svelte";
 import {
   BridgeStore,
-  hostAndPort,
   listenersFor,
   openBridgePage,
   restartOptions,
@@ -25,9 +24,9 @@ function running(over: Partial<BridgeView> = {}, status: Partial<BridgeView["sta
   return {
     status: {
       listeners: [
-        { protocol: "imap", address: "127.0.0.1:41143", implicitTls: false },
-        { protocol: "pop", address: "127.0.0.1:41110", implicitTls: false },
-        { protocol: "smtp", address: "127.0.0.1:41587", implicitTls: false },
+        { protocol: "imap", address: "127.0.0.1:41143", host: "127.0.0.1", port: 41143, implicitTls: false },
+        { protocol: "pop", address: "127.0.0.1:41110", host: "127.0.0.1", port: 41110, implicitTls: false },
+        { protocol: "smtp", address: "127.0.0.1:41587", host: "127.0.0.1", port: 41587, implicitTls: false },
       ],
       connecting: 0,
       sessions: [
@@ -86,11 +85,6 @@ function fakeTimers() {
 }
 
 describe("the bridge page's helpers", () => {
-  it("splits a listener's address, IPv6 too", () => {
-    expect(hostAndPort("127.0.0.1:1143")).toEqual({ host: "127.0.0.1", port: "1143" });
-    expect(hostAndPort("[::1]:1143")).toEqual({ host: "::1", port: "1143" });
-  });
-
   it("shows only the account's protocols and restarts on the ports the bridge has", () => {
     expect(listenersFor(running(), ["imap", "smtp"]).map((l) => l.protocol)).toEqual(["imap", "smtp"]);
     expect(listenersFor(null, ["imap"])).toEqual([]);
@@ -105,8 +99,8 @@ describe("the bridge page's helpers", () => {
     });
     const lan = running({}, {
       listeners: [
-        { protocol: "imap", address: "192.168.1.20:41143", implicitTls: false },
-        { protocol: "imap", address: "192.168.1.20:1993", implicitTls: true },
+        { protocol: "imap", address: "192.168.1.20:41143", host: "192.168.1.20", port: 41143, implicitTls: false },
+        { protocol: "imap", address: "192.168.1.20:1993", host: "192.168.1.20", port: 1993, implicitTls: true },
       ],
     });
     expect(restartOptions(lan, "192.168.1.20")).toEqual({

@@ -4,4 +4,8 @@ import type { BridgeProtocol } from "./BridgeProtocol";
 /**
  * A listener that is open.
  */
-export type BoundListener = { protocol: BridgeProtocol, address: string, implicitTls: boolean, };
+export type BoundListener = { protocol: BridgeProtocol, address: string, 
+/**
+ * The address's IP as a program's settings want it (no brackets), and its port.
+ */
+host: string, port: number, implicitTls: boolean, };
