@@ -255,3 +255,16 @@ pub fn expire_access_token(home: &TestHome, account: &str, resource: Resource) {
         .set_access_token(account, resource, &token)
         .expect("keychain");
 }
+
+/// Waits until `done` holds, looking every 20 ms, for at most `limit` (then fails naming `what`): a condition,
+/// not a guess at how long something takes.
+pub async fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -573,7 +573,6 @@ async fn wrong_revoked_and_forged_are_refused_and_recorded_without_the_password(
     let new = bridge_api::password(&s.api, &s.name, true).await.unwrap();
     assert!(new.created);
     assert_ne!(new.password.expose(), &s.password);
-    tokio::time::sleep(Duration::from_secs(1)).await;
     let again = python(imap_args(imap, &s.address, new.password.expose())).await;
     assert_eq!(again["ok"], true, "{again}");
 }
@@ -591,7 +590,10 @@ async fn an_expired_token_is_refreshed_for_the_next_login_and_a_revoked_consent_
         imap_args(imap, &s.address, &s.password),
         json!({"hold_seconds": 2}),
     )));
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    fixtures::wait_until(Duration::from_secs(20), "the held session logged in", || {
+        running.status().sessions.len() == 1
+    })
+    .await;
     let refreshes = bed.emulator.refreshes();
     fixtures::expire_access_token(&s.home, &s.name, Resource::Outlook);
     let next = python(imap_args(imap, &s.address, &s.password)).await;

@@ -222,12 +222,8 @@ describe("the mail bridge page", () => {
     await confirm.getByRole("button", { name: "Make a new one" }).click();
     await page.getByTestId("bridge-password-value").waitFor();
     assert.deepEqual(await argsOf(page, "new_bridge_password"), [{ name: ACCOUNT }]);
-    await page.waitForTimeout(100);
-    assert.equal(
-      await page.evaluate(() => document.activeElement?.getAttribute("aria-labelledby")),
-      "bridge-pw-label",
-      "the new password takes the focus",
-    );
+    // The new password takes the focus.
+    await page.waitForFunction(() => document.activeElement?.getAttribute("aria-labelledby") === "bridge-pw-label");
 
     await page.getByRole("button", { name: "Revoke…" }).click();
     await confirm.getByRole("button", { name: "Revoke", exact: true }).click();
@@ -235,8 +231,8 @@ describe("the mail bridge page", () => {
     assert.deepEqual(await argsOf(page, "revoke_bridge_password"), [{ name: ACCOUNT }]);
     assert.equal(await panel.getAttribute("data-state"), "none");
     assert.equal(await page.getByTestId("bridge-password-value").count(), 0, "the password shown is gone too");
-    await page.waitForTimeout(100);
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Make a password");
+    // The focus goes to the button that makes one again.
+    await page.waitForFunction(() => document.activeElement?.textContent?.trim() === "Make a password");
 
     // The page polls while open, and not after it closes.
     const polls = async () => (await argsOf(page, "bridge_status")).length;
