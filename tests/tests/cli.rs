@@ -800,6 +800,134 @@ async fn bad_input_gets_one_line_and_the_right_exit_code() {
     let _ = home.vault.forget_account("dead");
 }
 
+/// Set in the child that runs in a keyring session of its own, and locks that keyring.
+const LOCKED_CHILD_ENV: &str = "MAILGRANT_CLI_LOCKED_CHILD";
+
+/// `mailgrant add` of an app-only account with its client secret on stdin.
+fn add_with_secret_args<'a>(emulator: &'a Emulator, name: &'a str) -> Vec<&'a str> {
+    add_args(
+        emulator,
+        name,
+        CONFIDENTIAL_CLIENT_ID,
+        &[
+            "--flow",
+            "client-credentials",
+            "--services",
+            "graph-read",
+            "--client-secret-stdin",
+        ],
+    )
+}
+
+/// The role of the child process started by the next test; does nothing in a normal test run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_with_a_locked_keychain() {
+    if std::env::var_os(LOCKED_CHILD_ENV).is_none() {
+        return;
+    }
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-locked");
+    let h = home.path();
+    let config = home.home.config_file();
+    let secret = format!("{SECRET_VALUE}\n");
+    // An app-only account whose client secret is in the keychain, and its first token.
+    assert_code(
+        &run(h, &add_with_secret_args(&emulator, "daemon"), &secret, &[]).await,
+        0,
+    );
+    let token = run(h, &["token", "daemon"], "", &[]).await;
+    assert_code(&token, 0);
+    let before = std::fs::read_to_string(&config).unwrap();
+    let locked_line = "mailgrant: cannot use the keychain (the keyring is locked (SS error: prompt dismissed)): \
+                       unlock your keyring (GNOME Keyring / KWallet) or start a Secret Service provider; over SSH \
+                       run inside `dbus-run-session`\n";
+
+    mailgrant_tests::keyring::lock().unwrap();
+    // The secret goes to the keychain first: refused there, the config is not touched.
+    let add = run(h, &add_with_secret_args(&emulator, "daemon2"), &secret, &[]).await;
+    assert_code(&add, 4);
+    assert_eq!(
+        (text(&add.stdout), text(&add.stderr)),
+        (String::new(), locked_line.to_owned())
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        before,
+        "config.json changed"
+    );
+    // Nor can a new token be had with the stored secret (the cached one is in the keychain as well).
+    let token = run(h, &["token", "daemon"], "", &[]).await;
+    assert_code(&token, 4);
+    assert_eq!(
+        (text(&token.stdout), text(&token.stderr)),
+        (String::new(), locked_line.to_owned())
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        before,
+        "config.json changed"
+    );
+    mailgrant_tests::keyring::unlock().unwrap();
+
+    // No Secret Service at all: the same, with the reason.
+    let add = run(
+        h,
+        &add_with_secret_args(&emulator, "daemon2"),
+        &secret,
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    )
+    .await;
+    assert_code(&add, 4);
+    let stderr = text(&add.stderr);
+    assert!(
+        stderr.starts_with("mailgrant: cannot use the keychain (")
+            && stderr.ends_with(
+                "): unlock your keyring (GNOME Keyring / KWallet) or start a Secret Service provider; over SSH \
+                 run inside `dbus-run-session`\n"
+            )
+            && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        before,
+        "config.json changed"
+    );
+
+    // With the keychain back, nothing was lost (the stored secret still gets tokens), and the same add
+    // succeeds: it was the keychain that stopped it.
+    assert_code(&run(h, &["token", "daemon"], "", &[]).await, 0);
+    let add = run(h, &add_with_secret_args(&emulator, "daemon2"), &secret, &[]).await;
+    assert_code(&add, 0);
+    assert_ne!(std::fs::read_to_string(&config).unwrap(), before);
+    assert_code(&run(h, &["remove", "daemon2"], "", &[]).await, 0);
+    assert_code(&run(h, &["remove", "daemon"], "", &[]).await, 0);
+    println!("child: the locked keychain stopped the CLI and left config.json alone");
+}
+
+/// A genuinely locked keychain (its login collection locked over D-Bus, in a keyring session of its own so the
+/// tests beside it keep theirs), then none at all: `mailgrant add --client-secret-stdin` exits 4 with the fix in
+/// one line and leaves config.json byte for byte as it was; `token` exits 4 too, and once unlocked the stored
+/// secret still works.
+#[test]
+fn a_locked_or_missing_keychain_exits_4_and_add_leaves_the_config_as_it_was() {
+    let output = mailgrant_tests::keyring::run_in_own_keyring_session(
+        "child_with_a_locked_keychain",
+        LOCKED_CHILD_ENV,
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the child failed:\n{stdout}\n{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "the child ran no test: {stdout}");
+    assert!(
+        stdout.contains("child: the locked keychain stopped the CLI and left config.json alone"),
+        "{stdout}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_proves_imap_smtp_and_pop_on_the_real_servers() {
     let emulator = Emulator::start(Seed::demo()).await.unwrap();
