@@ -928,6 +928,58 @@ fn a_locked_or_missing_keychain_exits_4_and_add_leaves_the_config_as_it_was() {
     );
 }
 
+/// A config.json that is not Mailgrant's (a hand edit gone wrong): every command says so in one line, naming the
+/// copy it made beside it (`config.json.corrupt-<UTC time>`, one however often it is read), exits 1, and writes
+/// nothing: the file stays byte for byte as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_config_is_backed_up_reported_and_never_overwritten() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let home = TestHome::new("cli-corrupt");
+    let h = home.path();
+    let config = home.home.config_file();
+    let corrupt = b"{\"schema_version\": 1, \"accounts\": [{\"name\": \"mail\",";
+    std::fs::write(&config, corrupt).unwrap();
+
+    let add = add_args(&emulator, "other", PUBLIC_CLIENT_ID, &[]);
+    let commands: [&[&str]; 5] = [
+        &["status"],
+        &["status", "--json"],
+        &add,
+        &["remove", "mail"],
+        &["keep-alive"],
+    ];
+    for args in commands {
+        let out = run(h, args, "", &[]).await;
+        assert_code(&out, 1);
+        let backups: Vec<_> = std::fs::read_dir(h)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("config.json.corrupt-"))
+            .collect();
+        assert_eq!(backups.len(), 1, "{args:?}: {backups:?}");
+        let backup = h.join(&backups[0]);
+        assert_eq!(
+            (text(&out.stdout), text(&out.stderr)),
+            (
+                String::new(),
+                format!(
+                    "mailgrant: cannot read {}: it is not a valid Mailgrant config. It was left as it is and \
+                     copied to {}; repair or remove it, then try again\n",
+                    config.display(),
+                    backup.display()
+                )
+            ),
+            "{args:?}"
+        );
+        assert_eq!(std::fs::read(&backup).unwrap(), corrupt, "{args:?}");
+        assert_eq!(
+            std::fs::read(&config).unwrap(),
+            corrupt,
+            "{args:?}: config.json was written"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_proves_imap_smtp_and_pop_on_the_real_servers() {
     let emulator = Emulator::start(Seed::demo()).await.unwrap();
