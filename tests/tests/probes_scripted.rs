@@ -825,7 +825,11 @@ async fn the_report_crosses_ipc_as_camel_case_json() {
     assert!(json["layers"][4]["elapsedMs"].as_f64().is_some());
     assert_eq!(json["token"]["inspectable"], false);
     assert_eq!(json["outcome"]["status"], "failed");
-    assert!(json["outcome"]["diagnosis"].is_object());
+    assert_eq!(json["outcome"]["diagnosis"]["code"], "IMAP_AUTH_FAILED", "{json}");
+    assert_eq!(
+        json["outcome"]["diagnosis"]["raw"]["serverReply"], "NO AUTHENTICATE failed.",
+        "{json}"
+    );
     // The token never appears.
     assert!(!json
         .to_string()
