@@ -2,6 +2,7 @@
 pub mod desktop;
 pub mod emulator;
 pub mod fixtures;
+pub mod keyring;
 pub mod peers;
 pub mod responder;
 pub mod workspace;

@@ -624,7 +624,17 @@ async fn an_expired_token_is_refreshed_for_the_next_login_and_a_revoked_consent_
         .find(|e| e.diagnosis.is_some())
         .unwrap_or_else(|| panic!("a diagnosed event: {:?}", status.last_errors));
     let diagnosis = event.diagnosis.as_ref().unwrap();
-    assert!(diagnosis.raw.aadsts.is_some(), "{diagnosis:?}");
+    // The consent withdrawn: Microsoft's AADSTS65001 (invalid_grant), as the refresh got it.
+    assert_eq!(
+        (
+            diagnosis.code.as_str(),
+            diagnosis.raw.aadsts,
+            diagnosis.raw.error.as_deref(),
+            diagnosis.raw.http_status
+        ),
+        ("AADSTS65001", Some(65001), Some("invalid_grant"), Some(400)),
+        "{diagnosis:?}"
+    );
     let config = s.home.store.load().unwrap();
     let account = config.account(&s.name).unwrap();
     let health = health::account_health(account, config.registration(&account.registration), now_unix());

@@ -126,9 +126,15 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
         .text()
         .await
         .unwrap();
+    // Microsoft's code in the headline, and its answer in the details: AADSTS65001, invalid_grant, 400.
     assert!(
-        reason.contains("AADSTS"),
-        "the explanation names Microsoft's code: {reason}"
+        reason.starts_with("The app hasn't been given permission yet (AADSTS65001). Since just now ("),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Code AADSTS65001AADSTS 65001Error invalid_grant")
+            && reason.contains("HTTP status 400"),
+        "{reason}"
     );
     let needs = screenshot("app-dashboard-needs-sign-in.png", Some(&shot)).await;
 

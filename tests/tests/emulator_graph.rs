@@ -1,5 +1,6 @@
 //! The Microsoft Graph subset: /me, mail folders, messages, sendMail (own and shared mailboxes), applications,
-//! and Graph's error shapes.
+//! and Graph's error shapes; the expiry board's import (`directory::list_applications`) through Graph's pages.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
 
 use base64::Engine;
 use mailgrant_tests::emulator::demo::{
@@ -515,4 +516,199 @@ async fn the_application_list_comes_in_pages_linked_by_next_link() {
     let (status, _, body) = get(&emulator, "/v1.0/applications?$skiptoken=forged", &token).await;
     assert_eq!(status, 400);
     assert_graph_error(&body, "Directory_ExpiredPageToken");
+}
+
+/// A listener for a host the token must never reach: it records every request it gets (request line and
+/// headers) and answers with an empty page of applications.
+struct RecordingListener {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RecordingListener {
+    async fn start() -> Self {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let body = r#"{"value":[]}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        Self { port, requests, task }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for RecordingListener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The expiry board's import, `directory::list_applications`, against the emulator's Graph: the demo tenant's
+/// four registrations by name.
+async fn list_applications(
+    emulator: &Emulator,
+    token: &str,
+) -> Result<Vec<String>, mailgrant_core::directory::DirectoryError> {
+    let apps = mailgrant_core::directory::list_applications(
+        &http(),
+        emulator.base_url(),
+        &mailgrant_core::SecretString::new(token.to_owned()),
+    )
+    .await?;
+    Ok(apps.into_iter().map(|a| a.app_id).collect())
+}
+
+fn demo_app_ids() -> Vec<String> {
+    let mut ids: Vec<String> = Seed::demo().apps.iter().map(|a| a.client_id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn the_import_waits_out_graph_throttling_three_times_and_no_longer() {
+    use mailgrant_tests::emulator::Fault;
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let token = emulator.mint_access_token(ADELE, "graph", &["Application.Read.All"], 3600);
+    let throttle = |count: u32, retry_after: u64| Fault {
+        status: Some(429),
+        retry_after: Some(retry_after),
+        count,
+        ..Fault::at("/v1.0/applications")
+    };
+
+    // A 429 with Retry-After: 1 is asked again after it, and the list is whole.
+    emulator.inject(throttle(1, 1));
+    let ids = list_applications(&emulator, &token).await.unwrap();
+    assert_eq!(sorted(ids), demo_app_ids());
+
+    // Three throttled answers in a row are waited out (the fourth request gets the page)…
+    emulator.inject(throttle(3, 0));
+    let ids = list_applications(&emulator, &token).await.unwrap();
+    assert_eq!(sorted(ids), demo_app_ids());
+
+    // …a fourth is Graph's throttling error, explained (no fifth request: the fault would have been spent).
+    emulator.inject(throttle(4, 0));
+    let err = list_applications(&emulator, &token).await.unwrap_err();
+    let d = err.diagnosis().cloned().expect("Graph's answer, diagnosed");
+    assert_eq!(
+        (
+            d.code.as_str(),
+            d.raw.http_status,
+            d.raw.error.as_deref(),
+            d.retryable
+        ),
+        ("GRAPH_THROTTLED", Some(429), Some("TooManyRequests"), true),
+        "{d:?}"
+    );
+    assert_eq!(
+        mailgrant_core::api::ApiError::from(err).code,
+        mailgrant_core::api::ErrorCode::Directory
+    );
+    let ids = list_applications(&emulator, &token).await.unwrap();
+    assert_eq!(
+        sorted(ids),
+        demo_app_ids(),
+        "all four throttled answers were used"
+    );
+
+    // A Retry-After longer than Mailgrant waits (30 s) is not waited for: the error at once.
+    emulator.inject(throttle(1, 31));
+    let err = list_applications(&emulator, &token).await.unwrap_err();
+    assert_eq!(err.diagnosis().map(|d| d.code.as_str()), Some("GRAPH_THROTTLED"));
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_is_refused_and_gets_no_token() {
+    use mailgrant_tests::emulator::Fault;
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let token = emulator.mint_access_token(ADELE, "graph", &["Application.Read.All"], 3600);
+    let elsewhere = RecordingListener::start().await;
+
+    for next in [
+        format!(
+            "http://127.0.0.1:{}/v1.0/applications?$skiptoken=x",
+            elsewhere.port
+        ),
+        format!(
+            "http://localhost:{}/v1.0/applications?$skiptoken=x",
+            elsewhere.port
+        ),
+    ] {
+        emulator.inject(Fault {
+            body: Some(json!({
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications",
+                "value": [{"id": "o1", "appId": PUBLIC_CLIENT_ID, "displayName": "First page"}],
+                "@odata.nextLink": next,
+            })),
+            ..Fault::at("/v1.0/applications")
+        });
+        let listed = list_applications(&emulator, &token).await;
+        // Not a request, so no token: the other host never heard from Mailgrant.
+        assert_eq!(elsewhere.requests(), Vec::<String>::new(), "{next}");
+        let err = listed.unwrap_err();
+        let host = url::Url::parse(&next).unwrap().host_str().unwrap().to_owned();
+        assert!(
+            matches!(&err, mailgrant_core::directory::DirectoryError::BadAnswer(why)
+            if *why == format!(
+                "its next page is at another address ({host}), which Mailgrant does not send the token to"
+            )),
+            "{next}: {err:?}"
+        );
+        assert_eq!(
+            mailgrant_core::api::ApiError::from(err).code,
+            mailgrant_core::api::ErrorCode::Directory
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_graph_that_links_pages_forever_is_left_after_1000() {
+    use mailgrant_tests::emulator::Fault;
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let token = emulator.mint_access_token(ADELE, "graph", &["Application.Read.All"], 3600);
+    // 1000 pages, each linking to the next; a 1001st request would get the emulator's real (last) page.
+    emulator.inject(Fault {
+        body: Some(json!({
+            "value": [],
+            "@odata.nextLink": format!("{}/v1.0/applications?$top=999", emulator.base_url()),
+        })),
+        count: 1000,
+        ..Fault::at("/v1.0/applications")
+    });
+    let err = list_applications(&emulator, &token).await.unwrap_err();
+    assert!(
+        matches!(&err, mailgrant_core::directory::DirectoryError::BadAnswer(why)
+            if why == "it kept linking to more pages after 1000"),
+        "{err:?}"
+    );
+    // Exactly 1000 were read: the fault is spent, and the next list is the real one.
+    let ids = list_applications(&emulator, &token).await.unwrap();
+    assert_eq!(sorted(ids), demo_app_ids());
 }

@@ -303,6 +303,186 @@ async fn device_code_flow_stops_when_declined_or_cancelled() {
     ));
 }
 
+/// The emulator on a runtime and threads of its own, on the real clock, for a test whose own clock is paused (a
+/// paused clock would stop the emulator's timers too). Requests to it from the paused runtime are plain I/O.
+struct EmulatorElsewhere {
+    emulator: Emulator,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl EmulatorElsewhere {
+    fn start(seed: Seed) -> Self {
+        let (runtime, emulator) = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let emulator = runtime.block_on(Emulator::start(seed)).unwrap();
+            (runtime, emulator)
+        })
+        .join()
+        .unwrap();
+        Self {
+            emulator,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// Runs `work` on the emulator's runtime (its HTTP clients keep real-time timeouts there).
+    async fn run<T: Send + 'static>(&self, work: impl std::future::Future<Output = T> + Send + 'static) -> T {
+        let runtime = self.runtime.as_ref().unwrap();
+        runtime.spawn(work).await.unwrap()
+    }
+}
+
+impl Drop for EmulatorElsewhere {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A client with no timer of its own (no timeouts, no idle pool): under a paused clock, a pending timer would be
+/// advanced to (and fire) while a request waits for the emulator.
+fn timerless_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .pool_idle_timeout(None)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A device code for IMAP from `emulator`, and its token endpoint (path and client).
+async fn device_code_for_imap(emulator: &Emulator) -> (device::DeviceAuthorization, TokenEndpoint, String) {
+    let e = endpoints(emulator);
+    let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
+    let scopes = permissions::token_scopes(
+        &e,
+        &services(&[Service::Imap]),
+        Flow::DeviceCode,
+        Resource::Outlook,
+    );
+    let http = timerless_client();
+    let authorization = device::start(&http, &e.device_code_url(&tenant()), &client_id, &scopes)
+        .await
+        .unwrap();
+    let token_url = e.token_url(&tenant());
+    let path = url::Url::parse(&token_url).unwrap().path().to_owned();
+    (authorization, TokenEndpoint::new(http, token_url), path)
+}
+
+/// RFC 8628 §3.5: every `slow_down` adds 5 s to the polling interval, for the rest of the wait. On a paused clock:
+/// Microsoft's interval of 5 s, two `slow_down` answers, then the approved code's tokens come at 5 + 10 + 15 s.
+#[tokio::test(start_paused = true)]
+async fn device_code_polling_slows_down_by_5_seconds_per_slow_down() {
+    let bed = EmulatorElsewhere::start(Seed::demo());
+    let emulator = &bed.emulator;
+    assert_eq!(emulator.seed().device_code_interval_secs, 5);
+    let (authorization, endpoint, token_path) = device_code_for_imap(emulator).await;
+    assert_eq!(authorization.prompt.interval, Duration::from_secs(5));
+
+    // The user has already approved; the token endpoint still says slow_down to the first two polls, in
+    // Microsoft's shape (AADSTS70016 under the error `slow_down`).
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    let code = authorization.prompt.user_code.clone();
+    let (status, _) = bed
+        .run(async move { browser.enter_device_code(&code, ADELE, Decision::Approve).await })
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    emulator.inject(Fault {
+        aadsts: Some(70016),
+        error: Some("slow_down".into()),
+        message: Some("OAuth 2.0 device flow error. Polling too frequently.".into()),
+        count: 2,
+        ..Fault::at(&token_path)
+    });
+
+    let started = tokio::time::Instant::now();
+    let tokens = authorization
+        .poll(
+            &endpoint,
+            &PUBLIC_CLIENT_ID.parse().unwrap(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(started.elapsed(), Duration::from_secs(5 + 10 + 15));
+    assert!(tokens.scope.contains("IMAP.AccessAsUser.All"), "{}", tokens.scope);
+    // Both slow_down answers were used (the fault is spent) and the third poll was the one that redeemed the code.
+    let polls: Vec<_> = emulator
+        .token_requests()
+        .into_iter()
+        .map(|r| (r.grant_type, r.error))
+        .collect();
+    assert_eq!(polls, vec![(device::GRANT_TYPE.to_owned(), None)]);
+}
+
+/// A device code that expires while the user has not finished ends the wait: with Microsoft's `expired_token`
+/// (AADSTS70019) when the server says so first, and as a sign-in that timed out when the code's own lifetime
+/// (`expires_in`) runs out while Microsoft still says `authorization_pending`.
+#[tokio::test(start_paused = true)]
+async fn an_expired_device_code_ends_the_sign_in_with_expired_token_or_timed_out() {
+    let mut seed = Seed::demo();
+    seed.lifetimes.device_code_secs = 60;
+    let bed = EmulatorElsewhere::start(seed);
+    let emulator = &bed.emulator;
+    let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
+
+    // Microsoft's clock is past the code's life at the first poll.
+    let (authorization, endpoint, _) = device_code_for_imap(emulator).await;
+    assert_eq!(authorization.prompt.expires_in, Duration::from_secs(60));
+    emulator.advance_clock(61);
+    let started = tokio::time::Instant::now();
+    let err = authorization
+        .poll(&endpoint, &client_id, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(5),
+        "one poll, then it stopped"
+    );
+    let d = err.diagnosis().cloned().expect("Microsoft's answer, diagnosed");
+    assert_eq!(
+        (
+            d.code.as_str(),
+            d.raw.error.as_deref(),
+            d.raw.aadsts,
+            d.raw.http_status
+        ),
+        ("AADSTS70019", Some("expired_token"), Some(70019), Some(400))
+    );
+    let api = mailgrant_core::api::ApiError::from(err);
+    assert_eq!(api.code, mailgrant_core::api::ErrorCode::SignIn);
+    emulator.advance_clock(-61);
+
+    // Microsoft keeps saying authorization_pending: the poller stops itself when expires_in has passed.
+    let (authorization, endpoint, token_path) = device_code_for_imap(emulator).await;
+    emulator.inject(Fault {
+        aadsts: Some(70016),
+        count: 100,
+        ..Fault::at(&token_path)
+    });
+    let started = tokio::time::Instant::now();
+    let err = authorization
+        .poll(&endpoint, &client_id, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SignInError::TimedOut(after) if after == Duration::from_secs(60)),
+        "{err:?}"
+    );
+    // A poll every 5 s; the twelfth, at 60 s, is at the code's end.
+    assert_eq!(started.elapsed(), Duration::from_secs(60));
+    let api = mailgrant_core::api::ApiError::from(err);
+    assert_eq!(api.code, mailgrant_core::api::ErrorCode::TimedOut);
+}
+
 #[tokio::test]
 async fn client_credentials_with_a_secret_and_its_mistakes() {
     let emulator = Emulator::start(Seed::demo()).await.unwrap();

@@ -112,7 +112,17 @@ async fn a_revoked_grant_asks_for_a_new_sign_in_and_is_recorded() {
     let TokenError::SignInAgain { diagnosis, .. } = &err else {
         panic!("expected SignInAgain, got {err:?}");
     };
-    assert!(diagnosis.raw.aadsts.is_some(), "{diagnosis:?}");
+    // The password changed after the refresh token was issued: AADSTS50173, invalid_grant.
+    assert_eq!(
+        (
+            diagnosis.code.as_str(),
+            diagnosis.raw.aadsts,
+            diagnosis.raw.error.as_deref(),
+            diagnosis.raw.http_status
+        ),
+        ("AADSTS50173", Some(50173), Some("invalid_grant"), Some(400)),
+        "{diagnosis:?}"
+    );
     let failure = home
         .store
         .account("megan")
@@ -121,8 +131,10 @@ async fn a_revoked_grant_asks_for_a_new_sign_in_and_is_recorded() {
         .tokens
         .last_failure
         .unwrap();
-    assert!(failure.sign_in_again);
-    assert_eq!(failure.code, diagnosis.code);
+    assert_eq!(
+        (failure.code.as_str(), failure.sign_in_again),
+        ("AADSTS50173", true)
+    );
     // The refresh token is kept (an admin may undo the revocation; the user decides to sign in again).
     assert!(home.vault.refresh_token("megan").unwrap().is_some());
 

@@ -15,6 +15,7 @@ use mailgrant_core::model::{
 };
 use mailgrant_core::vault::{AccessToken, KeyringStore, SecretStore, TokenVault, VaultError, KEYCHAIN_FIX};
 use mailgrant_core::{DataHome, SecretString};
+use mailgrant_tests::keyring;
 
 const HOW_TO_RUN: &str = "run the vault tests under \
     `dbus-run-session -- scripts/with-keyring.sh cargo test -p mailgrant-tests --test vault_keychain`";
@@ -451,6 +452,102 @@ fn without_a_session_bus_operations_fail_with_the_fix() {
     assert!(stdout.contains("1 passed"), "the child ran no test: {stdout}");
     assert!(
         stdout.contains("child error: cannot use the keychain"),
+        "{stdout}"
+    );
+}
+
+/// Set in the child that runs in a keyring session of its own, and locks that keyring.
+const LOCKED_CHILD_ENV: &str = "MAILGRANT_VAULT_LOCKED_CHILD";
+
+/// The role of the child process started by the next test; does nothing in a normal test run.
+#[test]
+fn child_with_a_locked_keychain() {
+    if std::env::var_os(LOCKED_CHILD_ENV).is_none() {
+        return;
+    }
+    let (_clear, _raw, vault) = vault("locked");
+    vault
+        .set_refresh_token("adele", &secret("0.AAAA-the-stored-refresh-token"))
+        .unwrap();
+    vault
+        .set_client_secret("app-1", "key-1", &secret("the-stored-client-secret"))
+        .unwrap();
+
+    keyring::lock().unwrap();
+    assert!(keyring::is_locked().unwrap());
+    let errors = [
+        vault
+            .set_refresh_token("adele", &secret("0.AAAA-must-not-replace"))
+            .expect_err("set"),
+        vault.refresh_token("adele").expect_err("get"),
+        vault.delete_refresh_token("adele").expect_err("delete"),
+        vault.client_secret("app-1", "key-1").expect_err("get a secret"),
+        vault
+            .set_client_secret("app-2", "key-2", &secret("must-not-be-written"))
+            .expect_err("set a new secret"),
+        vault.forget_account("adele").expect_err("forget"),
+    ];
+    for err in errors {
+        let text = err.to_string();
+        let VaultError::KeychainUnavailable { detail, fix } = &err else {
+            panic!("expected KeychainUnavailable, got {err:?}");
+        };
+        // The unlock prompt cannot be shown (no display), so gnome-keyring dismisses it, as a user cancelling.
+        assert_eq!(
+            (detail.as_str(), *fix),
+            ("the keyring is locked (SS error: prompt dismissed)", KEYCHAIN_FIX),
+            "{text}"
+        );
+        let api = mailgrant_core::api::ApiError::from(err);
+        assert_eq!(api.code, mailgrant_core::api::ErrorCode::KeychainUnavailable);
+        assert_eq!(api.code.exit_code(), mailgrant_core::api::exit::KEYCHAIN);
+        assert!(!text.contains("must-not"), "{text}");
+    }
+    assert!(
+        keyring::is_locked().unwrap(),
+        "still locked: nothing unlocked it behind the user's back"
+    );
+
+    // Unlocked again, everything is as it was: nothing was replaced, deleted or added while locked.
+    keyring::unlock().unwrap();
+    assert!(!keyring::is_locked().unwrap());
+    assert_eq!(
+        vault
+            .refresh_token("adele")
+            .unwrap()
+            .map(|s| s.expose().to_owned())
+            .as_deref(),
+        Some("0.AAAA-the-stored-refresh-token")
+    );
+    assert_eq!(
+        vault
+            .client_secret("app-1", "key-1")
+            .unwrap()
+            .map(|s| s.expose().to_owned())
+            .as_deref(),
+        Some("the-stored-client-secret")
+    );
+    assert_eq!(vault.client_secret("app-2", "key-2").unwrap().map(|_| ()), None);
+    vault.forget_account("adele").unwrap();
+    vault.delete_client_secret("app-1", "key-1").unwrap();
+    println!("child: the locked keychain was refused and lost nothing");
+}
+
+/// A genuinely locked keychain (the Secret Service's login collection locked over D-Bus), in a keyring session of
+/// its own: every vault operation is `KeychainUnavailable` (the CLI's exit 4), none falls back or half-happens,
+/// and once unlocked every entry is as it was.
+#[test]
+fn a_locked_keychain_is_unavailable_and_loses_nothing() {
+    let output = keyring::run_in_own_keyring_session("child_with_a_locked_keychain", LOCKED_CHILD_ENV);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "the child ran no test: {stdout}");
+    assert!(
+        stdout.contains("child: the locked keychain was refused and lost nothing"),
         "{stdout}"
     );
 }

@@ -168,8 +168,16 @@ mod tests {
         let (_dir, home) = home();
         std::fs::create_dir_all(home.dir()).unwrap();
         std::fs::write(DesktopSettings::path(&home), b"{not json").unwrap();
-        assert!(DesktopSettings::load(&home).is_err());
-        assert!(DesktopSettings::update(&home, |s| s.close_explained = true).is_err());
+        let unreadable = |err: StoreError| match err {
+            StoreError::Rejected { source } => source.to_string(),
+            other => panic!("{other:?}"),
+        };
+        let expected = "key must be a string at line 1 column 2";
+        assert_eq!(unreadable(DesktopSettings::load(&home).unwrap_err()), expected);
+        assert_eq!(
+            unreadable(DesktopSettings::update(&home, |s| s.close_explained = true).unwrap_err()),
+            expected
+        );
         assert_eq!(std::fs::read(DesktopSettings::path(&home)).unwrap(), b"{not json");
     }
 }

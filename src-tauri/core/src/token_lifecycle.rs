@@ -654,9 +654,26 @@ mod tests {
         assert!(split_certificate_bundle(&SecretString::new("not pem".into())).is_err());
     }
 
-    #[test]
-    fn lock_names_do_not_reveal_the_account_and_ignore_case() {
-        assert_eq!(fnv1a("adele"), fnv1a(&"ADELE".to_lowercase()));
+    #[tokio::test]
+    async fn lock_names_do_not_reveal_the_account_and_ignore_case() {
+        // FNV-1a (64-bit)'s published test vectors.
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
         assert_ne!(fnv1a("adele"), fnv1a("alex"));
+
+        // Whatever the case it is written in, an account's refreshes take one lock file, named by the hash alone.
+        let dir = tempfile::tempdir().unwrap();
+        let home = DataHome::resolve(Some(dir.path().to_path_buf()), None).unwrap();
+        let vault = Arc::new(TokenVault::new(crate::vault::MemoryStore::new()));
+        let service = TokenService::new(&home, vault, reqwest::Client::new());
+        let expected = vec![format!("account-{:016x}.lock", fnv1a("adele"))];
+        for name in ["adele", "ADELE", "Adele"] {
+            let _held = service.lock_account(name).await.unwrap();
+            let files: Vec<String> = std::fs::read_dir(home.dir().join("locks"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(files, expected, "{name}");
+        }
     }
 }

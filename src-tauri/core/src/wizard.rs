@@ -788,7 +788,10 @@ mod tests {
         assert_eq!(g.redirect_uri.as_deref(), Some("http://localhost"));
         assert!(g.needs_secret);
         assert!(g.permissions.iter().all(|p| p.kind == "Delegated permissions"));
-        assert!(new_account(&d, None).is_err());
+        assert_eq!(
+            new_account(&d, None).unwrap_err(),
+            "This app signs in with its client secret: paste the secret's Value."
+        );
         let with = new_account(&d, Some((crate::SecretString::new("Xk58Q~x".into()), None))).unwrap();
         assert_eq!(with.redirect, RedirectMode::Loopback);
     }

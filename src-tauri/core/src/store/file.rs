@@ -292,7 +292,10 @@ mod tests {
             "{err}"
         );
         let store = crate::store::Store::at(dir.join("config.json"));
-        assert!(store.update(|_| Ok::<_, std::convert::Infallible>(())).is_err());
+        let err = store
+            .update(|_| Ok::<_, std::convert::Infallible>(()))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::UnsafeDir { .. }), "{err:?}");
         assert!(!dir.join("config.json").exists());
     }
 

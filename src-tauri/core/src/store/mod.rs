@@ -621,7 +621,11 @@ mod tests {
             "{err:?}"
         );
         assert!(err.to_string().contains("update Mailgrant"), "{err}");
-        assert!(store.add_registration(registration("r1")).is_err());
+        let refused = store.add_registration(registration("r1")).unwrap_err();
+        assert!(
+            matches!(refused, StoreError::NewerSchema { found: 2, .. }),
+            "{refused:?}"
+        );
         assert_eq!(std::fs::read_to_string(store.path()).unwrap(), text);
         let names = dir_names(store.path().parent().unwrap());
         assert!(!names.iter().any(|n| n.contains("corrupt")), "{names:?}");
