@@ -41,6 +41,13 @@ for crate in mailgrant-core mailgrant-cli; do
   fi
 done
 
+advisory_date=$(sed -n 's/^Snapshot date: \([0-9-]*\).*/\1/p' .ci/advisory-db/README.md)
+step "dependencies: cargo audit against the committed advisory snapshot (.ci/advisory-db, $advisory_date)"
+# Offline: the RustSec database is the committed snapshot (scripts/update-advisory-db.sh); the policy is
+# .cargo/audit.toml (every ignored advisory says why). Vulnerabilities fail; unmaintained, unsound and yanked
+# crates are listed as warnings.
+cargo audit --no-fetch --db .ci/advisory-db
+
 step "Rust tests (unit, integration, real keychain, real mail servers, WebDriver on the real app under Xvfb)"
 rm -rf "$MAILGRANT_ARTIFACTS" && mkdir -p "$MAILGRANT_ARTIFACTS"
 export MAILGRANT_HOME="$root/target/test-home"
