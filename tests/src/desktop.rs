@@ -140,8 +140,19 @@ pub async fn screenshot(name: &str, previous: Option<&Path>) -> PathBuf {
 
 /// The X id of the largest visible window named Mailgrant.
 pub fn app_window_id() -> Option<String> {
+    largest_visible(&["--name", "^Mailgrant$"])
+}
+
+/// The visible window of the app process `pid` (its `_NET_WM_PID`), the largest if several: unlike the title, it
+/// can't be another instance's window, say one a WebDriver session of the test before is still closing.
+pub fn app_window_of(pid: u32) -> Option<String> {
+    largest_visible(&["--all", "--pid", &pid.to_string(), "--name", "^Mailgrant$"])
+}
+
+fn largest_visible(search: &[&str]) -> Option<String> {
     let out = Command::new("xdotool")
-        .args(["search", "--onlyvisible", "--name", "^Mailgrant$"])
+        .args(["search", "--onlyvisible"])
+        .args(search)
         .output()
         .ok()?;
     String::from_utf8(out.stdout)

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use mailgrant_core::token_lifecycle::REFRESH_MARGIN_SECS;
-use mailgrant_tests::desktop::{app_binary, app_window_id, connect, screenshot, start_driver, NEEDS};
+use mailgrant_tests::desktop::{
+    app_binary, app_window_id, app_window_of, connect, screenshot, start_driver, NEEDS,
+};
 use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
 use mailgrant_tests::emulator::{Emulator, Seed};
 use mailgrant_tests::fixtures::cli_add_args;
@@ -120,9 +122,11 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     let first = access_expires(root);
 
     let app = App(mailgrant(root).stdout(Stdio::null()).spawn().unwrap());
+    // `mailgrant` execs mailgrant-desktop: the same process, whose window this test follows.
+    let pid = app.0.id();
     let mut window = None;
     wait_for("the window showing", 30, || {
-        window = app_window_id();
+        window = app_window_of(pid);
         window.is_some()
     })
     .await;
@@ -130,7 +134,7 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     screenshot("background-before-close.png", None).await;
 
     close_window(window);
-    wait_for("the window hiding", 30, || app_window_id().is_none()).await;
+    wait_for("the window hiding", 30, || app_window_of(pid).is_none()).await;
     let mut app = app;
     assert!(
         app.0.try_wait().unwrap().is_none(),
@@ -146,7 +150,10 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     // With the window closed, the token is refreshed when it comes due.
     wait_for("a background refresh", 60, || access_expires(root) > first).await;
     assert!(app.0.try_wait().unwrap().is_none());
-    assert!(app_window_id().is_none(), "the refresh did not show the window");
+    assert!(
+        app_window_of(pid).is_none(),
+        "the refresh did not show the window"
+    );
 
     // Opening Mailgrant again (the menu entry runs the same binary) shows the window of the one running.
     let second = mailgrant(root).output().unwrap();
@@ -155,7 +162,7 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
         "{}",
         String::from_utf8_lossy(&second.stderr)
     );
-    wait_for("the window showing again", 30, || app_window_id().is_some()).await;
+    wait_for("the window showing again", 30, || app_window_of(pid).is_some()).await;
     assert!(
         app.0.try_wait().unwrap().is_none(),
         "the first instance is the one shown"
@@ -212,4 +219,9 @@ async fn start_at_login_writes_and_removes_the_autostart_entry() {
 
     client.close().await.unwrap();
     drop(driver);
+    // The next test starts an app of its own: this one's window (and its single-instance name) must be gone first.
+    wait_for("the WebDriver session's app closing", 30, || {
+        app_window_id().is_none()
+    })
+    .await;
 }
