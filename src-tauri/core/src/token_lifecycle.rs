@@ -572,7 +572,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 /// FNV-1a, for lock-file names that do not reveal account names.
-fn fnv1a(text: &str) -> u64 {
+pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

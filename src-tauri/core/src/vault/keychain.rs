@@ -69,7 +69,9 @@ fn off_runtime<T: Send>(op: impl FnOnce() -> T + Send) -> T {
 const TURN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Waits for this user's turn with the Secret Service: one conversation at a time across every Mailgrant process
-/// and thread (an OS file lock in `$XDG_RUNTIME_DIR`, or the temp dir, released when the process dies).
+/// and thread that talks to the same one (an OS file lock in `$XDG_RUNTIME_DIR`, or the temp dir, named after the
+/// D-Bus session the Secret Service is found on, released when the process dies). Processes of another session
+/// (another login, a test run's own `dbus-run-session`) talk to another keyring daemon and never wait for these.
 /// gnome-keyring-daemon aborts — taking every stored secret offline until it restarts — when it handles a
 /// session request from a client it has already dropped, which concurrent short-lived clients trigger
 /// (`gkd_secret_service_get_pkcs11_session: assertion 'client' failed`; seen in this project's test suite and
@@ -83,7 +85,11 @@ fn one_at_a_time() -> Option<crate::store::LockGuard> {
         .filter(|d| d.is_dir())
         .unwrap_or_else(std::env::temp_dir);
     let uid = rustix::process::geteuid().as_raw();
-    let path = dir.join(format!("mailgrant-keychain-{uid}.lock"));
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
+    let path = dir.join(format!(
+        "mailgrant-keychain-{uid}-{:016x}.lock",
+        crate::token_lifecycle::fnv1a(&bus)
+    ));
     match crate::store::LockGuard::acquire(&path, TURN_TIMEOUT) {
         Ok(guard) => Some(guard),
         Err(error) => {
