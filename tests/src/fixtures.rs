@@ -206,9 +206,14 @@ pub struct CaFile {
 impl CaFile {
     /// The emulator's CA followed by `others`.
     pub fn new(others: &[&[u8]]) -> CaFile {
+        // Beside the test homes (see TestHome::new).
+        let parent = std::env::var_os("MAILGRANT_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        std::fs::create_dir_all(&parent).expect("CA file parent");
         let dir = tempfile::Builder::new()
-            .prefix("mailgrant-ca-")
-            .tempdir()
+            .prefix("ca-")
+            .tempdir_in(parent)
             .expect("a temp dir for the CA file");
         let path = dir.path().join("ca.pem");
         let mut pem = Emulator::ca_pem().expect("the emulator's CA");
