@@ -144,10 +144,10 @@ impl Emulator {
         self.address
     }
 
-    /// The introspection endpoint for Dovecot's oauth2 passdb: `{base}/_emulator/introspect/{protocol}` with
+    /// The introspection endpoint for Dovecot's oauth2 passdb: `{introspection_base}/_emulator/introspect/{protocol}` with
     /// protocol `imap`, `pop` or `smtp`.
     pub fn introspection_url(&self, protocol: &str) -> String {
-        format!("{}/_emulator/introspect/{protocol}", self.shared.base)
+        format!("{}/_emulator/introspect/{protocol}", self.introspection_base())
     }
 
     /// Mints an access token without a sign-in (synchronous). `resource` is `outlook` or `graph` (anything else
