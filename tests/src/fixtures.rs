@@ -24,7 +24,9 @@ use crate::emulator::browser::{Browser, Decision};
 use crate::emulator::demo::{
     ADELE, CONFIDENTIAL_CLIENT_ID, PUBLIC_CLIENT_ID, SECRET_ID, SECRET_VALUE, TENANT_DOMAIN,
 };
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, Seed};
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 /// A data home of its own: config, locks and keychain namespace, removed (with its keychain entries, by the
 /// test) when dropped.
@@ -173,14 +175,72 @@ pub fn account(
     }
 }
 
-/// An HTTP client as the product builds one.
+/// An HTTP client as the product builds one, trusting the test bed's CA: the file in `MAILGRANT_CA_FILE` when set
+/// (a process other than the emulator's, as Mailgrant is given it), else this process's emulator CA.
 pub fn http_client() -> reqwest::Client {
+    let ca_file = std::env::var_os("MAILGRANT_CA_FILE").map(PathBuf::from);
+    let extra_roots = if ca_file.is_some() {
+        Vec::new()
+    } else {
+        let pem = Emulator::ca_pem().expect("the emulator's CA");
+        CertificateDer::pem_slice_iter(&pem)
+            .map(|cert| cert.expect("a PEM certificate").as_ref().to_vec())
+            .collect()
+    };
     http::client(&http::HttpOptions {
-        ca_file: None,
+        ca_file,
+        extra_roots,
         request_timeout: Some(Duration::from_secs(10)),
         ..http::HttpOptions::default()
     })
     .expect("http client")
+}
+
+/// A CA file for Mailgrant (`MAILGRANT_CA_FILE`, `--ca-file`, a probe's or the API's `ca_file`): the emulator's
+/// throwaway CA and any other PEMs (the mail peers' CA), in one file in a temp dir removed when dropped.
+pub struct CaFile {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl CaFile {
+    /// The emulator's CA followed by `others`.
+    pub fn new(others: &[&[u8]]) -> CaFile {
+        // Beside the test homes (see TestHome::new).
+        let parent = std::env::var_os("MAILGRANT_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        std::fs::create_dir_all(&parent).expect("CA file parent");
+        let dir = tempfile::Builder::new()
+            .prefix("ca-")
+            .tempdir_in(parent)
+            .expect("a temp dir for the CA file");
+        let path = dir.path().join("ca.pem");
+        let mut pem = Emulator::ca_pem().expect("the emulator's CA");
+        for other in others {
+            if !pem.ends_with(b"\n") {
+                pem.push(b'\n');
+            }
+            pem.extend_from_slice(other);
+        }
+        std::fs::write(&path, pem).expect("the CA file written");
+        CaFile { _dir: dir, path }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.path.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+/// The emulator over HTTPS (its certificate from the test bed's throwaway CA) and a CA file trusting it, plus the
+/// PEMs in `others` (the mail peers' CA where a suite needs both).
+pub async fn emulator_https(seed: Seed, others: &[&[u8]]) -> (Emulator, CaFile) {
+    let emulator = Emulator::start_tls(seed).await.expect("the emulator over HTTPS");
+    (emulator, CaFile::new(others))
 }
 
 /// Signs `user` in through the emulator's real pages (the paste-the-address redirect), and saves the account

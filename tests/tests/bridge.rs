@@ -26,7 +26,7 @@ use mailgrant_core::model::{HostPort, Resource, Service};
 use mailgrant_core::token_lifecycle::now_unix;
 use mailgrant_tests::emulator::demo::{ADELE, MEGAN};
 use mailgrant_tests::emulator::{Emulator, RevokeReason, Seed};
-use mailgrant_tests::fixtures::{self, TestHome};
+use mailgrant_tests::fixtures::{self, CaFile, TestHome};
 use mailgrant_tests::peers::{MailPeers, SERVER_NAME};
 use serde_json::{json, Value};
 
@@ -35,6 +35,8 @@ const CLIENTS: &str = include_str!("bridge_clients.py");
 struct Bed {
     emulator: Emulator,
     peers: MailPeers,
+    /// The emulator's CA and the peers' in one file.
+    ca: CaFile,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -48,12 +50,14 @@ fn bed() -> &'static Bed {
                 .build()
                 .map_err(|error| format!("cannot build the emulator's runtime: {error}"))?;
             let emulator = runtime
-                .block_on(Emulator::start(Seed::demo()))
+                .block_on(Emulator::start_tls(Seed::demo()))
                 .map_err(|error| format!("cannot start the emulator: {error}"))?;
-            let peers = MailPeers::start(emulator.base_url()).map_err(|error| error.to_string())?;
+            let peers = MailPeers::start(emulator.introspection_base()).map_err(|error| error.to_string())?;
+            let ca = CaFile::new(&[peers.ca_pem().map_err(|error| error.to_string())?.as_bytes()]);
             Ok(Bed {
                 emulator,
                 peers,
+                ca,
                 _runtime: runtime,
             })
         })
@@ -125,7 +129,7 @@ async fn setup(name: &str, user: &str) -> Setup {
     let api = Api::with_vault(
         home.home.clone(),
         home.vault.clone(),
-        Some(bed.peers.ca_path().to_path_buf()),
+        Some(bed.ca.path().to_path_buf()),
     )
     .unwrap();
     let made = bridge_api::password(&api, name, false).await.unwrap();
@@ -840,7 +844,7 @@ fn hex(bytes: &[u8]) -> String {
 #[ignore = "needs a D-Bus session with a keyring and the mail peers: run the README's test command"]
 async fn the_cli_makes_a_password_runs_the_bridge_and_revokes() {
     let s = setup(&unique("cli"), ADELE).await;
-    let ca = bed().peers.ca_path().to_path_buf();
+    let ca = bed().ca.path().to_path_buf();
     let home = s.home.path().to_path_buf();
     let cli = |args: &[&str]| mailgrant(&home, &ca, args);
 

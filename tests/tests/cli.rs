@@ -6,6 +6,7 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 use mailgrant_core::model::Resource;
 use mailgrant_tests::emulator::browser::{Browser, Decision};
@@ -16,7 +17,7 @@ use mailgrant_tests::emulator::demo::{
 use mailgrant_tests::emulator::{
     AppRegistration, ClientKind, ClientSecret, Emulator, Seed, TestCertificate, Timestamp,
 };
-use mailgrant_tests::fixtures::{cli_add_args as add_args, TestHome};
+use mailgrant_tests::fixtures::{cli_add_args as add_args, CaFile, TestHome};
 use mailgrant_tests::peers::MailPeers;
 use mailgrant_tests::workspace;
 
@@ -27,20 +28,36 @@ const NO_KEYCHAIN_LINE: &str = "mailgrant: cannot use the keychain (no secret se
                                 found): unlock your keyring (GNOME Keyring / KWallet) or start a Secret Service \
                                 provider; over SSH run inside `dbus-run-session`\n";
 
+/// The emulator's CA (one for every emulator of this process), which every CLI run trusts through
+/// `MAILGRANT_CA_FILE` unless `env` says otherwise.
+fn emulator_ca() -> &'static CaFile {
+    static CA: OnceLock<CaFile> = OnceLock::new();
+    CA.get_or_init(|| CaFile::new(&[]))
+}
+
+/// `env` entry for a run that is given no CA file.
+const NO_CA_FILE: (&str, &str) = ("MAILGRANT_CA_FILE", "");
+
 /// A CLI run in `home`, with `stdin` fed in; blocking, so call it from `spawn_blocking` when the emulator shares
-/// the runtime.
+/// the runtime. Microsoft (the emulator, over HTTPS) is trusted through `MAILGRANT_CA_FILE` ([`emulator_ca`]);
+/// `env` overrides it, and an empty value ([`NO_CA_FILE`]) removes it.
 fn mailgrant(home: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(workspace::mailgrant_binary());
     command
         .args(args)
         .env("MAILGRANT_HOME", home)
         .env("NO_COLOR", "1")
+        .env("MAILGRANT_CA_FILE", emulator_ca().path())
         .env_remove("BROWSER")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (key, value) in env {
-        command.env(key, value);
+        if *key == NO_CA_FILE.0 && value.is_empty() {
+            command.env_remove(key);
+        } else {
+            command.env(key, value);
+        }
     }
     let mut child = command.spawn().unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
@@ -96,7 +113,7 @@ fn assert_one_line_error(out: &Output, code: i32, needle: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_sign_in_with_a_browser_program_then_token_status_and_remove() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-loopback");
     let log = home.path().join("browser.log");
     let log_text = log.to_str().unwrap();
@@ -297,7 +314,7 @@ async fn loopback_sign_in_with_a_browser_program_then_token_status_and_remove() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_consent_in_the_browser_ends_the_sign_in_with_the_diagnosis() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-decline");
     // Megan is not pre-approved: the consent page shows, and she declines.
     let args: Vec<&str> = add_args(&emulator, "work", PUBLIC_CLIENT_ID, &[])
@@ -328,7 +345,7 @@ async fn a_declined_consent_in_the_browser_ends_the_sign_in_with_the_diagnosis()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_code_sign_in_approved_by_the_user() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-device");
     let add = run(
         home.path(),
@@ -343,6 +360,7 @@ async fn device_code_sign_in_approved_by_the_user() {
         .args(["sign-in", "tty"])
         .env("MAILGRANT_HOME", home.path())
         .env("NO_COLOR", "1")
+        .env("MAILGRANT_CA_FILE", emulator_ca().path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -395,7 +413,7 @@ async fn device_code_sign_in_approved_by_the_user() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_with_a_secret_from_stdin_and_the_secrets_board() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-app-only");
     let soon = (time::OffsetDateTime::now_utc() + time::Duration::days(10))
         .date()
@@ -573,7 +591,7 @@ async fn client_credentials_with_a_secret_from_stdin_and_the_secrets_board() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_one_line_and_the_right_exit_code() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-bad");
     let h = home.path();
 
@@ -843,7 +861,7 @@ async fn child_with_a_locked_keychain() {
     if std::env::var_os(LOCKED_CHILD_ENV).is_none() {
         return;
     }
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-locked");
     let h = home.path();
     let config = home.home.config_file();
@@ -942,7 +960,7 @@ fn a_locked_or_missing_keychain_exits_4_and_add_leaves_the_config_as_it_was() {
 /// nothing: the file stays byte for byte as it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_config_is_backed_up_reported_and_never_overwritten() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-corrupt");
     let h = home.path();
     let config = home.home.config_file();
@@ -991,8 +1009,8 @@ async fn a_corrupt_config_is_backed_up_reported_and_never_overwritten() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_proves_imap_smtp_and_pop_on_the_real_servers() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
-    let base = emulator.base_url().to_owned();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
+    let base = emulator.introspection_base().to_owned();
     let peers = tokio::task::spawn_blocking(move || MailPeers::start(&base))
         .await
         .unwrap()
@@ -1027,10 +1045,11 @@ async fn test_proves_imap_smtp_and_pop_on_the_real_servers() {
     .await;
     assert_code(&sign_in, 0);
 
-    let ca = peers.ca_path().to_str().unwrap().to_owned();
+    // The peers' CA and the emulator's, in one file.
+    let ca = CaFile::new(&[peers.ca_pem().unwrap().as_bytes()]);
     let test = run(
         home.path(),
-        &["test", "mail", "--json", "--ca-file", &ca],
+        &["test", "mail", "--json", "--ca-file", ca.as_str()],
         "",
         &[],
     )
@@ -1051,7 +1070,7 @@ async fn test_proves_imap_smtp_and_pop_on_the_real_servers() {
     // Human output: each layer as it completes, on stderr.
     let human = run(
         home.path(),
-        &["test", "mail", "--imap", "--ca-file", &ca],
+        &["test", "mail", "--imap", "--ca-file", ca.as_str()],
         "",
         &[],
     )
@@ -1099,7 +1118,7 @@ async fn directory_import_by_an_admin_then_refresh_revocation_app_only_and_remov
             ClientKind::Public,
         ));
     }
-    let emulator = Emulator::start(seed).await.unwrap();
+    let emulator = Emulator::start_tls(seed).await.unwrap();
     let home = TestHome::new("cli-directory");
     assert_code(
         &run(
@@ -1380,7 +1399,7 @@ fn make_idle(home: &TestHome, name: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_alive_uses_only_idle_refresh_tokens_and_exits_3_when_one_must_sign_in_again() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let home = TestHome::new("cli-keep-alive");
     let h = home.path();
     // Two delegated accounts, two users: "work" (Adele) stays fresh, "home" (Megan) goes idle.
@@ -1540,7 +1559,7 @@ async fn keep_alive_uses_only_idle_refresh_tokens_and_exits_3_when_one_must_sign
 
     // Megan's consent is revoked at Microsoft (the emulator's admin API): only a sign-in helps, exit 3, with
     // Microsoft's answer explained; "work" is still not touched.
-    let revoked = reqwest::Client::new()
+    let revoked = mailgrant_tests::fixtures::http_client()
         .post(format!("{}/_emulator/admin/revoke", emulator.base_url()))
         .json(&serde_json::json!({ "user": MEGAN, "reason": "consent" }))
         .send()
@@ -1642,7 +1661,13 @@ async fn the_token_endpoint_is_reached_over_https_trusting_only_the_given_ca() {
     assert!(emulator.access_token_is_live(text(&outlook.stdout).trim()));
 
     // Graph's token needs the token endpoint: refused without the CA, whatever the system trusts.
-    let refused = run(home.path(), &["token", "work", "--resource", "graph"], "", &[]).await;
+    let refused = run(
+        home.path(),
+        &["token", "work", "--resource", "graph"],
+        "",
+        &[NO_CA_FILE],
+    )
+    .await;
     assert_code(&refused, 1);
     assert!(
         text(&refused.stderr).contains("TLS_CERTIFICATE"),
@@ -1654,7 +1679,7 @@ async fn the_token_endpoint_is_reached_over_https_trusting_only_the_given_ca() {
         home.path(),
         &["--ca-file", ca, "token", "work", "--resource", "graph"],
         "",
-        &[],
+        &[NO_CA_FILE],
     )
     .await;
     assert_code(&graph, 0);

@@ -15,8 +15,8 @@ use mailgrant_tests::desktop::{
     app_binary, app_window_id, app_window_of, connect, screenshot, start_driver, NEEDS,
 };
 use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
-use mailgrant_tests::emulator::{Emulator, Seed};
-use mailgrant_tests::fixtures::cli_add_args;
+use mailgrant_tests::emulator::Seed;
+use mailgrant_tests::fixtures::{self, cli_add_args, CaFile};
 use mailgrant_tests::workspace;
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
@@ -38,9 +38,13 @@ fn env_of(root: &Path) -> Vec<(&'static str, PathBuf)> {
 }
 
 /// `mailgrant` as a user types it: the command line, which hands over to the desktop app beside it.
-fn mailgrant(root: &Path) -> Command {
+/// Microsoft (the emulator over HTTPS) is trusted through the CA file `ca`.
+fn mailgrant(root: &Path, ca: &CaFile) -> Command {
     let mut command = Command::new(workspace::mailgrant_binary());
-    command.envs(env_of(root)).env_remove("BROWSER");
+    command
+        .envs(env_of(root))
+        .env_remove("BROWSER")
+        .env("MAILGRANT_CA_FILE", ca.path());
     command
 }
 
@@ -95,11 +99,11 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     // Access tokens that come due for a refresh 20 s after they are issued.
     let mut seed = Seed::demo();
     seed.lifetimes.access_token_secs = REFRESH_MARGIN_SECS + 20;
-    let emulator = Emulator::start(seed).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(seed, &[]).await;
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
 
-    let add = mailgrant(root)
+    let add = mailgrant(root, &ca)
         .args(cli_add_args(
             &emulator,
             "work",
@@ -109,7 +113,7 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
         .output()
         .unwrap();
     assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
-    let sign_in = mailgrant(root)
+    let sign_in = mailgrant(root, &ca)
         .args(["sign-in", "work"])
         .env("BROWSER", FAKE_BROWSER)
         .output()
@@ -121,7 +125,7 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     );
     let first = access_expires(root);
 
-    let app = App(mailgrant(root).stdout(Stdio::null()).spawn().unwrap());
+    let app = App(mailgrant(root, &ca).stdout(Stdio::null()).spawn().unwrap());
     // `mailgrant` execs mailgrant-desktop: the same process, whose window this test follows.
     let pid = app.0.id();
     let mut window = None;
@@ -156,7 +160,7 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     );
 
     // Opening Mailgrant again (the menu entry runs the same binary) shows the window of the one running.
-    let second = mailgrant(root).output().unwrap();
+    let second = mailgrant(root, &ca).output().unwrap();
     assert!(
         second.status.success(),
         "{}",

@@ -14,7 +14,7 @@ use mailgrant_core::vault::TokenVault;
 use mailgrant_core::{DataHome, SecretString};
 use mailgrant_tests::desktop::{app_binary, connect, screenshot, start_driver};
 use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, IT_ADMIN, SECRET_VALUE, TENANT_DOMAIN};
-use mailgrant_tests::emulator::{Emulator, Seed};
+use mailgrant_tests::emulator::Seed;
 use mailgrant_tests::fixtures::{self, TestHome};
 
 const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
@@ -59,7 +59,7 @@ async fn click_button(client: &Client, label: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, a D-Bus session and tauri-driver: run the README's test command"]
 async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_again_restores_it() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let data = DataHome::resolve(Some(dir.path().join("mailgrant")), None).unwrap();
     let home = TestHome {
@@ -105,6 +105,7 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
             ("BROWSER", FAKE_BROWSER),
             ("FAKE_BROWSER_LOG", log.to_str().unwrap()),
             ("FAKE_BROWSER_ADMIN", IT_ADMIN),
+            ("MAILGRANT_CA_FILE", ca.as_str()),
         ],
     );
     let client = connect(&driver, &app_binary()).await;

@@ -18,6 +18,7 @@ use mailgrant_tests::emulator::demo::{
     ADELE, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_REDIRECT, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN,
 };
 use mailgrant_tests::emulator::{Emulator, Seed};
+use mailgrant_tests::fixtures::CaFile;
 use mailgrant_tests::peers::MailPeers;
 
 const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
@@ -30,20 +31,24 @@ static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 struct Bed {
     emulator: Emulator,
     peers: MailPeers,
+    /// The emulator's CA and the peers' in one file, the app's `MAILGRANT_CA_FILE`.
+    ca: CaFile,
     home: tempfile::TempDir,
 }
 
 impl Bed {
     async fn start() -> Bed {
-        let emulator = Emulator::start(Seed::demo()).await.unwrap();
-        let base = emulator.base_url().to_owned();
+        let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
+        let base = emulator.introspection_base().to_owned();
         let peers = tokio::task::spawn_blocking(move || MailPeers::start(&base))
             .await
             .unwrap()
             .unwrap();
+        let ca = CaFile::new(&[peers.ca_pem().unwrap().as_bytes()]);
         Bed {
             emulator,
             peers,
+            ca,
             home: tempfile::tempdir().unwrap(),
         }
     }
@@ -59,7 +64,7 @@ impl Bed {
             &[
                 ("BROWSER", FAKE_BROWSER),
                 ("FAKE_BROWSER_LOG", log.to_str().unwrap()),
-                ("MAILGRANT_CA_FILE", self.peers.ca_path().to_str().unwrap()),
+                ("MAILGRANT_CA_FILE", self.ca.as_str()),
             ],
         )
     }

@@ -16,8 +16,8 @@ use fantoccini::Locator;
 use mailgrant_tests::desktop::{connect, screenshot, start_driver};
 use mailgrant_tests::emulator::demo::ADELE;
 use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
-use mailgrant_tests::emulator::{Emulator, Seed};
-use mailgrant_tests::fixtures::cli_add_args;
+use mailgrant_tests::emulator::Seed;
+use mailgrant_tests::fixtures::{self, cli_add_args};
 
 const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
 
@@ -43,7 +43,8 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
         }
     };
     let home = root.join("mailgrant");
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    // Microsoft over HTTPS, trusted through MAILGRANT_CA_FILE by the command line, the app and the browser.
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
 
     // The account, added with the installed command line: a public client that signs in through mailgrant://.
     let add = Command::new(&app)
@@ -54,6 +55,7 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
             &["--redirect", "deep-link", "--services", "imap"],
         ))
         .env("MAILGRANT_HOME", &home)
+        .env("MAILGRANT_CA_FILE", ca.path())
         .output()
         .unwrap();
     assert!(
@@ -70,6 +72,7 @@ async fn a_deep_link_through_the_os_completes_the_sign_in_waiting_in_the_install
             ("FAKE_BROWSER_LOG", log.to_str().unwrap()),
             // A web page hands the OS a forged mailgrant://auth link first: the sign-in ignores it and waits.
             ("FAKE_BROWSER_FORGE_FIRST", "1"),
+            ("MAILGRANT_CA_FILE", ca.as_str()),
         ],
     );
     let desktop = app.with_file_name("mailgrant-desktop");

@@ -18,6 +18,7 @@ use mailgrant_core::probe::{
 use mailgrant_core::SecretString;
 use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, CONSUMER, MEGAN, SHARED_MAILBOX};
 use mailgrant_tests::emulator::{Emulator, Mailbox, MintRequest, Seed, User};
+use mailgrant_tests::fixtures::CaFile;
 use mailgrant_tests::peers::{MailPeers, SERVER_NAME};
 
 const IMAP_SCOPE: &str = "IMAP.AccessAsUser.All";
@@ -30,6 +31,8 @@ const ALL_SCOPES: [&str; 3] = [IMAP_SCOPE, POP_SCOPE, SMTP_SCOPE];
 struct Bed {
     emulator: Emulator,
     peers: MailPeers,
+    /// The emulator's CA and the peers' in one file.
+    ca: CaFile,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -43,13 +46,15 @@ fn bed() -> &'static Bed {
                 .build()
                 .map_err(|error| format!("cannot build the emulator's runtime: {error}"))?;
             let emulator = runtime
-                .block_on(Emulator::start(Seed::demo()))
+                .block_on(Emulator::start_tls(Seed::demo()))
                 .map_err(|error| format!("cannot start the emulator: {error}"))?;
-            let peers = MailPeers::start_with_shared(emulator.base_url(), &[SHARED_MAILBOX])
+            let peers = MailPeers::start_with_shared(emulator.introspection_base(), &[SHARED_MAILBOX])
                 .map_err(|error| error.to_string())?;
+            let ca = CaFile::new(&[peers.ca_pem().map_err(|error| error.to_string())?.as_bytes()]);
             Ok(Bed {
                 emulator,
                 peers,
+                ca,
                 _runtime: runtime,
             })
         })
@@ -74,12 +79,12 @@ fn graph_token(user: &str, scopes: &[&str], expires_in: i64) -> SecretString {
     )
 }
 
-/// Trusting only the peers' throwaway CA; a limit well above the servers' 0.5 s refusals.
+/// Trusting only the test bed's throwaway CAs (the peers' and the emulator's); a limit well above the servers' 0.5 s refusals.
 fn options() -> ProbeOptions {
     ProbeOptions {
         timeout: Duration::from_secs(10),
         public_roots: false,
-        ca_file: Some(bed().peers.ca_path().to_path_buf()),
+        ca_file: Some(bed().ca.path().to_path_buf()),
         ..ProbeOptions::default()
     }
 }
@@ -725,11 +730,11 @@ async fn graph_reads_the_inbox_and_sends_to_self() {
     let before = bed().emulator.messages(ADELE).len();
     let probed = run(graph_target(ADELE), GRAPH_WAY, &token, &options).await;
     assert!(probed.report.outcome.is_ok(), "{:#?}", probed.report);
-    // Plain HTTP to the emulator: no TLS to check.
-    assert_eq!(probed.status(Layer::Tls), LayerStatus::Skipped);
+    // HTTPS to the emulator: its certificate is checked against the test bed's CA before any request.
     for layer in [
         Layer::Dns,
         Layer::Tcp,
+        Layer::Tls,
         Layer::Token,
         Layer::Auth,
         Layer::Mailbox,
@@ -742,6 +747,11 @@ async fn graph_reads_the_inbox_and_sends_to_self() {
             probed.report.layers
         );
     }
+    assert!(
+        probed.detail(Layer::Tls).contains("TLS 1.3"),
+        "{}",
+        probed.detail(Layer::Tls)
+    );
     assert!(
         probed.detail(Layer::Auth).contains(ADELE),
         "{}",

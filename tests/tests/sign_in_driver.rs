@@ -18,7 +18,7 @@ use mailgrant_tests::emulator::demo::{
     ADELE, CONFIDENTIAL_CLIENT_ID, IT_ADMIN, PUBLIC_CLIENT_ID, SECRET_VALUE, TENANT_DOMAIN,
 };
 use mailgrant_tests::emulator::{Emulator, Seed};
-use mailgrant_tests::fixtures::{emulator_cloud, TestHome};
+use mailgrant_tests::fixtures::{self, emulator_cloud, CaFile, TestHome};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -135,8 +135,13 @@ impl SignInHost for ScriptedHost {
     }
 }
 
-fn api(home: &TestHome) -> Api {
-    Api::with_vault(home.home.clone(), Arc::clone(&home.vault), None).unwrap()
+fn api(home: &TestHome, ca: &CaFile) -> Api {
+    Api::with_vault(
+        home.home.clone(),
+        Arc::clone(&home.vault),
+        Some(ca.path().to_path_buf()),
+    )
+    .unwrap()
 }
 
 /// A mailbox of adele's through the demo's public client (or, app-only, its confidential one).
@@ -175,7 +180,7 @@ fn refresh_token_kept(home: &TestHome, name: &str) -> bool {
 
 #[tokio::test]
 async fn every_account_flow_and_redirect_mode_signs_in_through_the_one_driver() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let cases = [
         (
             "loopback",
@@ -200,7 +205,7 @@ async fn every_account_flow_and_redirect_mode_signs_in_through_the_one_driver() 
     for (name, flow, redirect, script) in cases {
         // A home each: the accounts share the demo's app registration, whose redirect mode is the first one's.
         let home = TestHome::new(&format!("driver-{name}"));
-        let api = api(&home);
+        let api = api(&home, &ca);
         accounts::add(&api, new_account(&emulator, name, flow, redirect), false)
             .await
             .unwrap();
@@ -249,7 +254,7 @@ async fn every_account_flow_and_redirect_mode_signs_in_through_the_one_driver() 
 
     // App-only: no user, no browser, a token with the app's own secret.
     let home = TestHome::new("driver-daemon");
-    let api = api(&home);
+    let api = api(&home, &ca);
     accounts::add(
         &api,
         new_account(
@@ -275,9 +280,9 @@ async fn every_account_flow_and_redirect_mode_signs_in_through_the_one_driver() 
 /// once instead of after the user signed in; the right one signs in through the loopback.
 #[tokio::test]
 async fn a_confidential_client_s_secret_is_proved_before_the_browser_opens() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("driver-web-app");
-    let api = api(&home);
+    let api = api(&home, &ca);
     let web_app = |name: &str, secret: &str| NewAccount {
         client_id: CONFIDENTIAL_CLIENT_ID.parse().unwrap(),
         secret: Some((SecretString::new(secret.into()), None)),
@@ -304,7 +309,7 @@ async fn a_confidential_client_s_secret_is_proved_before_the_browser_opens() {
 
     // A home of its own: an account added with a client ID already known joins that registration as it is.
     let home = TestHome::new("driver-web-app-right");
-    let api = self::api(&home);
+    let api = self::api(&home, &ca);
     accounts::add(&api, web_app("product", SECRET_VALUE), false)
         .await
         .unwrap();
@@ -317,9 +322,9 @@ async fn a_confidential_client_s_secret_is_proved_before_the_browser_opens() {
 
 #[tokio::test]
 async fn a_terminal_cannot_wait_for_a_link_and_a_cancelled_sign_in_keeps_nothing() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("driver-refusals");
-    let api = api(&home);
+    let api = api(&home, &ca);
     accounts::add(
         &api,
         new_account(&emulator, "link", Flow::AuthCode, RedirectMode::DeepLink),
@@ -344,7 +349,7 @@ async fn a_terminal_cannot_wait_for_a_link_and_a_cancelled_sign_in_keeps_nothing
         ("cancel-device", Flow::DeviceCode, RedirectMode::Loopback),
     ] {
         let home = TestHome::new(name);
-        let api = self::api(&home);
+        let api = self::api(&home, &ca);
         accounts::add(&api, new_account(&emulator, name, flow, redirect), false)
             .await
             .unwrap();
@@ -363,9 +368,9 @@ async fn a_terminal_cannot_wait_for_a_link_and_a_cancelled_sign_in_keeps_nothing
 
 #[tokio::test]
 async fn every_directory_import_method_runs_through_the_same_driver() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("driver-imports");
-    let api = api(&home);
+    let api = api(&home, &ca);
     // The registrations the imports read through: the public client (an admin signs in) and the confidential one
     // (the app reads as itself).
     accounts::add(

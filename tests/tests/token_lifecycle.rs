@@ -11,7 +11,7 @@ use mailgrant_core::token_lifecycle::{
     now_unix, TokenError, TokenService, TokenSource, KEEP_ALIVE_AFTER_SECS,
 };
 use mailgrant_tests::emulator::demo::{ADELE, MEGAN};
-use mailgrant_tests::emulator::{Emulator, RevokeReason, Seed};
+use mailgrant_tests::emulator::{RevokeReason, Seed};
 use mailgrant_tests::fixtures::{self, TestHome};
 use rand::Rng as _;
 
@@ -29,7 +29,7 @@ fn forget(home: &TestHome, accounts: &[&str]) {
 
 #[tokio::test]
 async fn a_fresh_token_comes_from_the_keychain_an_expiring_one_is_refreshed_and_rotated_first() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, _ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("lifecycle");
     let registration = fixtures::public_registration(&emulator);
     let saved = fixtures::sign_in(
@@ -100,7 +100,7 @@ async fn a_fresh_token_comes_from_the_keychain_an_expiring_one_is_refreshed_and_
 
 #[tokio::test]
 async fn a_revoked_grant_asks_for_a_new_sign_in_and_is_recorded() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, _ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("revoked");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "megan", MEGAN, &[Service::Smtp]).await;
@@ -151,7 +151,7 @@ async fn a_revoked_grant_asks_for_a_new_sign_in_and_is_recorded() {
 
 #[tokio::test]
 async fn app_only_accounts_fetch_with_the_secret_from_the_keychain() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, _ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("app-only");
     let registration = fixtures::confidential_registration(&emulator);
     let account = fixtures::account(
@@ -199,7 +199,7 @@ async fn app_only_accounts_fetch_with_the_secret_from_the_keychain() {
 
 #[tokio::test]
 async fn keep_alive_refreshes_only_refresh_tokens_idle_for_two_weeks() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, _ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("keep-alive");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
@@ -230,12 +230,14 @@ async fn keep_alive_refreshes_only_refresh_tokens_idle_for_two_weeks() {
 /// refused, not just counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_processes_cause_exactly_one_refresh() {
-    let emulator = Emulator::start(Seed {
-        strict_rotation: true,
-        ..Seed::demo()
-    })
-    .await
-    .unwrap();
+    let (emulator, ca) = fixtures::emulator_https(
+        Seed {
+            strict_rotation: true,
+            ..Seed::demo()
+        },
+        &[],
+    )
+    .await;
     let home = TestHome::new("twenty");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
@@ -245,6 +247,7 @@ async fn twenty_processes_cause_exactly_one_refresh() {
     let children: Vec<_> = (0..20)
         .map(|_| {
             Command::new(WORKER)
+                .env("MAILGRANT_CA_FILE", ca.path())
                 .args([home.path().to_str().unwrap(), "adele", "outlook", "once"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -315,12 +318,14 @@ async fn redeem_directly(
 /// the one the last refresh stored. The token the sign-in gave is refused by then (the emulator is strict).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_strict_rotation_every_refresh_uses_the_refresh_token_the_last_one_stored() {
-    let emulator = Emulator::start(Seed {
-        strict_rotation: true,
-        ..Seed::demo()
-    })
-    .await
-    .unwrap();
+    let (emulator, _ca) = fixtures::emulator_https(
+        Seed {
+            strict_rotation: true,
+            ..Seed::demo()
+        },
+        &[],
+    )
+    .await;
     let home = TestHome::new("strict");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
@@ -354,12 +359,12 @@ async fn under_strict_rotation_every_refresh_uses_the_refresh_token_the_last_one
 /// token in the keychain is whole and still accepted by the emulator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_a_process_mid_refresh_never_loses_the_refresh_token() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("kill");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
     // How long a worker takes to start and to refresh, so the kills land across whole refreshes on any machine.
-    let (startup, per_refresh) = calibrate(home.path()).await;
+    let (startup, per_refresh) = calibrate(home.path(), &ca).await;
     eprintln!("worker start-up {startup:?}, one refresh {per_refresh:?}");
     let mut rng = rand::thread_rng();
     let started = Instant::now();
@@ -367,6 +372,7 @@ async fn killing_a_process_mid_refresh_never_loses_the_refresh_token() {
     let mut distinct = std::collections::HashSet::new();
     for iteration in 0..200 {
         let mut child = Command::new(WORKER)
+            .env("MAILGRANT_CA_FILE", ca.path())
             .args([home.path().to_str().unwrap(), "adele", "outlook", "loop"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -413,7 +419,7 @@ async fn killing_a_process_mid_refresh_never_loses_the_refresh_token() {
 /// backups, locks, debug logs) or in the temp files of the processes involved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_data_home_logs_or_temp_files() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("leaks");
     let temp = tempfile::tempdir_in(home.path().parent().unwrap()).unwrap();
     let public = fixtures::public_registration(&emulator);
@@ -445,6 +451,7 @@ async fn no_secret_reaches_the_data_home_logs_or_temp_files() {
     fixtures::expire_access_token(&home, "adele", Resource::Outlook);
     for _ in 0..3 {
         let out = Command::new(WORKER)
+            .env("MAILGRANT_CA_FILE", ca.path())
             .args([home.path().to_str().unwrap(), "adele", "outlook", "once"])
             .env("TMPDIR", temp.path())
             .output()
@@ -491,12 +498,14 @@ async fn no_secret_reaches_the_data_home_logs_or_temp_files() {
 }
 
 /// Starts a looping worker and times its start-up (to the first refresh) and its refreshes.
-async fn calibrate(home: &std::path::Path) -> (Duration, Duration) {
+async fn calibrate(home: &std::path::Path, ca: &fixtures::CaFile) -> (Duration, Duration) {
     use std::io::BufRead as _;
     let home = home.to_path_buf();
+    let ca = ca.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let began = Instant::now();
         let mut child = Command::new(WORKER)
+            .env("MAILGRANT_CA_FILE", &ca)
             .args([home.to_str().unwrap(), "adele", "outlook", "loop"])
             .stdout(Stdio::piped())
             .spawn()
@@ -531,11 +540,16 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_an_account_mid_refresh_waits_for_it_and_leaves_nothing_in_the_keychain() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("remove-mid-refresh");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;
-    let api = mailgrant_core::api::Api::with_vault(home.home.clone(), home.vault.clone(), None).unwrap();
+    let api = mailgrant_core::api::Api::with_vault(
+        home.home.clone(),
+        home.vault.clone(),
+        Some(ca.path().to_path_buf()),
+    )
+    .unwrap();
 
     // The token endpoint takes a while: the refresh is in flight (it holds the account's lock) when the user
     // removes the account.
@@ -612,7 +626,7 @@ impl mailgrant_core::vault::SecretStore for Recording {
 
 #[tokio::test]
 async fn a_refresh_stores_the_rotated_refresh_token_before_the_access_token_and_the_config() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let (emulator, _ca) = fixtures::emulator_https(Seed::demo(), &[]).await;
     let home = TestHome::new("write-order");
     let registration = fixtures::public_registration(&emulator);
     fixtures::sign_in(&emulator, &home, &registration, "adele", ADELE, &[Service::Imap]).await;

@@ -56,6 +56,8 @@ pub struct Emulator {
     shared: App,
     address: SocketAddr,
     server: JoinHandle<()>,
+    /// Over HTTPS: the same emulator also on plain HTTP, for the mail peers' introspection only.
+    plain: Option<(String, JoinHandle<()>)>,
 }
 
 impl Emulator {
@@ -99,6 +101,19 @@ impl Emulator {
         let address = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let shared = Arc::new(Shared::new(format!("{scheme}://{address}"), key, seed));
+        let plain = if tls.is_some() {
+            let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+            let base = format!("http://{}", listener.local_addr()?);
+            let server = tokio::spawn(server::serve(
+                listener,
+                None,
+                shared.clone(),
+                router(shared.clone()),
+            ));
+            Some((base, server))
+        } else {
+            None
+        };
         let server = tokio::spawn(server::serve(
             listener,
             tls,
@@ -109,6 +124,7 @@ impl Emulator {
             shared,
             address,
             server,
+            plain,
         })
     }
 
@@ -118,14 +134,20 @@ impl Emulator {
         &self.shared.base
     }
 
+    /// The base URL the mail peers (Dovecot's oauth2 passdb, given no CA) introspect tokens at: [`Emulator::base_url`]
+    /// over HTTP; over HTTPS, the same emulator on a plain-HTTP port of its own (the product never uses it).
+    pub fn introspection_base(&self) -> &str {
+        self.plain.as_ref().map_or(&self.shared.base, |(base, _)| base)
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.address
     }
 
-    /// The introspection endpoint for Dovecot's oauth2 passdb: `{base}/_emulator/introspect/{protocol}` with
+    /// The introspection endpoint for Dovecot's oauth2 passdb: `{introspection_base}/_emulator/introspect/{protocol}` with
     /// protocol `imap`, `pop` or `smtp`.
     pub fn introspection_url(&self, protocol: &str) -> String {
-        format!("{}/_emulator/introspect/{protocol}", self.shared.base)
+        format!("{}/_emulator/introspect/{protocol}", self.introspection_base())
     }
 
     /// Mints an access token without a sign-in (synchronous). `resource` is `outlook` or `graph` (anything else
@@ -284,6 +306,9 @@ pub fn decode_claims(token: &str) -> Option<serde_json::Value> {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some((_, plain)) = &self.plain {
+            plain.abort();
+        }
     }
 }
 
