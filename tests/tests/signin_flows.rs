@@ -19,6 +19,8 @@ use mailgrant_tests::emulator::demo::{
     TENANT_DOMAIN, TENANT_ID,
 };
 use mailgrant_tests::emulator::{decode_claims, Emulator, Fault, Seed, TestCertificate};
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_util::sync::CancellationToken;
 
 fn endpoints(emulator: &Emulator) -> Endpoints {
@@ -41,9 +43,19 @@ fn services(list: &[Service]) -> BTreeSet<Service> {
     list.iter().copied().collect()
 }
 
+/// The emulator's CA certificates (DER): the only roots a client of these tests trusts besides the public ones.
+fn emulator_roots() -> Vec<Vec<u8>> {
+    let pem = Emulator::ca_pem().expect("the emulator's CA");
+    CertificateDer::pem_slice_iter(&pem)
+        .map(|cert| cert.expect("a PEM certificate").as_ref().to_vec())
+        .collect()
+}
+
+/// Core's HTTP client, as the product builds it, trusting the emulator's HTTPS certificate.
 fn client() -> reqwest::Client {
     http::client(&http::HttpOptions {
         ca_file: None,
+        extra_roots: emulator_roots(),
         request_timeout: Some(Duration::from_secs(3)),
         ..http::HttpOptions::default()
     })
@@ -52,7 +64,7 @@ fn client() -> reqwest::Client {
 
 #[tokio::test]
 async fn loopback_sign_in_then_refresh_rotates_and_reaches_the_second_resource() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let e = endpoints(&emulator);
     let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
     let services = services(&[Service::Imap, Service::Smtp, Service::GraphRead]);
@@ -161,7 +173,7 @@ async fn loopback_sign_in_then_refresh_rotates_and_reaches_the_second_resource()
 
 #[tokio::test]
 async fn deep_link_and_pasted_address_callbacks_complete_the_sign_in() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let e = endpoints(&emulator);
     let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
     let services = services(&[Service::Imap]);
@@ -197,7 +209,7 @@ async fn deep_link_and_pasted_address_callbacks_complete_the_sign_in() {
 
 #[tokio::test]
 async fn declining_consent_comes_back_as_a_diagnosis() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let e = endpoints(&emulator);
     let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
     let scopes =
@@ -223,7 +235,7 @@ async fn declining_consent_comes_back_as_a_diagnosis() {
 
 #[tokio::test]
 async fn device_code_flow_polls_until_the_user_approves() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     emulator.update_seed(|seed| seed.device_code_interval_secs = 1);
     let e = endpoints(&emulator);
     let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
@@ -262,7 +274,7 @@ async fn device_code_flow_polls_until_the_user_approves() {
 
 #[tokio::test]
 async fn device_code_flow_stops_when_declined_or_cancelled() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     emulator.update_seed(|seed| seed.device_code_interval_secs = 1);
     let e = endpoints(&emulator);
     let client_id = PUBLIC_CLIENT_ID.parse().unwrap();
@@ -318,7 +330,7 @@ impl EmulatorElsewhere {
                 .enable_all()
                 .build()
                 .unwrap();
-            let emulator = runtime.block_on(Emulator::start(seed)).unwrap();
+            let emulator = runtime.block_on(Emulator::start_tls(seed)).unwrap();
             (runtime, emulator)
         })
         .join()
@@ -347,7 +359,11 @@ impl Drop for EmulatorElsewhere {
 /// A client with no timer of its own (no timeouts, no idle pool): under a paused clock, a pending timer would be
 /// advanced to (and fire) while a request waits for the emulator.
 fn timerless_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    for der in emulator_roots() {
+        builder = builder.add_root_certificate(reqwest::Certificate::from_der(&der).unwrap());
+    }
+    builder
         .no_proxy()
         .pool_max_idle_per_host(0)
         .pool_idle_timeout(None)
@@ -485,7 +501,7 @@ async fn an_expired_device_code_ends_the_sign_in_with_expired_token_or_timed_out
 
 #[tokio::test]
 async fn client_credentials_with_a_secret_and_its_mistakes() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let e = endpoints(&emulator);
     let client_id = CONFIDENTIAL_CLIENT_ID.parse().unwrap();
     let scope = permissions::token_scopes(
@@ -523,7 +539,7 @@ async fn client_credentials_with_a_secret_and_its_mistakes() {
 
 #[tokio::test]
 async fn client_credentials_with_a_certificate_assertion() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let cert = TestCertificate::generate("mailgrant-test").unwrap();
     let credential = cert.credential("mailgrant");
     let pem = credential.pem.clone();
@@ -585,7 +601,7 @@ fn pem_to_der(pem: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn each_emulator_fault_yields_the_right_diagnosis() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let e = endpoints(&emulator);
     let client_id = CONFIDENTIAL_CLIENT_ID.parse().unwrap();
     let path = format!("/{TENANT_DOMAIN}/oauth2/v2.0/token");
@@ -658,7 +674,7 @@ async fn each_emulator_fault_yields_the_right_diagnosis() {
 
 #[tokio::test]
 async fn tenant_discovery_validates_before_sign_in() {
-    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let emulator = Emulator::start_tls(Seed::demo()).await.unwrap();
     let e = endpoints(&emulator);
     let http = client();
     let info = discovery::discover(&http, &e, &tenant()).await.unwrap();

@@ -523,9 +523,11 @@ fn classify_one(e: &(dyn StdError + 'static)) -> Option<Kind> {
     if let Some(io) = e.downcast_ref::<io::Error>() {
         let by_kind = match io.kind() {
             io::ErrorKind::ConnectionRefused => Some(Kind::Refused),
-            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
-                Some(Kind::Reset)
-            }
+            // UnexpectedEof: the server closed a TLS connection without close_notify, mid-answer (rustls).
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => Some(Kind::Reset),
             io::ErrorKind::TimedOut => Some(Kind::TimedOut),
             io::ErrorKind::NetworkUnreachable
             | io::ErrorKind::HostUnreachable
@@ -743,6 +745,15 @@ mod tests {
             Diagnosis::from_io_error(&reset, "h", Some(587)).code,
             "CONNECTION_RESET"
         );
+
+        // What rustls says when a server drops the connection mid-answer over HTTPS.
+        let dropped = io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "peer closed connection without sending TLS close_notify",
+        );
+        let d = Diagnosis::from_io_error(&dropped, "h", Some(443));
+        assert_eq!(d.code, "CONNECTION_RESET");
+        assert!(d.retryable, "{d:?}");
 
         let odd = io::Error::other("something odd");
         let d = Diagnosis::from_io_error(&odd, "h", None);
