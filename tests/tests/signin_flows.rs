@@ -19,6 +19,7 @@ use mailgrant_tests::emulator::demo::{
     TENANT_DOMAIN, TENANT_ID,
 };
 use mailgrant_tests::emulator::{decode_claims, Emulator, Fault, Seed, TestCertificate};
+use mailgrant_tests::fixtures;
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_util::sync::CancellationToken;
@@ -257,8 +258,19 @@ async fn device_code_flow_polls_until_the_user_approves() {
 
     let browser = Browser::new(emulator.base_url()).unwrap();
     let code = authorization.prompt.user_code.clone();
-    let approve = async move {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+    let device_polls = || {
+        emulator
+            .token_requests()
+            .into_iter()
+            .filter(|r| r.grant_type.ends_with("device_code"))
+            .collect::<Vec<_>>()
+    };
+    // The user approves once the app has polled and been told to wait.
+    let approve = async {
+        fixtures::wait_until(Duration::from_secs(20), "a first poll", || {
+            !device_polls().is_empty()
+        })
+        .await;
         browser
             .enter_device_code(&code, ADELE, Decision::Approve)
             .await
@@ -270,6 +282,12 @@ async fn device_code_flow_polls_until_the_user_approves() {
     assert_eq!(status, 200);
     let tokens = tokens.unwrap();
     assert!(tokens.scope.contains("POP.AccessAsUser.All"), "{}", tokens.scope);
+    // Told to wait (AADSTS70016, authorization_pending) until the approval, then the tokens.
+    let polls = device_polls();
+    let (last, pending) = polls.split_last().expect("polls");
+    assert_eq!(last.error, None, "{polls:?}");
+    assert!(!pending.is_empty(), "{polls:?}");
+    assert!(pending.iter().all(|p| p.error == Some(70016)), "{polls:?}");
 }
 
 #[tokio::test]
