@@ -43,32 +43,50 @@ pub fn app_binary() -> PathBuf {
 }
 
 /// Starts tauri-driver with everything the app writes under `home`, and `env` for the app (BROWSER, …).
+/// tauri-driver binds its port itself, so it gets a number found free a moment before: when something else took
+/// it in between, tauri-driver exits, and it is started again on fresh ports (up to five times).
 pub fn start_driver(home: &Path, env: &[(&str, &str)]) -> Driver {
     assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: {NEEDS}");
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "no D-Bus session: {NEEDS}"
     );
-    let (port, native_port) = (free_port(), free_port());
-    let child = Command::new("tauri-driver")
-        .process_group(0)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        // Everything the app writes goes under the test's own home.
-        .env("MAILGRANT_HOME", home.join("mailgrant"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start tauri-driver ({e}): {NEEDS}"));
-    Driver { child, port }
+    for _ in 0..5 {
+        let (port, native_port) = (free_port(), free_port());
+        let mut child = Command::new("tauri-driver")
+            .process_group(0)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            // Everything the app writes goes under the test's own home.
+            .env("MAILGRANT_HOME", home.join("mailgrant"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start tauri-driver ({e}): {NEEDS}"));
+        // Listening: ready. Exited: its port was taken; try others.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let exited = child.try_wait().unwrap().is_some();
+            if !exited && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Driver { child, port };
+            }
+            if exited || Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("tauri-driver did not start listening on any of five ports: {NEEDS}");
 }
 
 pub async fn connect(driver: &Driver, app: &Path) -> Client {
