@@ -1,6 +1,6 @@
 //! The desktop app's own choices, kept in `settings.json` in the data home: what closing the window does,
-//! whether that was explained yet, and the mail bridge the app runs (started again at the next launch). And the words for it, so the window, the tray and the notification say the
-//! same thing.
+//! whether that was explained yet, and the mail bridge the app runs (started again at the next launch). And the
+//! words for closing, so the window, the tray and the notification say the same thing.
 //!
 //! Closing the window keeps Mailgrant running by default: refresh tokens that nobody uses for 90 days die, and
 //! access tokens, keep-alive and the 30/14/7-day expiry notifications all need a running process. A person must

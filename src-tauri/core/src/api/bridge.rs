@@ -345,6 +345,15 @@ pub async fn start(
     slot: &SharedRunning,
     settings: &BridgeSettings,
 ) -> Result<BridgeView, ApiError> {
+    let view = launch(api, slot, settings).await?;
+    let remembered = settings.clone();
+    DesktopSettings::update(&api.home, move |s| s.bridge = Some(remembered))?;
+    Ok(view)
+}
+
+/// The bridge with `settings` in `slot`, in place of one already running. Settings that can never start are
+/// refused before that one is stopped.
+async fn launch(api: &Api, slot: &SharedRunning, settings: &BridgeSettings) -> Result<BridgeView, ApiError> {
     let options = RunOptions::from_settings(settings)?;
     let mut slot = slot.lock().await;
     if let Some(old) = slot.take() {
@@ -353,8 +362,6 @@ pub async fn start(
     let running = run(api, &options).await?;
     let view = running.view();
     *slot = Some(running);
-    let remembered = settings.clone();
-    DesktopSettings::update(&api.home, move |s| s.bridge = Some(remembered))?;
     Ok(view)
 }
 
@@ -369,14 +376,10 @@ pub async fn stop(api: &Api, slot: &SharedRunning) -> Result<(), ApiError> {
 
 /// At launch: the bridge again, as it was last started in the app; `None` when it was off.
 pub async fn resume(api: &Api, slot: &SharedRunning) -> Result<Option<BridgeView>, ApiError> {
-    let Some(settings) = DesktopSettings::load(&api.home)?.bridge else {
-        return Ok(None);
-    };
-    let options = RunOptions::from_settings(&settings)?;
-    let running = run(api, &options).await?;
-    let view = running.view();
-    *slot.lock().await = Some(running);
-    Ok(Some(view))
+    match DesktopSettings::load(&api.home)?.bridge {
+        Some(settings) => launch(api, slot, &settings).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The app's bridge as the page shows it; `None` when it is off.

@@ -86,8 +86,8 @@ pub fn client_assertion(
     )))
 }
 
-/// The certificate's RSA private key from its PEM: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE
-/// KEY`), 2048 to 8192 bits.
+/// The certificate's RSA private key from its PEM block: PKCS#8 (tag "PRIVATE KEY") or PKCS#1 (tag "RSA" +
+/// "PRIVATE KEY"), 2048 to 8192 bits.
 fn rsa_key(private_key_pem: &SecretString) -> Result<ring::rsa::KeyPair, SignInError> {
     let not_rsa = |why: String| {
         SignInError::Certificate(format!("the private key is not an RSA key in PEM form ({why})"))
