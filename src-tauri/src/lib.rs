@@ -4,9 +4,14 @@
 //! one, this binary runs it as `mailgrant` would (the same crate), so both accept the same arguments.
 
 use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use mailgrant_core::desktop::START_HIDDEN_FLAG;
+use serde::Serialize;
+use tauri::webview::PageLoadEvent;
 use tauri::{Manager, Runtime};
+use ts_rs::TS;
 
 pub mod background;
 pub mod commands;
@@ -19,6 +24,34 @@ pub use state::AppState;
 
 /// The label of the one main window.
 pub const MAIN_WINDOW: &str = "main";
+
+/// What the page knows before it loads, without IPC: `window.__MAILGRANT_BOOT__`, set by an initialization script.
+/// The static first screen in index.html shows from it, and the UI starts from it instead of asking.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BootInfo {
+    pub info: dto::AppInfo,
+    /// How many accounts the config lists; `None` when it could not be read in time (the UI then asks).
+    pub accounts: Option<u32>,
+}
+
+impl BootInfo {
+    /// The initialization script that hands it to the page.
+    pub fn script(&self) -> String {
+        // JSON is a JavaScript expression.
+        let json = serde_json::to_string(self).unwrap_or_else(|_| "null".to_owned());
+        format!("window.__MAILGRANT_BOOT__ = {json};")
+    }
+}
+
+/// How long the window waits for the account count (read beside GTK's start-up) before it opens without it: the
+/// first screen never waits on the config file for longer.
+const ACCOUNTS_WAIT: Duration = Duration::from_millis(25);
+/// After the page has loaded, what the first screen gets to itself before the rest of start-up begins.
+const FIRST_SCREEN_GRACE: Duration = Duration::from_millis(500);
+/// The rest of start-up begins by then even if the page never says it loaded (a window started hidden).
+const REST_AT_LATEST: Duration = Duration::from_secs(3);
 
 /// Entry point of the `mailgrant-desktop` binary.
 pub fn run() -> ExitCode {
@@ -96,6 +129,16 @@ fn run_desktop(open_url: Option<String>, hidden: bool) -> ExitCode {
         }
     };
     let webview_dir = state.home.webview_dir();
+    // The accounts are counted on another thread while GTK starts, for the first screen (Welcome or the dashboard).
+    let (counted, accounts) = mpsc::channel();
+    {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            let count = state.store().load().ok().map(|config| config.accounts.len());
+            let _ = counted.send(count.and_then(|n| u32::try_from(n).ok()));
+        });
+    }
+    let (page_loaded, page_load) = mpsc::sync_channel::<()>(1);
 
     let builder = tauri::Builder::default()
         // First: a second launch (e.g. the browser handing back a mailgrant:// link) reaches this instance.
@@ -116,22 +159,30 @@ fn run_desktop(open_url: Option<String>, hidden: bool) -> ExitCode {
 
     let result = configure(builder, state)
         .setup(move |app| {
+            // The window first, with what its first screen needs: nothing else in start-up comes before it.
+            let boot = BootInfo {
+                info: commands::app::app_info(app.state()),
+                accounts: accounts.recv_timeout(ACCOUNTS_WAIT).ok().flatten(),
+            };
             tauri::WebviewWindowBuilder::new(app, MAIN_WINDOW, tauri::WebviewUrl::App("index.html".into()))
                 .title("Mailgrant")
                 .inner_size(1000.0, 720.0)
                 .min_inner_size(800.0, 600.0)
                 .data_directory(webview_dir.clone())
+                .initialization_script(boot.script())
+                .on_page_load(move |_, payload| {
+                    if payload.event() == PageLoadEvent::Finished {
+                        let _ = page_loaded.try_send(());
+                    }
+                })
                 .visible(!hidden)
                 .build()?;
             desktop::detect_tray(app.handle());
-            if let Err(err) = desktop::add_tray(app.handle()) {
-                eprintln!("mailgrant: cannot add the tray icon: {err}");
-            }
-            register_deep_links(app.handle());
-            background::start(app.handle().clone(), app.state::<AppState>().inner().clone());
+            listen_for_links(app.handle());
             if let Some(url) = &open_url {
                 commands::links::forward(app.handle(), url);
             }
+            start_the_rest(app.handle().clone(), page_load);
             Ok(())
         })
         .run(tauri::generate_context!());
@@ -145,10 +196,43 @@ fn run_desktop(open_url: Option<String>, hidden: bool) -> ExitCode {
     }
 }
 
-/// Makes `mailgrant://` links open this app and hands each link to the UI.
-fn register_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
+/// The start-up the first screen does not wait for, once the page has loaded and shown it (or at the latest
+/// [`REST_AT_LATEST`]): the tray icon, registering the `mailgrant://` handler (on Linux it runs `xdg-mime`, some
+/// 0.1 s of processes) and the background loop (the mail bridge started again, tokens refreshed ahead of expiry).
+fn start_the_rest<R: Runtime>(app: tauri::AppHandle<R>, page_load: mpsc::Receiver<()>) {
+    std::thread::spawn(move || {
+        if page_load.recv_timeout(REST_AT_LATEST).is_ok() {
+            std::thread::sleep(FIRST_SCREEN_GRACE);
+        }
+        let tray = app.clone();
+        let added = app.run_on_main_thread(move || {
+            if let Err(err) = desktop::add_tray(&tray) {
+                eprintln!("mailgrant: cannot add the tray icon: {err}");
+            }
+        });
+        if let Err(err) = added {
+            eprintln!("mailgrant: cannot add the tray icon: {err}");
+        }
+        background::start(app.clone(), app.state::<AppState>().inner().clone());
+        register_link_handler(&app);
+    });
+}
+
+/// Hands each `mailgrant://` link this app is opened with to the UI, and shows the window.
+fn listen_for_links<R: Runtime>(app: &tauri::AppHandle<R>) {
     use tauri_plugin_deep_link::DeepLinkExt;
 
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            commands::links::forward(&handle, url.as_str());
+        }
+        desktop::show_main_window(&handle);
+    });
+}
+
+/// Makes `mailgrant://` links open this app.
+fn register_link_handler<R: Runtime>(app: &tauri::AppHandle<R>) {
     // macOS reads the scheme from the bundle's Info.plist; Linux and Windows register it at run time.
     // An installed package registers it through its desktop file: registering again would make a copy under
     // ~/.local/share the default and hide the package's.
@@ -158,15 +242,12 @@ fn register_deep_links<R: Runtime>(app: &tauri::AppHandle<R>) {
     let registered = false;
     #[cfg(any(target_os = "linux", target_os = "windows"))]
     if !registered {
+        use tauri_plugin_deep_link::DeepLinkExt;
+
         if let Err(err) = app.deep_link().register_all() {
             eprintln!("mailgrant: cannot register the mailgrant:// link handler: {err}");
         }
     }
-    let handle = app.clone();
-    app.deep_link().on_open_url(move |event| {
-        for url in event.urls() {
-            commands::links::forward(&handle, url.as_str());
-        }
-        desktop::show_main_window(&handle);
-    });
+    #[cfg(not(any(target_os = "linux", target_os = "windows")))]
+    let _ = app;
 }

@@ -68,7 +68,8 @@ describe("settings", () => {
     );
     await page.getByTestId("open-settings").click();
     const dialog = page.getByTestId("settings-dialog");
-    assert.ok(await dialog.getByText("Its icon in the panel opens the window again.").isVisible());
+    // The dialog's code loads when it first opens.
+    await dialog.getByText("Its icon in the panel opens the window again.").waitFor();
     const keep = dialog.getByLabel("Keep my mailboxes connected when I close the window");
     await keep.click();
     const alert = dialog.getByRole("alert");

@@ -1,8 +1,9 @@
-// Facts about this build, read once from Rust over IPC.
+// Facts about this build: handed over with the page by Rust (lib/ipc/boot.ts), or else read once over IPC.
+import { boot } from "../ipc/boot";
 import { ipc, type AppInfo, type IpcError } from "../ipc/client";
 
 export class AppInfoStore {
-  info = $state<AppInfo | null>(null);
+  info = $state<AppInfo | null>(boot?.info ?? null);
   error = $state<IpcError | null>(null);
 
   async load(): Promise<void> {

@@ -1,6 +1,7 @@
 // "Use this mailbox": what a mail program needs for an account (its servers, the user name, OAuth2) and the
 // recipes for the programs people have, all as Rust makes them. One dialog for the whole app shows it: an account
 // card and the wizard's last step open it with `show`.
+import { dialogs } from "./dialogs.svelte";
 import {
   ipc as realIpc,
   toIpcError,
@@ -91,6 +92,7 @@ export class HandoffStore {
 
   /** Opens the view for `account`, reading its settings from Rust. `address`: for the heading meanwhile. */
   show(account: string, address: string | null = null): Promise<void> {
+    dialogs.wanted = true;
     return this.#load(account, address && address.trim() !== "" ? address : null);
   }
 

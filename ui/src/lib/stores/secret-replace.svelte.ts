@@ -2,6 +2,7 @@
 // one app registration. It holds the new Value as it is typed (checked by Rust like the wizard's step 4, sent to
 // Rust once, kept nowhere else, cleared once sent or closed), its expiry date, and how the replacement went.
 import { ipc as realIpc, toIpcError, type IpcError, type SecretReplaced } from "../ipc/client";
+import { dialogs } from "./dialogs.svelte";
 import { FieldChecker, verdictFor, type CheckState } from "./field-check.svelte";
 
 /** The app registration whose secret is replaced. */
@@ -94,6 +95,7 @@ export class SecretReplaceStore {
 
   /** Opens the dialog for `target`, with empty fields. */
   show(target: SecretTarget): void {
+    dialogs.wanted = true;
     this.#seq++;
     this.#clear();
     this.state = { status: "editing", target };
