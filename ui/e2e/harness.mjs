@@ -51,14 +51,24 @@ export async function startHarness() {
   });
 
   /**
+   * `boot`: what Rust hands the page before it loads (`window.__MAILGRANT_BOOT__`, src-tauri/src/lib.rs), which shows
+   * index.html's static first screen; the tests otherwise run without it, as in a browser. `scripts: false`: the
+   * page's own scripts never load (what shows before the app's code runs).
    * @param {Fixture} fixture
-   * @param {{ colorScheme?: "light" | "dark", width?: number, height?: number }} [options]
+   * @param {{ colorScheme?: "light" | "dark", width?: number, height?: number,
+   *   boot?: import("../src/lib/ipc/boot").BootInfo, scripts?: boolean }} [options]
    */
   async function open(fixture, options = {}) {
     const context = await browser.newContext({
       viewport: { width: options.width ?? 1000, height: options.height ?? 720 },
       colorScheme: options.colorScheme ?? "light",
     });
+    if (options.boot) {
+      await context.addInitScript((b) => {
+        window.__MAILGRANT_BOOT__ = b;
+      }, options.boot);
+    }
+    if (options.scripts === false) await context.route("**/assets/*.js", (route) => route.abort());
     await context.addInitScript((f) => {
       window.__MAILGRANT_FIXTURE__ = f;
     }, fixture);
