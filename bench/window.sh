@@ -107,6 +107,7 @@ split_of() { # the median MiB of each process kind
   done | sed 's/, $//'
 }
 mb() { stat -c %s "$1" | awk '{printf "%.1f MB", $1 / 1e6}'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN { printf "%s× (goal ≤ %s×): %s", r, g, (r <= g ? "met" : "not met") }'; }
 
 paint_app=$(median_of app 1) paint_app100=$(median_of app100 1) paint_bare=$(median_of bare 1)
 rss_app=$(median_of app 2) rss_app100=$(median_of app100 2) rss_bare=$(median_of bare 2)
@@ -146,4 +147,5 @@ RSS at idle, 5 s after first paint (median; process + WebKit web and network pro
 Binaries (release, stripped): mailgrant-desktop $(mb "$app"), mailgrant $( [ "$cli" != "$app" ] && mb "$cli" || echo "not built"), bare-window $(mb "$bare")
 UI shipped:
 $(printf '%s\n' "$ui_sizes" | sed 's/^/  /')
+Goals (issue 16): first paint $(verdict "$(ratio "$paint_app" "$paint_bare")" 1.1); RSS with 100 accounts $(verdict "$(ratio "$rss_app100" "$rss_bare")" 1.15)
 EOF
