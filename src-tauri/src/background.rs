@@ -14,7 +14,8 @@ use crate::AppState;
 /// The event the dashboard listens to.
 pub const ACCOUNTS_CHANGED_EVENT: &str = "accounts-changed";
 
-/// Starts the loop; it ends with the app (it goes on while the window is hidden).
+/// Starts the loop; it ends with the app (it goes on while the window is hidden). The app starts it once its first
+/// screen has shown (`start_the_rest` in lib.rs): a bridge resumed or a token refreshed can wait that long.
 pub fn start<R: Runtime>(app: tauri::AppHandle<R>, state: AppState) {
     tauri::async_runtime::spawn(async move {
         // The mail bridge, if it was on when the app last ran: a scanner's settings keep working after a restart.
