@@ -53,10 +53,10 @@ export async function startHarness() {
   /**
    * `boot`: what Rust hands the page before it loads (`window.__MAILGRANT_BOOT__`, src-tauri/src/lib.rs), which shows
    * index.html's static first screen; the tests otherwise run without it, as in a browser. `scripts: false`: the
-   * page's own scripts never load (what shows before the app's code runs).
+   * page's own scripts never load (what shows before the app's code runs); `scriptsDelayMs`: each comes that late.
    * @param {Fixture} fixture
    * @param {{ colorScheme?: "light" | "dark", width?: number, height?: number,
-   *   boot?: import("../src/lib/ipc/boot").BootInfo, scripts?: boolean }} [options]
+   *   boot?: import("../src/lib/ipc/boot").BootInfo, scripts?: boolean, scriptsDelayMs?: number }} [options]
    */
   async function open(fixture, options = {}) {
     const context = await browser.newContext({
@@ -69,6 +69,13 @@ export async function startHarness() {
       }, options.boot);
     }
     if (options.scripts === false) await context.route("**/assets/*.js", (route) => route.abort());
+    const delay = options.scriptsDelayMs;
+    if (delay) {
+      await context.route("**/assets/*.js", async (route) => {
+        await new Promise((done) => setTimeout(done, delay));
+        await route.continue();
+      });
+    }
     await context.addInitScript((f) => {
       window.__MAILGRANT_FIXTURE__ = f;
     }, fixture);

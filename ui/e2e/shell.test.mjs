@@ -131,6 +131,22 @@ describe("static first screen", () => {
     await context.close();
   });
 
+  for (const label of ["Connect a mailbox", "Settings"]) {
+    it(`carries out a click on its ${label} button made before the app's code ran`, async () => {
+      const boot = { info: defaultAppInfo, accounts: 0 };
+      const { page, context, consoleErrors } = await harness.open(
+        { responses: { ...responses, desktop_settings: { keepRunningWhenClosed: true, startAtLogin: false, trayShown: false } } },
+        { boot, scriptsDelayMs: 500 },
+      );
+      await page.locator("#shell").getByRole("button", { name: label, exact: true }).click();
+      assert.equal(await page.locator("#app").innerHTML(), "", "the click came before the app's code");
+      if (label === "Settings") await page.getByTestId("settings-dialog").getByRole("heading", { name: label }).waitFor();
+      else await page.getByRole("heading", { level: 1, name: label }).waitFor();
+      assert.deepEqual(consoleErrors, []);
+      await context.close();
+    });
+  }
+
   it("stays hidden without boot facts (a browser, the other tests) and goes once the app runs", async () => {
     const { page, context } = await harness.open({ responses });
     await appDrawn(page);
