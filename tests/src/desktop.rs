@@ -176,34 +176,12 @@ impl Driver {
 
 /// The processes of process group `group`, with their state (`Z`: exited, not yet reaped), from /proc.
 fn group_members(group: u32) -> Vec<(u32, char)> {
-    let mut members = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return members;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        // A process may end while we look.
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2)) {
-            if pgrp.parse::<u32>().ok() == Some(group) {
-                members.push((pid, state.chars().next().unwrap_or('?')));
-            }
-        }
-    }
-    members
+    crate::procs::all()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.group == group)
+        .map(|p| (p.pid, p.state))
+        .collect()
 }
 
 /// Whether one of `pids` holds a socket listening on TCP port `port` (from /proc/net/tcp, tcp6 and the
