@@ -225,6 +225,9 @@ fn listening_inodes(port: u16) -> Vec<String> {
     inodes
 }
 
+/// How long one WebDriver session request may take: the app's start on a loaded machine is seconds, not minutes.
+const SESSION_LIMIT: Duration = Duration::from_secs(120);
+
 pub async fn connect(driver: &Driver, app: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
@@ -232,11 +235,14 @@ pub async fn connect(driver: &Driver, app: &Path) -> Client {
     let url = format!("http://127.0.0.1:{}", driver.port);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
+        // The session request starts the app and waits for its window; one that never answers (a driver that
+        // lost its WebKitWebDriver) fails the test instead of hanging it.
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(caps.clone());
+        let Ok(answer) = tokio::time::timeout(SESSION_LIMIT, builder.connect(&url)).await else {
+            panic!("tauri-driver did not answer the session request within {SESSION_LIMIT:?}");
+        };
+        match answer {
             Ok(client) => return client,
             Err(err) if Instant::now() < deadline => {
                 let _ = err;
