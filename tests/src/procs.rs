@@ -71,11 +71,41 @@ mod tests {
         assert_eq!(parse_stat(1, "1 (init"), None);
     }
 
+    /// The test's own session may be led from outside its PID namespace (a container: session 0), so the
+    /// process read is one this test starts in a session of its own.
     #[test]
-    fn this_process_is_listed_in_its_own_group_and_session() {
-        let me = std::process::id();
-        let found = all().unwrap().into_iter().find(|p| p.pid == me).unwrap();
+    fn a_process_in_its_own_session_is_listed_and_a_zombie_is_not_live() {
+        let mut child = std::process::Command::new("setsid")
+            .args(["sleep", "30"])
+            .spawn()
+            .expect("setsid sleep");
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let found = loop {
+            // setsid execs sleep in the same process once it has made the session.
+            let found = all().unwrap().into_iter().find(|p| p.pid == pid);
+            if found.is_some_and(|p| p.session == pid) || std::time::Instant::now() > deadline {
+                break found.expect("the child is listed");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert_eq!((found.group, found.session), (pid, pid), "{found:?}");
         assert!(found.live());
-        assert!(found.group > 0 && found.session > 0, "{found:?}");
+        child.kill().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let state = all().unwrap().into_iter().find(|p| p.pid == pid).map(|p| p.state);
+            if state == Some('Z') {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never became a zombie: {state:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!all().unwrap().into_iter().any(|p| p.pid == pid && p.live()));
+        child.wait().unwrap();
+        assert!(all().unwrap().into_iter().all(|p| p.pid != pid));
     }
 }
