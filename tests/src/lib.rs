@@ -4,5 +4,6 @@ pub mod emulator;
 pub mod fixtures;
 pub mod keyring;
 pub mod peers;
+pub mod procs;
 pub mod responder;
 pub mod workspace;

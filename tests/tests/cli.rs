@@ -874,9 +874,9 @@ async fn child_with_a_locked_keychain() {
     let token = run(h, &["token", "daemon"], "", &[]).await;
     assert_code(&token, 0);
     let before = std::fs::read_to_string(&config).unwrap();
-    let locked_line = "mailgrant: cannot use the keychain (the keyring is locked (SS error: prompt dismissed)): \
-                       unlock your keyring (GNOME Keyring / KWallet) or start a Secret Service provider; over SSH \
-                       run inside `dbus-run-session`\n";
+    let locked_line = "mailgrant: cannot use the keychain (the keyring is locked and its unlock prompt was \
+                       dismissed): unlock your keyring (GNOME Keyring / KWallet) or start a Secret Service \
+                       provider; over SSH run inside `dbus-run-session`\n";
 
     mailgrant_tests::keyring::lock().unwrap();
     // The secret goes to the keychain first: refused there, the config is not touched.

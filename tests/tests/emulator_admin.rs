@@ -4,6 +4,7 @@ use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mailgrant_tests::emulator::browser::{Browser, Page};
 use mailgrant_tests::emulator::demo::{self, ADELE, CONFIDENTIAL_CLIENT_ID, CONSUMER, MEGAN, SHARED_MAILBOX};
 use mailgrant_tests::emulator::{Emulator, Fault, Mailbox, MintRequest, Seed, User};
 use serde_json::{json, Value};
@@ -184,6 +185,56 @@ async fn a_protocol_disabled_on_the_mailbox_is_refused() {
         }
     });
     assert_eq!(introspect(&emulator, "imap", &token, None).await["active"], true);
+}
+
+#[tokio::test]
+async fn a_mail_user_gets_an_address_and_an_empty_mailbox_nobody_else_has() {
+    let emulator = Emulator::start(Seed::demo()).await.unwrap();
+    let first = emulator.add_mail_user("delivery");
+    let second = emulator.add_mail_user("delivery");
+    assert_ne!(first, second, "the same label twice gives two users");
+    for address in [&first, &second] {
+        let (local, domain) = address.split_once('@').unwrap();
+        assert!(local.starts_with("delivery-"), "{address}");
+        assert_eq!(domain, demo::TENANT_DOMAIN);
+        assert!(emulator.messages(address).is_empty(), "{address}");
+    }
+    let seed = emulator.seed();
+    assert_eq!(seed.own_mailbox(&first).unwrap().address, first);
+
+    // Its token opens its own mailbox and nobody else's (nor is anyone else's token good for it).
+    let token = emulator.mint_access_token(&first, "outlook", &["IMAP.AccessAsUser.All"], 3600);
+    let own = introspect(&emulator, "imap", &token, None).await;
+    assert_eq!(
+        (own["active"].clone(), own["email"].clone()),
+        (json!(true), json!(first)),
+        "{own}"
+    );
+    assert_eq!(
+        introspect(&emulator, "imap", &token, Some(&second)).await["active"],
+        false
+    );
+    let adele = emulator.mint_access_token(ADELE, "outlook", &["IMAP.AccessAsUser.All"], 3600);
+    assert_eq!(
+        introspect(&emulator, "imap", &adele, Some(&first)).await["active"],
+        false
+    );
+
+    // Named in login_hint, it signs in without a page, as Adele does.
+    let authorize = format!(
+        "{}/{}/oauth2/v2.0/authorize?client_id={}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost\
+         &scope=https%3A%2F%2Foutlook.office.com%2FIMAP.AccessAsUser.All&login_hint={first}",
+        emulator.base_url(),
+        demo::TENANT_DOMAIN,
+        demo::PUBLIC_CLIENT_ID
+    );
+    let browser = Browser::new(emulator.base_url()).unwrap();
+    match browser.open(&authorize).await.unwrap() {
+        Page::Landed(landing) => {
+            assert!(landing.get("code").is_some(), "{landing:?}");
+        }
+        other => panic!("a page instead of the redirect: {other:?}"),
+    }
 }
 
 #[tokio::test]

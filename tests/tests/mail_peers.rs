@@ -3,7 +3,10 @@
 //! IMAP goes through async-imap and submission through lettre, as in the app; POP3 and OAUTHBEARER over SMTP
 //! through the fixture's small clients. Every client trusts only the peers' throwaway CA. One emulator and one
 //! pair of servers serve the whole file; tests that need their own (an unreachable identity provider, the stop)
-//! start them. Needs root and `scripts/install-deps.sh test`.
+//! start them. A test that logs in to a mailbox or sends mail does so as a user of its own (`mail_user`), so what
+//! it finds in the Maildir is exactly what it put there; the demo's users stay for refusals and for what is about
+//! them (Adele as the shared mailbox's delegate, Megan without rights). Needs root and `scripts/install-deps.sh
+//! test`.
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,7 +22,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism as SmtpMech
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, MEGAN, SHARED_MAILBOX};
-use mailgrant_tests::emulator::{Emulator, Mailbox, MintRequest, Seed, User};
+use mailgrant_tests::emulator::{Emulator, MintRequest, Seed};
 use mailgrant_tests::peers::{tls_handshake, Login, MailPeers, Mechanism, Pop3, Smtp, Transport};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -80,7 +83,12 @@ fn token(user: &str, scopes: &[&str]) -> String {
     bed().emulator.mint_access_token(user, "outlook", scopes, 3600)
 }
 
-/// A string no other test (or earlier run) uses.
+/// A user with a mailbox (and Maildir) of its own: what the test finds there is what it put there.
+fn mail_user(label: &str) -> String {
+    bed().emulator.add_mail_user(label)
+}
+
+/// A string no other test (or earlier run) uses: for what still goes to the one shared mailbox.
 fn unique(label: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -385,10 +393,23 @@ fn assert_refused(outcomes: &[((Protocol, Transport, Mechanism), Login)], what: 
 
 #[tokio::test]
 async fn every_protocol_logs_in_with_both_mechanisms_over_both_transports() {
-    let token = token(ADELE, &ALL_SCOPES);
-    let outcomes = check_all(every_way(), ADELE, &token).await;
+    let user = mail_user("every-way");
+    let token = token(&user, &ALL_SCOPES);
+    let outcomes = check_all(every_way(), &user, &token).await;
     assert_eq!(outcomes.len(), 12);
     assert_accepted(&outcomes, "a valid token");
+    // The IMAP logins opened an INBOX nobody else writes to.
+    for ((protocol, transport, mechanism), login) in &outcomes {
+        if *protocol == Protocol::Imap {
+            assert_eq!(
+                *login,
+                Login::Accepted {
+                    reply: "INBOX has 0 messages".into()
+                },
+                "IMAP over {transport} with {mechanism}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -400,10 +421,11 @@ async fn postfix_takes_an_auth_line_longer_than_its_default_limit() {
         .into_iter()
         .chain(padding.iter().map(String::as_str))
         .collect();
-    let token = bed().emulator.mint_access_token(ADELE, "outlook", &scopes, 3600);
+    let user = mail_user("long-auth");
+    let token = bed().emulator.mint_access_token(&user, "outlook", &scopes, 3600);
     let line = format!(
         "AUTH XOAUTH2 {}",
-        Mechanism::XOAuth2.initial_response_base64(ADELE, &token)
+        Mechanism::XOAuth2.initial_response_base64(&user, &token)
     );
     assert!(line.len() > 4096, "the AUTH line is only {} bytes", line.len());
     let outcomes = check_all(
@@ -411,7 +433,7 @@ async fn postfix_takes_an_auth_line_longer_than_its_default_limit() {
             (Protocol::Smtp, Transport::StartTls, Mechanism::XOAuth2),
             (Protocol::Smtp, Transport::ImplicitTls, Mechanism::OAuthBearer),
         ],
-        ADELE,
+        &user,
         &token,
     )
     .await;
@@ -452,15 +474,16 @@ fn message(from: &str, to: &str, subject: &str, body: &str) -> Message {
 
 #[tokio::test]
 async fn mail_sent_through_postfix_with_lettre_is_delivered_and_readable_over_imap() {
-    let token = token(ADELE, &ALL_SCOPES);
+    let user = mail_user("delivery");
+    let token = token(&user, &ALL_SCOPES);
     for transport in Transport::ALL {
-        let subject = unique("delivery");
+        let subject = format!("Over {transport}");
         let body = format!("Sent over {transport} with XOAUTH2.");
-        lettre_transport(transport, ADELE, &token)
-            .send(message(ADELE, ADELE, &subject, &body))
+        lettre_transport(transport, &user, &token)
+            .send(message(&user, &user, &subject, &body))
             .await
             .unwrap_or_else(|error| panic!("sending over {transport}: {error}"));
-        let text = imap_fetch_by_subject(ADELE, &token, &subject)
+        let text = imap_fetch_by_subject(&user, &token, &subject)
             .await
             .unwrap_or_else(|error| panic!("reading the message sent over {transport}: {error}"));
         assert!(text.contains(&body), "the message read back: {text}");
@@ -469,8 +492,9 @@ async fn mail_sent_through_postfix_with_lettre_is_delivered_and_readable_over_im
             "the message read back: {text}"
         );
     }
-    let delivered = bed().peers.delivered(ADELE).expect("adele's Maildir");
-    assert!(delivered.len() >= 2, "Maildir files: {delivered:?}");
+    // Exactly the two messages sent.
+    let delivered = bed().peers.delivered(&user).expect("the user's Maildir");
+    assert_eq!(delivered.len(), 2, "Maildir files: {delivered:?}");
 }
 
 #[tokio::test]
@@ -479,12 +503,12 @@ async fn lettre_fails_on_a_refused_token_and_nothing_is_sent() {
     // ("This mechanism does not expect a challenge") and never sees Postfix's 535. Exchange Online sends no
     // challenge (535 5.7.3 at once), so this only bites against Dovecot-backed servers; a probe that wants the
     // server's refusal text must speak SMTP itself.
+    let user = mail_user("refused-send");
     let expired = bed()
         .emulator
-        .mint_access_token(ADELE, "outlook", &ALL_SCOPES, -60);
-    let subject = unique("refused");
-    let error = lettre_transport(Transport::StartTls, ADELE, &expired)
-        .send(message(ADELE, ADELE, &subject, "must not arrive"))
+        .mint_access_token(&user, "outlook", &ALL_SCOPES, -60);
+    let error = lettre_transport(Transport::StartTls, &user, &expired)
+        .send(message(&user, &user, "Refused", "must not arrive"))
         .await
         .expect_err("an expired token must not send mail");
     assert!(
@@ -492,13 +516,10 @@ async fn lettre_fails_on_a_refused_token_and_nothing_is_sent() {
         "lettre's error for the refused token: {error:?}"
     );
     assert!(error.to_string().contains("challenge"), "{error}");
-    // Nothing was queued.
+    // Nothing was queued: the user's Maildir stays empty.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let delivered = bed().peers.delivered(ADELE).expect("adele's Maildir");
-    for file in delivered {
-        let text = std::fs::read_to_string(&file).unwrap_or_default();
-        assert!(!text.contains(&subject), "delivered anyway: {}", file.display());
-    }
+    let delivered = bed().peers.delivered(&user).expect("the user's Maildir");
+    assert!(delivered.is_empty(), "delivered anyway: {delivered:?}");
 }
 
 // ---- Refusals ------------------------------------------------------------------------------------------------
@@ -517,10 +538,8 @@ async fn an_expired_token_is_refused() {
 #[tokio::test]
 async fn a_revoked_token_is_refused_at_the_next_login() {
     // A user of its own, so the revocation touches no other test.
-    let user = format!("{}@contoso.example", unique("revoked"));
+    let user = mail_user("revoked");
     let emulator = &bed().emulator;
-    emulator.upsert_user(User::new(&user, "Revoked User"));
-    emulator.upsert_mailbox(Mailbox::owned_by(&user));
     let token = token(&user, &ALL_SCOPES);
 
     let before = check_all(
@@ -540,7 +559,8 @@ async fn a_revoked_token_is_refused_at_the_next_login() {
 
 #[tokio::test]
 async fn a_token_without_the_protocols_scope_is_refused_there() {
-    let imap_only = token(ADELE, &[IMAP_SCOPE]);
+    let user = mail_user("scopes");
+    let imap_only = token(&user, &[IMAP_SCOPE]);
     let ways = |protocol| {
         both_mechanisms()
             .into_iter()
@@ -548,23 +568,23 @@ async fn a_token_without_the_protocols_scope_is_refused_there() {
             .collect::<Vec<_>>()
     };
     assert_accepted(
-        &check_all(ways(Protocol::Imap), ADELE, &imap_only).await,
+        &check_all(ways(Protocol::Imap), &user, &imap_only).await,
         "an IMAP token over IMAP",
     );
     assert_refused(
-        &check_all(ways(Protocol::Pop), ADELE, &imap_only).await,
+        &check_all(ways(Protocol::Pop), &user, &imap_only).await,
         "an IMAP-only token over POP3",
     );
     assert_refused(
-        &check_all(ways(Protocol::Smtp), ADELE, &imap_only).await,
+        &check_all(ways(Protocol::Smtp), &user, &imap_only).await,
         "an IMAP-only token over SMTP",
     );
 
-    let smtp_only = token(ADELE, &[SMTP_SCOPE]);
+    let smtp_only = token(&user, &[SMTP_SCOPE]);
     let mut not_smtp = ways(Protocol::Imap);
     not_smtp.extend(ways(Protocol::Pop));
     assert_refused(
-        &check_all(not_smtp, ADELE, &smtp_only).await,
+        &check_all(not_smtp, &user, &smtp_only).await,
         "an SMTP-only token over IMAP and POP3",
     );
 }

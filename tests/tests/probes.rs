@@ -3,10 +3,13 @@
 //! Success and refusal for expired, revoked, wrong-scope, wrong-resource and wrong-user tokens, over every
 //! transport and both mechanisms; the shared mailbox; a message sent to self and seen over IMAP.
 //!
-//! One emulator and one pair of servers serve the whole file. Needs root and `scripts/install-deps.sh test`.
+//! One emulator and one pair of servers serve the whole file. A test that opens a mailbox or sends mail does so as
+//! a user of its own (`mail_user`), so its counts are exact; the demo's users stay for refusals and for what is
+//! about them (the consumer, Adele as the shared mailbox's delegate, Megan without rights). Needs root and
+//! `scripts/install-deps.sh test`.
 
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::future::join_all;
 use mailgrant_core::diagnosis::{Diagnosis, Fixer};
@@ -17,7 +20,7 @@ use mailgrant_core::probe::{
 };
 use mailgrant_core::SecretString;
 use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, CONSUMER, MEGAN, SHARED_MAILBOX};
-use mailgrant_tests::emulator::{Emulator, Mailbox, MintRequest, Seed, User};
+use mailgrant_tests::emulator::{Emulator, Mailbox, MintRequest, Seed};
 use mailgrant_tests::fixtures::CaFile;
 use mailgrant_tests::peers::{MailPeers, SERVER_NAME};
 
@@ -326,32 +329,28 @@ fn assert_refused(probes: &[Probed], what: &str) {
     }
 }
 
-/// A string no other test (or earlier run) uses.
-fn unique(label: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_nanos())
-        .unwrap_or_default();
-    format!("{label}-{}-{nanos}", std::process::id())
-}
-
-/// A user and mailbox of its own, for tests that change them.
-fn fresh_user(label: &str) -> String {
-    let user = format!("{}@contoso.example", unique(label));
-    bed().emulator.upsert_user(User::new(&user, "Probe Test User"));
-    bed().emulator.upsert_mailbox(Mailbox::owned_by(&user));
-    user
+/// A user with a mailbox (and Maildir) of its own: what the test finds there, or changes, is its own.
+fn mail_user(label: &str) -> String {
+    bed().emulator.add_mail_user(label)
 }
 
 // ---- Success -------------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn every_protocol_passes_every_layer_over_both_transports_and_mechanisms() {
-    let token = outlook_token(ADELE, &ALL_SCOPES);
-    let probes = probe_all(every_way(), ADELE, None, &token).await;
+    let user = mail_user("every-way");
+    let token = outlook_token(&user, &ALL_SCOPES);
+    let probes = probe_all(every_way(), &user, None, &token).await;
     assert_eq!(probes.len(), 12);
     assert_passed(&probes, "a valid token");
     for probed in &probes {
+        // The mailbox is the user's own, and empty.
+        let mailbox = probed.detail(Layer::Mailbox);
+        match probed.way.0 {
+            Protocol::Imap => assert!(mailbox.ends_with("INBOX: 0 messages"), "{mailbox}"),
+            Protocol::Pop => assert!(mailbox.starts_with("STAT: 0 messages (0 bytes)"), "{mailbox}"),
+            _ => {}
+        }
         let tls = probed.detail(Layer::Tls);
         assert!(tls.contains("TLS 1.3"), "{tls}");
         if probed.way.1 == Security::StartTls {
@@ -367,19 +366,20 @@ async fn every_protocol_passes_every_layer_over_both_transports_and_mechanisms()
         }
         let token = probed.report.token.as_ref().expect("the token was read");
         assert_eq!(token.audience_kind, Some(Audience::Outlook));
-        assert_eq!(token.user.as_deref(), Some(ADELE));
+        assert_eq!(token.user.as_deref(), Some(user.as_str()));
         assert!(token.findings.is_empty());
     }
 }
 
 #[tokio::test]
 async fn auto_picks_xoauth2_when_both_are_offered() {
-    let token = outlook_token(ADELE, &ALL_SCOPES);
+    let user = mail_user("auto");
+    let token = outlook_token(&user, &ALL_SCOPES);
     let options = options();
     let probes = join_all(MAIL.into_iter().map(|protocol| {
         let way = (protocol, Security::ImplicitTls, Mechanism::XOAuth2);
         run(
-            target(way, ADELE).with_mechanism(MechanismChoice::Auto),
+            target(way, &user).with_mechanism(MechanismChoice::Auto),
             way,
             &token,
             &options,
@@ -451,7 +451,7 @@ async fn an_expired_token_is_refused_and_the_token_layer_saw_it_coming() {
 
 #[tokio::test]
 async fn a_revoked_token_is_refused_at_the_next_probe() {
-    let user = fresh_user("revoked");
+    let user = mail_user("revoked");
     let token = outlook_token(&user, &ALL_SCOPES);
     assert_passed(
         &probe_all(refusal_ways(), &user, None, &token).await,
@@ -469,14 +469,15 @@ async fn a_revoked_token_is_refused_at_the_next_probe() {
 
 #[tokio::test]
 async fn a_token_without_the_protocols_scope_is_refused_there() {
-    let imap_only = outlook_token(ADELE, &[IMAP_SCOPE]);
+    let user = mail_user("scopes");
+    let imap_only = outlook_token(&user, &[IMAP_SCOPE]);
     assert_passed(
-        &probe_all(only(Protocol::Imap), ADELE, None, &imap_only).await,
+        &probe_all(only(Protocol::Imap), &user, None, &imap_only).await,
         "IMAP with an IMAP token",
     );
     let mut elsewhere = only(Protocol::Pop);
     elsewhere.extend(only(Protocol::Smtp));
-    let probes = probe_all(elsewhere, ADELE, None, &imap_only).await;
+    let probes = probe_all(elsewhere, &user, None, &imap_only).await;
     assert_refused(&probes, "an IMAP-only token over POP and SMTP");
     for probed in &probes {
         let needed = match probed.way.0 {
@@ -539,7 +540,7 @@ async fn another_users_token_is_refused() {
 #[tokio::test]
 async fn a_mailbox_with_the_protocol_turned_off_is_refused() {
     // Set-CASMailbox -ImapEnabled $false / -PopEnabled $false, SMTP AUTH off for the mailbox.
-    let user = fresh_user("disabled");
+    let user = mail_user("disabled");
     bed().emulator.upsert_mailbox(Mailbox {
         imap: false,
         pop: false,
@@ -628,24 +629,35 @@ async fn an_app_only_token_opens_the_mailbox_its_app_was_granted() {
 
 // ---- Sending to self -----------------------------------------------------------------------------------------
 
-fn count_delivered(mailbox: &str, needle: &str) -> usize {
+/// The messages in the Maildir of `mailbox`, as text.
+fn delivered(mailbox: &str) -> Vec<String> {
     bed()
         .peers
         .delivered(mailbox)
         .expect("the Maildir")
         .iter()
-        .filter(|file| std::fs::read_to_string(file).unwrap_or_default().contains(needle))
+        .map(|file| std::fs::read_to_string(file).unwrap_or_default())
+        .collect()
+}
+
+fn count_delivered(mailbox: &str, needle: &str) -> usize {
+    delivered(mailbox)
+        .iter()
+        .filter(|text| text.contains(needle))
         .count()
 }
 
 #[tokio::test]
 async fn a_message_sent_to_self_is_delivered_and_seen_over_imap() {
-    let token = outlook_token(ADELE, &ALL_SCOPES);
-    for (smtp, imap) in [
+    let user = mail_user("send-to-self");
+    let token = outlook_token(&user, &ALL_SCOPES);
+    for (sent, (smtp, imap)) in [
         (Security::StartTls, Security::ImplicitTls),
         (Security::ImplicitTls, Security::StartTls),
-    ] {
-        let before = count_delivered(ADELE, "Subject: Mailgrant test message");
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let options = ProbeOptions {
             send_to_self: true,
             confirm_over_imap: Some(MailServer {
@@ -656,15 +668,20 @@ async fn a_message_sent_to_self_is_delivered_and_seen_over_imap() {
             ..options()
         };
         let way = (Protocol::Smtp, smtp, Mechanism::XOAuth2);
-        let probed = run(target(way, ADELE), way, &token, &options).await;
+        let probed = run(target(way, &user), way, &token, &options).await;
         assert!(probed.report.outcome.is_ok(), "{:#?}", probed.report);
         assert_eq!(probed.status(Layer::Send), LayerStatus::Passed);
         let send = probed.detail(Layer::Send);
         assert!(send.contains("250 2.0.0 Ok: queued as"), "{send}");
         assert!(send.contains("in the INBOX (IMAP"), "{send}");
-        assert_eq!(
-            count_delivered(ADELE, "Subject: Mailgrant test message"),
-            before + 1
+        // Exactly the probes' messages, one per round.
+        let texts = delivered(&user);
+        assert_eq!(texts.len(), sent + 1, "after round {}", sent + 1);
+        assert!(
+            texts
+                .iter()
+                .all(|text| text.contains("Subject: Mailgrant test message")),
+            "{texts:?}"
         );
     }
 }
@@ -702,14 +719,14 @@ async fn a_message_sent_as_the_shared_mailbox_lands_in_it() {
 
 #[tokio::test]
 async fn without_send_to_self_nothing_is_sent() {
-    let token = outlook_token(ADELE, &ALL_SCOPES);
-    let before = count_delivered(ADELE, "Subject: Mailgrant test message");
+    let user = mail_user("no-send");
+    let token = outlook_token(&user, &ALL_SCOPES);
     let way = (Protocol::Smtp, Security::ImplicitTls, Mechanism::XOAuth2);
-    let probed = run(target(way, ADELE), way, &token, &options()).await;
+    let probed = run(target(way, &user), way, &token, &options()).await;
     assert!(probed.report.outcome.is_ok());
     assert_eq!(probed.status(Layer::Send), LayerStatus::Skipped);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(count_delivered(ADELE, "Subject: Mailgrant test message"), before);
+    assert_eq!(delivered(&user), Vec::<String>::new());
 }
 
 // ---- Graph ---------------------------------------------------------------------------------------------------
@@ -722,13 +739,13 @@ const GRAPH_WAY: Way = (Protocol::Graph, Security::ImplicitTls, Mechanism::XOAut
 
 #[tokio::test]
 async fn graph_reads_the_inbox_and_sends_to_self() {
-    let token = graph_token(ADELE, &["User.Read", "Mail.ReadWrite", "Mail.Send"], 3600);
+    let user = mail_user("graph");
+    let token = graph_token(&user, &["User.Read", "Mail.ReadWrite", "Mail.Send"], 3600);
     let options = ProbeOptions {
         send_to_self: true,
         ..options()
     };
-    let before = bed().emulator.messages(ADELE).len();
-    let probed = run(graph_target(ADELE), GRAPH_WAY, &token, &options).await;
+    let probed = run(graph_target(&user), GRAPH_WAY, &token, &options).await;
     assert!(probed.report.outcome.is_ok(), "{:#?}", probed.report);
     // HTTPS to the emulator: its certificate is checked against the test bed's CA before any request.
     for layer in [
@@ -753,25 +770,28 @@ async fn graph_reads_the_inbox_and_sends_to_self() {
         probed.detail(Layer::Tls)
     );
     assert!(
-        probed.detail(Layer::Auth).contains(ADELE),
+        probed.detail(Layer::Auth).contains(&user),
         "{}",
         probed.detail(Layer::Auth)
     );
-    assert!(
-        probed.detail(Layer::Mailbox).contains("inbox holds"),
-        "{}",
-        probed.detail(Layer::Mailbox)
+    assert_eq!(
+        probed.detail(Layer::Mailbox),
+        format!("{user}: inbox holds 0 messages (0 unread)")
     );
     assert!(
-        probed.detail(Layer::Send).contains("the inbox went from"),
+        probed
+            .detail(Layer::Send)
+            .contains("the inbox went from 0 to 1 after"),
         "{}",
         probed.detail(Layer::Send)
     );
-    let messages = bed().emulator.messages(ADELE);
-    assert_eq!(messages.len(), before + 1);
-    assert!(messages
-        .iter()
-        .any(|m| m.subject == "Mailgrant test message" && m.folder == "inbox"));
+    // Exactly the probe's message.
+    let messages = bed().emulator.messages(&user);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(
+        (messages[0].subject.as_str(), messages[0].folder.as_str()),
+        ("Mailgrant test message", "inbox")
+    );
     assert_eq!(probed.progress, probed.report.layers);
 }
 

@@ -495,7 +495,10 @@ fn child_with_a_locked_keychain() {
         // The unlock prompt cannot be shown (no display), so gnome-keyring dismisses it, as a user cancelling.
         assert_eq!(
             (detail.as_str(), *fix),
-            ("the keyring is locked (SS error: prompt dismissed)", KEYCHAIN_FIX),
+            (
+                "the keyring is locked and its unlock prompt was dismissed",
+                KEYCHAIN_FIX
+            ),
             "{text}"
         );
         let api = mailgrant_core::api::ApiError::from(err);

@@ -102,13 +102,49 @@ export async function startHarness() {
     return path;
   }
 
+  /**
+   * Until the page is what a user reads, not a frame of an update: fonts loaded, no change to the DOM for 150 ms
+   * (at most 2 s, for a page with a clock), then two painted frames.
+   * @param {import("playwright-core").Page} page
+   */
+  async function settled(page) {
+    await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          void document.fonts.ready.then(() => {
+            const done = () => {
+              observer.disconnect();
+              clearTimeout(quiet);
+              clearTimeout(cap);
+              requestAnimationFrame(() => requestAnimationFrame(() => resolve(undefined)));
+            };
+            let quiet = setTimeout(done, 150);
+            const cap = setTimeout(done, 2000);
+            const observer = new MutationObserver(() => {
+              clearTimeout(quiet);
+              quiet = setTimeout(done, 150);
+            });
+            observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+          });
+        }),
+    );
+  }
+
   /** Serious and critical axe-core violations on the page. @param {import("playwright-core").Page} page */
   async function axeViolations(page) {
+    await settled(page);
     await page.addScriptTag({ path: axeScript });
     const results = await page.evaluate(async () => {
       // @ts-expect-error axe is injected above
       const r = await window.axe.run(document, { resultTypes: ["violations"] });
-      return r.violations.map((/** @type {any} */ v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
+      return r.violations.map((/** @type {any} */ v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.length,
+        // Where, and axe's own words (for contrast: the colours it measured), so a failure says what to look at.
+        where: v.nodes.slice(0, 3).map((/** @type {any} */ n) => `${n.target.join(" ")}: ${n.failureSummary ?? ""}`),
+      }));
     });
     return results.filter((/** @type {{ impact: string }} */ v) => v.impact === "serious" || v.impact === "critical");
   }

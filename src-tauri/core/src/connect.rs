@@ -7,15 +7,12 @@
 
 use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
-
 use crate::accounts::{self, AccountError};
 use crate::identity::endpoints::Endpoints;
 use crate::identity::permissions;
 use crate::model::{Account, AppRegistration, Flow, Resource};
 use crate::signin::authcode::AuthRequest;
-use crate::signin::device::DeviceAuthorization;
-use crate::signin::grant::Grant;
+use crate::signin::grant::{grant, Delegated, Granted};
 use crate::signin::SignInError;
 use crate::token_lifecycle::{self, IssuedToken, TokenError, TokenService};
 
@@ -93,8 +90,26 @@ impl SignInPlan {
         }
     }
 
-    /// The scopes the first token is asked for (one resource: Microsoft refuses two in one token request).
-    pub fn token_scopes(&self) -> Vec<String> {
+    /// App-only accounts have nothing to sign in: this fetches a token with the app's own credential.
+    pub async fn client_credentials(&self, service: &TokenService) -> Result<IssuedToken, ConnectError> {
+        self.require(Flow::ClientCredentials, "it signs in as a user")?;
+        Ok(service.refresh_now(&self.account.name, self.resource).await?)
+    }
+}
+
+impl Delegated for SignInPlan {
+    type Done = Account;
+    type Error = ConnectError;
+
+    fn registration(&self) -> &AppRegistration {
+        &self.registration
+    }
+
+    fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    fn token_scopes(&self) -> Vec<String> {
         permissions::token_scopes(
             &self.endpoints,
             &self.account.services,
@@ -103,81 +118,22 @@ impl SignInPlan {
         )
     }
 
-    fn grant<'a>(&'a self, scopes: &'a [String]) -> Grant<'a> {
-        Grant {
-            registration: &self.registration,
-            endpoints: &self.endpoints,
-            scopes,
-        }
-    }
-
-    /// The authorize request to open in the system browser. Consent covers every service of the account at once
-    /// (Outlook and Graph), so one sign-in serves both resources.
-    pub fn authorize(&self, redirect_uri: &str) -> Result<AuthRequest, ConnectError> {
+    /// Consent covers every service of the account at once (Outlook and Graph), so one sign-in serves both
+    /// resources.
+    fn authorize(&self, redirect_uri: &str) -> Result<AuthRequest, ConnectError> {
         self.require(Flow::AuthCode, "it signs in with a device code")?;
         let consent = permissions::consent_scopes(&self.endpoints, &self.account.services);
-        Ok(self
-            .grant(&[])
-            .authorize(redirect_uri, &consent, Some(&self.account.address), None)?)
-    }
-
-    /// Redeems the code taken from the browser's answer and keeps the tokens.
-    pub async fn redeem(
-        &self,
-        service: &TokenService,
-        http: &reqwest::Client,
-        request: AuthRequest,
-        code: crate::SecretString,
-    ) -> Result<Account, ConnectError> {
-        let scopes = self.token_scopes();
-        let (answer, identity) = self
-            .grant(&scopes)
-            .redeem::<ConnectError>(service, http, request, code)
-            .await?;
-        self.keep(service, &answer, identity).await
-    }
-
-    /// Starts the device code flow: show `prompt.user_code` and `prompt.verification_uri` to the user.
-    pub async fn start_device_code(
-        &self,
-        http: &reqwest::Client,
-    ) -> Result<DeviceAuthorization, ConnectError> {
-        self.require(Flow::DeviceCode, "it signs in through the browser")?;
-        let scopes = self.token_scopes();
-        Ok(self.grant(&scopes).start_device_code(http).await?)
-    }
-
-    /// Waits for the user to approve the device code, then keeps the tokens.
-    pub async fn finish_device_code(
-        &self,
-        service: &TokenService,
-        http: &reqwest::Client,
-        authorization: &DeviceAuthorization,
-        cancel: &CancellationToken,
-    ) -> Result<Account, ConnectError> {
-        let scopes = self.token_scopes();
-        let (answer, identity) = self
-            .grant(&scopes)
-            .finish_device_code::<ConnectError>(http, authorization, cancel)
-            .await?;
-        self.keep(service, &answer, identity).await
-    }
-
-    /// App-only accounts have nothing to sign in: this fetches a token with the app's own credential.
-    pub async fn client_credentials(&self, service: &TokenService) -> Result<IssuedToken, ConnectError> {
-        self.require(Flow::ClientCredentials, "it signs in as a user")?;
-        Ok(service.refresh_now(&self.account.name, self.resource).await?)
+        Ok(grant(self, &[]).authorize(redirect_uri, &consent, Some(&self.account.address), None)?)
     }
 
     async fn keep(
         &self,
         service: &TokenService,
-        answer: &crate::signin::TokenResponse,
-        identity: Option<crate::model::SignedInIdentity>,
+        _http: &reqwest::Client,
+        (answer, identity): Granted,
     ) -> Result<Account, ConnectError> {
         let (store, vault) = (service.store().clone(), Arc::clone(service.vault()));
         let (account, resource) = (self.account.clone(), self.resource);
-        let answer = answer.clone();
         // Under the account's lock: a refresh still running for the old sign-in finishes first.
         service
             .with_account_lock(&self.account.name, move || {

@@ -241,6 +241,28 @@ proptest! {
         let _ = diagnosis::mail::enhanced_status(&reply);
     }
 
+    /// Capability lines (POP3's CAPA, SMTP's EHLO after its reply code): the mechanisms read are words of the
+    /// lines that start with the keyword, and nothing panics.
+    #[test]
+    fn capability_lines(
+        lines in proptest::collection::vec(
+            prop_oneof![any::<String>(), "(SASL|AUTH|auth|Sasl)( [A-Za-z0-9_-]{0,12}){0,4} ?"],
+            0..8,
+        ),
+        keyword in prop_oneof![Just("SASL"), Just("AUTH")],
+    ) {
+        let found = crate::probe::sasl::listed_after(lines.iter().map(String::as_str), keyword);
+        for mechanism in &found {
+            prop_assert!(
+                lines.iter().any(|line| {
+                    let mut words = line.split_whitespace();
+                    words.next().is_some_and(|w| w.eq_ignore_ascii_case(keyword)) && words.any(|w| w == mechanism)
+                }),
+                "{mechanism:?} is not a word after {keyword} in {lines:?}"
+            );
+        }
+    }
+
     /// config.json as a crash, a disk or another version may leave it: read, or refused as unreadable.
     #[test]
     fn config_files(bytes in prop_oneof![

@@ -237,6 +237,43 @@ impl Emulator {
         admin::upsert_mailbox(&mut self.shared.lock().seed, mailbox);
     }
 
+    /// Adds a user with an empty mailbox of its own, at an address no other caller in this process gets:
+    /// `<label>-<n>@<the first tenant's domain>` (contoso.example in the demo), `n` counting up. Like Adele, the
+    /// user signs in without a page when named in `login_hint`. For tests that share an emulator and the mail
+    /// peers (whose Maildirs are per address): what such a test sends, counts, expunges or reads is its own.
+    ///
+    /// # Panics
+    /// When `label` is empty or holds anything but `a-z`, `0-9` and `-`, or the seed has no tenant with a domain.
+    pub fn add_mail_user(&self, label: &str) -> String {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        assert!(
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "a mail user's label is a-z, 0-9 and -: {label:?}"
+        );
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut state = self.shared.lock();
+        let domain = state
+            .seed
+            .tenants
+            .iter()
+            .find_map(|tenant| tenant.domains.first())
+            .unwrap_or_else(|| panic!("the seed has no tenant with a domain for {label}-{n}"))
+            .clone();
+        let address = format!("{label}-{n}@{domain}");
+        admin::upsert_user(
+            &mut state.seed,
+            User {
+                auto_approve: true,
+                ..User::new(&address, &format!("Test User {label} {n}"))
+            },
+        );
+        admin::upsert_mailbox(&mut state.seed, Mailbox::owned_by(&address));
+        address
+    }
+
     /// Injects a fault for the next `fault.count` requests to `fault.path`.
     pub fn inject(&self, fault: Fault) {
         self.shared.lock().add_fault(fault);

@@ -378,30 +378,9 @@ impl std::fmt::Debug for MailPeers {
 
 /// The live (not zombie) processes of session `session`, from /proc.
 pub fn session_members(session: u32) -> io::Result<Vec<u32>> {
-    let mut members = Vec::new();
-    for entry in fs::read_dir("/proc")? {
-        let entry = entry?;
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        // A process may end while we look.
-        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid pgrp session …"; comm may hold spaces and parentheses.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if let (Some(state), Some(sid)) = (fields.first(), fields.get(3)) {
-            if *state != "Z" && sid.parse::<u32>().ok() == Some(session) {
-                members.push(pid);
-            }
-        }
-    }
-    Ok(members)
+    Ok(crate::procs::all()?
+        .into_iter()
+        .filter(|p| p.live() && p.session == session)
+        .map(|p| p.pid)
+        .collect())
 }

@@ -7,10 +7,7 @@ pub(super) async fn token(api: &Api, name: &str, resource: Option<ResourceArg>) 
         Some(ResourceArg::Outlook) => Resource::Outlook,
         Some(ResourceArg::Graph) => Resource::Graph,
         None => {
-            let account = api
-                .store()
-                .account(name)?
-                .ok_or_else(|| ApiError::unknown_account(name))?;
+            let account = api.account(name)?;
             token_lifecycle::primary_resource(&account)
                 .ok_or_else(|| usage(format!("{name:?} has no services")))?
         }

@@ -187,10 +187,7 @@ pub fn views(api: &Api) -> Result<Vec<AccountView>, ApiError> {
 /// Refreshes the account's access tokens now, one per resource it uses. A failure is recorded on the account
 /// and comes back with its diagnosis.
 pub async fn refresh(api: &Api, name: &str) -> Result<AccountHealth, ApiError> {
-    let account = api
-        .store()
-        .account(name)?
-        .ok_or_else(|| ApiError::unknown_account(name))?;
+    let account = api.account(name)?;
     for resource in permissions::resources(&account.services) {
         api.tokens.refresh_now(name, resource).await?;
     }

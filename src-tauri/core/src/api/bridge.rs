@@ -32,10 +32,7 @@ pub struct BridgePassword {
 /// The account's bridge password: the one in the keychain, or a new one when there is none or `regenerate`
 /// (which revokes the old one at once).
 pub async fn password(api: &Api, name: &str, regenerate: bool) -> Result<BridgePassword, ApiError> {
-    let account = api
-        .store()
-        .account(name)?
-        .ok_or_else(|| ApiError::unknown_account(name))?;
+    let account = api.account(name)?;
     let vault = api.tokens.vault().clone();
     let account_name = account.name.clone();
     let (password, created) = blocking(move || {
@@ -62,10 +59,7 @@ pub async fn password(api: &Api, name: &str, regenerate: bool) -> Result<BridgeP
 
 /// Revokes the account's bridge password: no new bridge session from now on. False when it had none.
 pub async fn revoke(api: &Api, name: &str) -> Result<bool, ApiError> {
-    let account = api
-        .store()
-        .account(name)?
-        .ok_or_else(|| ApiError::unknown_account(name))?;
+    let account = api.account(name)?;
     let vault = api.tokens.vault().clone();
     let revoked = blocking(move || Ok(vault.delete_bridge_password(&account.name)?)).await?;
     Ok(revoked)
@@ -107,10 +101,7 @@ pub const DEFAULT_PORTS: BridgePorts = BridgePorts {
 };
 
 pub async fn account(api: &Api, name: &str) -> Result<BridgeAccount, ApiError> {
-    let account = api
-        .store()
-        .account(name)?
-        .ok_or_else(|| ApiError::unknown_account(name))?;
+    let account = api.account(name)?;
     let vault = api.tokens.vault().clone();
     let account_name = account.name.clone();
     let has_password = blocking(move || Ok(vault.bridge_password(&account_name)?.is_some())).await?;

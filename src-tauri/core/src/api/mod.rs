@@ -81,6 +81,13 @@ impl Api {
     pub fn store(&self) -> &crate::store::Store {
         self.tokens.store()
     }
+
+    /// The account called `name`, as the config says now; an unknown name is [`ErrorCode::UnknownAccount`].
+    pub fn account(&self, name: &str) -> Result<crate::model::Account, ApiError> {
+        self.store()
+            .account(name)?
+            .ok_or_else(|| ApiError::unknown_account(name))
+    }
 }
 
 /// An error with its causes, `a: b: c`.

@@ -16,6 +16,7 @@ use crate::identity::endpoints::Endpoints;
 use crate::model::{Account, ClientKind, Flow, RedirectMode};
 use crate::signin::authcode::AuthRequest;
 use crate::signin::device::DeviceCodePrompt;
+use crate::signin::grant::Delegated;
 use crate::signin::loopback::{self, LoopbackRedirect};
 use crate::signin::token_endpoint::ClientAuth;
 use crate::token_lifecycle::IssuedToken;
@@ -97,16 +98,11 @@ pub enum SignedIn {
 /// Signs the account `name` in, start to finish, talking to the user through `host`: the browser (loopback,
 /// deep link or pasted address), a device code, or the app's own credential, as the account is set up.
 pub async fn account(api: &Api, name: &str, host: &mut impl SignInHost) -> Result<SignedIn, ApiError> {
-    let (tokens, http) = (&api.tokens, &api.http);
+    let tokens = &api.tokens;
     let plan = SignInPlan::load(tokens, name)?;
     let account = match plan.account.flow {
         Flow::ClientCredentials => return Ok(SignedIn::AppOnly(plan.client_credentials(tokens).await?)),
-        Flow::DeviceCode => {
-            let authorization = plan.start_device_code(http).await?;
-            let cancel = show_device_code(host, &authorization);
-            plan.finish_device_code(tokens, http, &authorization, &cancel)
-                .await?
-        }
+        Flow::DeviceCode => by_device_code(api, &plan, host).await?,
         Flow::AuthCode => {
             // A confidential client's secret (or certificate) is proved before the user signs in for nothing: a
             // wrong or expired Value would only fail after the browser, when the code is redeemed.
@@ -119,22 +115,15 @@ pub async fn account(api: &Api, name: &str, host: &mut impl SignInHost) -> Resul
                 };
                 super::accounts::verify_credential(api, &plan.registration, &auth, what).await?;
             }
-            let mode = plan.registration.redirect_mode;
-            let (request, code) = browser_code(host, mode, &plan.endpoints, |uri| {
-                plan.authorize(uri).map_err(ApiError::from)
+            by_browser(api, &plan, host, || {
+                format!(
+                    "{:?} hands the sign-in back through mailgrant:// links, which only the desktop app \
+                     receives: sign in from the app, or add http://localhost as a redirect URI of the app \
+                     registration and switch the account to the loopback redirect",
+                    plan.account.name
+                )
             })
-            .await
-            .map_err(|e| {
-                needs_app(e, || {
-                    format!(
-                        "{:?} hands the sign-in back through mailgrant:// links, which only the desktop app \
-                         receives: sign in from the app, or add http://localhost as a redirect URI of the app \
-                         registration and switch the account to the loopback redirect",
-                        plan.account.name
-                    )
-                })
-            })?;
-            plan.redeem(tokens, http, request, code).await?
+            .await?
         }
     };
     Ok(SignedIn::User(Box::new(account)))
@@ -152,32 +141,56 @@ pub async fn import(
     let (tokens, http) = (&api.tokens, &api.http);
     let plan = ImportPlan::load(tokens, registration).map_err(|e| ApiError::from(e).about(registration))?;
     let import = match method {
-        ImportMethod::AppOnly => plan.app_only(tokens, http).await,
-        ImportMethod::DeviceCode => {
-            let authorization = plan.start_device_code(http).await?;
-            let cancel = show_device_code(host, &authorization);
-            plan.finish_device_code(tokens, http, &authorization, &cancel)
-                .await
-        }
+        ImportMethod::AppOnly => plan.app_only(tokens, http).await.map_err(ApiError::from),
+        ImportMethod::DeviceCode => by_device_code(api, &plan, host).await,
         ImportMethod::Browser => {
-            let mode = plan.registration.redirect_mode;
-            let (request, code) = browser_code(host, mode, &plan.endpoints, |uri| {
-                plan.authorize(uri).map_err(ApiError::from)
+            by_browser(api, &plan, host, || {
+                format!(
+                    "{:?} hands the sign-in back through mailgrant:// links, which only the desktop app \
+                     receives: import from the app's expiry board, or sign in with a device code",
+                    plan.registration.name
+                )
             })
             .await
-            .map_err(|e| {
-                needs_app(e, || {
-                    format!(
-                        "{:?} hands the sign-in back through mailgrant:// links, which only the desktop app \
-                             receives: import from the app's expiry board, or sign in with a device code",
-                        plan.registration.name
-                    )
-                })
-            })?;
-            plan.redeem(tokens, http, request, code).await
         }
     };
-    import.map_err(|e| ApiError::from(e).about(registration))
+    import.map_err(|e| e.about(registration))
+}
+
+/// A device code shown through `host`, then the wait for the user's approval.
+async fn by_device_code<P: Delegated>(
+    api: &Api,
+    plan: &P,
+    host: &mut impl SignInHost,
+) -> Result<P::Done, ApiError>
+where
+    ApiError: From<P::Error>,
+{
+    let authorization = plan.start_device_code(&api.http).await?;
+    let cancel = show_device_code(host, &authorization);
+    Ok(plan
+        .finish_device_code(&api.tokens, &api.http, &authorization, &cancel)
+        .await?)
+}
+
+/// The system browser (a loopback, deep link or pasted answer, as the registration says), then the code
+/// redeemed; `why_app`: what to tell a surface that `mailgrant://` links can't reach.
+async fn by_browser<P: Delegated>(
+    api: &Api,
+    plan: &P,
+    host: &mut impl SignInHost,
+    why_app: impl FnOnce() -> String,
+) -> Result<P::Done, ApiError>
+where
+    ApiError: From<P::Error>,
+{
+    let mode = plan.registration().redirect_mode;
+    let (request, code) = browser_code(host, mode, plan.endpoints(), |uri| {
+        plan.authorize(uri).map_err(ApiError::from)
+    })
+    .await
+    .map_err(|e| needs_app(e, why_app))?;
+    Ok(plan.redeem(&api.tokens, &api.http, request, code).await?)
 }
 
 /// Shows the user the device code to enter; the cancellation the wait for it listens to.

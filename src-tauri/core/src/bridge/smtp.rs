@@ -270,18 +270,31 @@ fn wording() -> Wording {
     }
 }
 
-/// The EHLO keywords the program may see from the mail server after AUTH: not AUTH or STARTTLS again, not
-/// CHUNKING (BDAT would carry mail past the command loop's checks), nor the extensions the bridge does not pass.
+/// The EHLO keywords the program may see from the mail server after AUTH: the extensions of plain
+/// submission, which add parameters to MAIL, RCPT and DATA or shape their replies (the commands the relay
+/// passes on). Every other keyword is dropped, as the relay refuses its commands: AUTH and STARTTLS again,
+/// CHUNKING and BINARYMIME (BDAT would carry mail past the command loop's checks), XCLIENT, XFORWARD, ETRN,
+/// VRFY, BURL, an extension newer than this list.
+const PASSED_EXTENSIONS: &[&str] = &[
+    "PIPELINING",
+    "SIZE",
+    "8BITMIME",
+    "SMTPUTF8",
+    "DSN",
+    "ENHANCEDSTATUSCODES",
+    "REQUIRETLS",
+    "MT-PRIORITY",
+    "DELIVERBY",
+    "FUTURERELEASE",
+    "LIMITS",
+    "RRVS",
+];
+
 fn keep_keyword(line: &str) -> bool {
-    let keyword = line
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    !matches!(
-        keyword.as_str(),
-        "AUTH" | "STARTTLS" | "CHUNKING" | "BINARYMIME" | "XCLIENT" | "XFORWARD" | "ETRN" | "VRFY" | "BURL"
-    ) && !keyword.starts_with("AUTH=")
+    let keyword = line.split_whitespace().next().unwrap_or_default();
+    PASSED_EXTENSIONS
+        .iter()
+        .any(|passed| passed.eq_ignore_ascii_case(keyword))
 }
 
 /// The session after AUTH.
@@ -496,17 +509,30 @@ mod tests {
     }
 
     #[test]
-    fn the_mail_servers_ehlo_loses_auth_starttls_and_chunking() {
+    fn the_mail_servers_ehlo_keeps_only_the_extensions_of_plain_submission() {
         assert!(keep_keyword("PIPELINING"));
         assert!(keep_keyword("SIZE 10240000"));
         assert!(!keep_keyword("AUTH XOAUTH2 OAUTHBEARER"));
         assert!(!keep_keyword("AUTH=PLAIN"));
         assert!(!keep_keyword("STARTTLS"));
         assert!(!keep_keyword("CHUNKING"));
-        for not_passed in ["XCLIENT NAME ADDR PORT", "XFORWARD NAME ADDR", "ETRN", "VRFY"] {
+        for not_passed in [
+            "XCLIENT NAME ADDR PORT",
+            "XFORWARD NAME ADDR",
+            "ETRN",
+            "VRFY",
+            "BINARYMIME",
+            "BURL imap",
+            "XEXPS GSSAPI",
+            "X-NEW-EXTENSION",
+            "",
+        ] {
             assert!(!keep_keyword(not_passed), "{not_passed}");
         }
         assert!(keep_keyword("DSN"));
+        assert!(keep_keyword("8bitmime"));
+        assert!(keep_keyword("SMTPUTF8"));
+        assert!(keep_keyword("ENHANCEDSTATUSCODES"));
         assert_eq!(render(250, &["a".into(), "b".into()]), "250-a\r\n250 b\r\n");
     }
 }

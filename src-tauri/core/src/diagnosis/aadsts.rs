@@ -7,6 +7,21 @@
 use super::links;
 use super::{Diagnosis, Fixer, RawDetail, Text};
 
+/// AADSTS28000 and AADSTS700022: the same mistake, found by two checks.
+const TWO_SERVICES: Text = Text {
+    title: "One token can't cover two services",
+    explanation: "A token from Microsoft is for one service at a time. The request asked for permissions of \
+                  two (for example Outlook's IMAP and Microsoft Graph) in one go.",
+    fixer: Fixer::You,
+    steps: &[
+        "Remove any custom scopes from the account in Mailgrant: Mailgrant asks for Outlook and Graph tokens \
+         separately on its own.",
+        "Sign in again. If it keeps happening without custom scopes, report it with the details below.",
+    ],
+    links: &[],
+    retryable: false,
+};
+
 /// One catalogued code.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
@@ -505,35 +520,11 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     Entry {
         code: 28000,
-        text: Text {
-            title: "One token can't cover two services",
-            explanation: "A token from Microsoft is for one service at a time. The request asked for permissions of \
-                          two (for example Outlook's IMAP and Microsoft Graph) in one go.",
-            fixer: Fixer::You,
-            steps: &[
-                "Remove any custom scopes from the account in Mailgrant: Mailgrant asks for Outlook and Graph \
-                 tokens separately on its own.",
-                "Sign in again. If it keeps happening without custom scopes, report it with the details below.",
-            ],
-            links: &[],
-            retryable: false,
-        },
+        text: TWO_SERVICES,
     },
     Entry {
         code: 700022,
-        text: Text {
-            title: "One token can't cover two services",
-            explanation: "A token from Microsoft is for one service at a time. The request asked for permissions of \
-                          two (for example Outlook's IMAP and Microsoft Graph) in one go.",
-            fixer: Fixer::You,
-            steps: &[
-                "Remove any custom scopes from the account in Mailgrant: Mailgrant asks for Outlook and Graph \
-                 tokens separately on its own.",
-                "Sign in again.",
-            ],
-            links: &[],
-            retryable: false,
-        },
+        text: TWO_SERVICES,
     },
     Entry {
         code: 65001,

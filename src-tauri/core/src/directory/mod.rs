@@ -15,18 +15,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use tokio_util::sync::CancellationToken;
 
 use crate::accounts::AccountError;
 use crate::diagnosis::Diagnosis;
 use crate::identity::endpoints::Endpoints;
-use crate::model::{
-    AppRegistration, ClientKind, Credential, CredentialKind, RefreshFailure, SignedInIdentity,
-};
+use crate::model::{AppRegistration, ClientKind, Credential, CredentialKind, RefreshFailure};
 use crate::sensitive::SecretString;
 use crate::signin::authcode::AuthRequest;
-use crate::signin::device::DeviceAuthorization;
-use crate::signin::grant::Grant;
+use crate::signin::grant::{grant, Delegated, Granted};
 use crate::signin::token_endpoint::{self, TokenEndpoint, TokenResponse};
 use crate::signin::{client_credentials, http::host_of, SignInError};
 use crate::store::{self, StoreError};

@@ -44,74 +44,6 @@ impl ImportPlan {
         })
     }
 
-    /// What a delegated sign-in asks for: Graph's Application.Read.All, a refresh token, and who signed in.
-    pub fn scopes(&self) -> Vec<String> {
-        vec![
-            read_permission(&self.endpoints),
-            "offline_access".into(),
-            "openid".into(),
-            "profile".into(),
-        ]
-    }
-
-    /// The authorize request to open in the system browser; the admin picks the account to use.
-    pub fn authorize(&self, redirect_uri: &str) -> Result<AuthRequest, DirectoryError> {
-        let scopes = self.scopes();
-        Ok(self
-            .grant(&scopes)
-            .authorize(redirect_uri, &scopes, None, Some("select_account"))?)
-    }
-
-    fn grant<'a>(&'a self, scopes: &'a [String]) -> Grant<'a> {
-        Grant {
-            registration: &self.registration,
-            endpoints: &self.endpoints,
-            scopes,
-        }
-    }
-
-    /// Redeems the code of the browser's answer, then lists the tenant's registrations.
-    pub async fn redeem(
-        &self,
-        service: &TokenService,
-        http: &reqwest::Client,
-        request: AuthRequest,
-        code: SecretString,
-    ) -> Result<DirectoryImport, DirectoryError> {
-        let scopes = self.scopes();
-        let (answer, identity) = self
-            .grant(&scopes)
-            .redeem::<DirectoryError>(service, http, request, code)
-            .await?;
-        self.finish(service, http, answer, identity.unwrap_or_default())
-            .await
-    }
-
-    /// Starts a device-code sign-in (for registrations with public client flows allowed).
-    pub async fn start_device_code(
-        &self,
-        http: &reqwest::Client,
-    ) -> Result<DeviceAuthorization, DirectoryError> {
-        let scopes = self.scopes();
-        Ok(self.grant(&scopes).start_device_code(http).await?)
-    }
-
-    pub async fn finish_device_code(
-        &self,
-        service: &TokenService,
-        http: &reqwest::Client,
-        authorization: &DeviceAuthorization,
-        cancel: &CancellationToken,
-    ) -> Result<DirectoryImport, DirectoryError> {
-        let scopes = self.scopes();
-        let (answer, identity) = self
-            .grant(&scopes)
-            .finish_device_code::<DirectoryError>(http, authorization, cancel)
-            .await?;
-        self.finish(service, http, answer, identity.unwrap_or_default())
-            .await
-    }
-
     /// Reads the directory as the app itself (its secret or certificate, and the Application.Read.All
     /// application permission with admin consent).
     pub async fn app_only(
@@ -172,15 +104,44 @@ impl ImportPlan {
             last_failure: None,
         }
     }
+}
+
+impl Delegated for ImportPlan {
+    type Done = DirectoryImport;
+    type Error = DirectoryError;
+
+    fn registration(&self) -> &AppRegistration {
+        &self.registration
+    }
+
+    fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Graph's Application.Read.All, a refresh token, and who signed in.
+    fn token_scopes(&self) -> Vec<String> {
+        vec![
+            read_permission(&self.endpoints),
+            "offline_access".into(),
+            "openid".into(),
+            "profile".into(),
+        ]
+    }
+
+    /// The admin picks the account to use.
+    fn authorize(&self, redirect_uri: &str) -> Result<AuthRequest, DirectoryError> {
+        let scopes = self.token_scopes();
+        Ok(grant(self, &scopes).authorize(redirect_uri, &scopes, None, Some("select_account"))?)
+    }
 
     /// Keeps the refresh token (first), then lists the registrations and keeps the list.
-    async fn finish(
+    async fn keep(
         &self,
         service: &TokenService,
         http: &reqwest::Client,
-        answer: TokenResponse,
-        identity: SignedInIdentity,
+        (answer, identity): Granted,
     ) -> Result<DirectoryImport, DirectoryError> {
+        let identity = identity.unwrap_or_default();
         let tenant_id = identity
             .tenant_id
             .clone()

@@ -115,6 +115,16 @@ impl Failure {
         }
     }
 
+    /// A refused login: its reply and the error challenge that came before it.
+    pub(crate) fn login_refused(protocol: Protocol, reply: String, challenge: Option<String>) -> Failure {
+        Failure::Refused {
+            protocol,
+            step: Step::Auth,
+            reply,
+            challenge,
+        }
+    }
+
     pub(crate) fn connect(target: &ProbeTarget, error: io::Error) -> Failure {
         Failure::Connect {
             server: target.server(),

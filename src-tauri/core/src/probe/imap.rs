@@ -373,12 +373,7 @@ pub(crate) async fn log_in(
                 .map_err(|error| imap_failure(Step::Examine, error, &heard, mark))?;
             Ok((*session, heard))
         }
-        Login::Refused { reply, challenge } => Err(Failure::Refused {
-            protocol: Protocol::Imap,
-            step: Step::Auth,
-            reply,
-            challenge,
-        }),
+        Login::Refused { reply, challenge } => Err(Failure::login_refused(Protocol::Imap, reply, challenge)),
     }
 }
 
@@ -478,12 +473,9 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
                         without_capabilities(&reply)
                     ),
                 )),
-                Login::Refused { reply, challenge } => Err(Failure::Refused {
-                    protocol: Protocol::Imap,
-                    step: Step::Auth,
-                    reply,
-                    challenge,
-                }),
+                Login::Refused { reply, challenge } => {
+                    Err(Failure::login_refused(Protocol::Imap, reply, challenge))
+                }
             }
         })
         .await?;

@@ -11,7 +11,7 @@ use tokio_rustls::client::TlsStream;
 
 use super::failure::{Failure, Step};
 use super::net::{self, Heard, Lines, Wire};
-use super::sasl::{decode_challenge, Mechanism};
+use super::sasl::{self, decode_challenge, Mechanism};
 use super::{done, Done, Layer, LayerReport, Probe, Protocol, Security, Stop};
 
 /// A POP3 connection.
@@ -156,17 +156,7 @@ fn ok(step: Step, reply: String) -> Result<String, Failure> {
 
 /// The SASL mechanisms of CAPA's `SASL` line.
 fn sasl_mechanisms(capabilities: &[String]) -> Vec<String> {
-    capabilities
-        .iter()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            words
-                .next()
-                .filter(|word| word.eq_ignore_ascii_case("SASL"))
-                .map(|_| words.map(str::to_owned).collect::<Vec<_>>())
-        })
-        .flatten()
-        .collect()
+    sasl::listed_after(capabilities.iter().map(String::as_str), "SASL")
 }
 
 type Tls = TlsStream<TcpStream>;
@@ -249,12 +239,9 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
         .layer(Layer::Auth, async {
             match pop.authenticate(mechanism, user, token.expose()).await? {
                 Login::Accepted(reply) => Ok(done(format!("{mechanism} as {user}: {reply:?}"))),
-                Login::Refused { reply, challenge } => Err(Failure::Refused {
-                    protocol: Protocol::Pop,
-                    step: Step::Auth,
-                    reply,
-                    challenge,
-                }),
+                Login::Refused { reply, challenge } => {
+                    Err(Failure::login_refused(Protocol::Pop, reply, challenge))
+                }
             }
         })
         .await?;

@@ -105,6 +105,22 @@ pub(crate) fn decode_challenge(challenge: &str) -> String {
         .unwrap_or_else(|_| trimmed.to_owned())
 }
 
+/// The mechanisms a capability line lists after its keyword: POP3 CAPA's `SASL PLAIN XOAUTH2`, SMTP EHLO's
+/// `AUTH LOGIN XOAUTH2` (without its reply code).
+pub(crate) fn listed_after<'a>(lines: impl IntoIterator<Item = &'a str>, keyword: &str) -> Vec<String> {
+    lines
+        .into_iter()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            words
+                .next()
+                .filter(|word| word.eq_ignore_ascii_case(keyword))
+                .map(|_| words.map(str::to_owned).collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 
 use super::failure::{Failure, Step};
 use super::net::{self, Heard, Lines, SmtpReply, Wire};
-use super::sasl::decode_challenge;
+use super::sasl::{self, decode_challenge};
 use super::{done, imap, Done, Layer, LayerReport, Probe, Protocol, Security, Stop};
 
 /// What lettre reads in place of a greeting after STARTTLS.
@@ -65,18 +65,7 @@ fn response_text(response: &Response) -> String {
 
 /// The mechanisms of the EHLO `AUTH` line(s).
 fn auth_mechanisms(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .filter_map(|line| line.get(4..))
-        .filter_map(|keyword| {
-            let mut words = keyword.split_whitespace();
-            words
-                .next()
-                .filter(|w| w.eq_ignore_ascii_case("AUTH"))
-                .map(|_| words.map(str::to_owned).collect::<Vec<_>>())
-        })
-        .flatten()
-        .collect()
+    sasl::listed_after(lines.iter().filter_map(|line| line.get(4..)), "AUTH")
 }
 
 async fn read_reply(lines: &mut Lines<TcpStream>, step: Step) -> Result<SmtpReply, Failure> {

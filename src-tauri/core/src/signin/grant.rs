@@ -1,7 +1,9 @@
 //! One app registration asking Microsoft for tokens as a user: the browser's authorize request and its code
 //! redeemed, or a device code approved. An account's sign-in ([`crate::connect::SignInPlan`]) and a directory
-//! import ([`crate::directory::ImportPlan`]) both go through here, and differ only in their scopes and in what they
-//! keep.
+//! import ([`crate::directory::ImportPlan`]) are both [`Delegated`] sign-ins: they differ only in their scopes
+//! and in what they keep, and their browser and device-code steps are written once, here.
+
+use std::future::Future;
 
 use tokio_util::sync::CancellationToken;
 
@@ -96,6 +98,82 @@ impl Grant<'_> {
             .await?;
         let identity = identity(&answer, None)?;
         Ok((answer, identity))
+    }
+}
+
+/// A user's sign-in for one purpose: an account ([`crate::connect::SignInPlan`]) or a directory import
+/// ([`crate::directory::ImportPlan`]).
+pub trait Delegated: Sync {
+    /// What a finished sign-in kept.
+    type Done;
+    type Error: From<SignInError> + From<TokenError> + From<AccountError> + Send;
+
+    fn registration(&self) -> &AppRegistration;
+    fn endpoints(&self) -> &Endpoints;
+    /// The scopes the first token is asked for (one resource: Microsoft refuses two in one token request).
+    fn token_scopes(&self) -> Vec<String>;
+    /// The authorize request to open in the system browser.
+    fn authorize(&self, redirect_uri: &str) -> Result<AuthRequest, Self::Error>;
+    /// Keeps what the sign-in got: the refresh token in the keychain first.
+    fn keep(
+        &self,
+        service: &TokenService,
+        http: &reqwest::Client,
+        granted: Granted,
+    ) -> impl Future<Output = Result<Self::Done, Self::Error>> + Send;
+
+    /// Redeems the code taken from the browser's answer and keeps the result.
+    fn redeem(
+        &self,
+        service: &TokenService,
+        http: &reqwest::Client,
+        request: AuthRequest,
+        code: SecretString,
+    ) -> impl Future<Output = Result<Self::Done, Self::Error>> + Send {
+        async move {
+            let scopes = self.token_scopes();
+            let granted = grant(self, &scopes)
+                .redeem::<Self::Error>(service, http, request, code)
+                .await?;
+            self.keep(service, http, granted).await
+        }
+    }
+
+    /// Starts the device code flow: show `prompt.user_code` and `prompt.verification_uri` to the user.
+    fn start_device_code(
+        &self,
+        http: &reqwest::Client,
+    ) -> impl Future<Output = Result<DeviceAuthorization, Self::Error>> + Send {
+        async move {
+            let scopes = self.token_scopes();
+            Ok(grant(self, &scopes).start_device_code(http).await?)
+        }
+    }
+
+    /// Waits for the user to approve the device code (or `cancel`), then keeps the result.
+    fn finish_device_code(
+        &self,
+        service: &TokenService,
+        http: &reqwest::Client,
+        authorization: &DeviceAuthorization,
+        cancel: &CancellationToken,
+    ) -> impl Future<Output = Result<Self::Done, Self::Error>> + Send {
+        async move {
+            let scopes = self.token_scopes();
+            let granted = grant(self, &scopes)
+                .finish_device_code::<Self::Error>(http, authorization, cancel)
+                .await?;
+            self.keep(service, http, granted).await
+        }
+    }
+}
+
+/// The plan's registration and endpoints asking for `scopes`.
+pub fn grant<'a, P: Delegated + ?Sized>(plan: &'a P, scopes: &'a [String]) -> Grant<'a> {
+    Grant {
+        registration: plan.registration(),
+        endpoints: plan.endpoints(),
+        scopes,
     }
 }
 

@@ -28,8 +28,12 @@ const APPLICATION: &str = "rust-keyring";
 /// What a failed call means for the vault.
 pub(super) fn map_error(key: &str, error: Error) -> VaultError {
     match error {
-        Error::Locked | Error::Prompt => VaultError::KeychainUnavailable {
-            detail: format!("the keyring is locked ({error})"),
+        Error::Locked => VaultError::KeychainUnavailable {
+            detail: "the keyring is locked".to_owned(),
+            fix: super::KEYCHAIN_FIX,
+        },
+        Error::Prompt => VaultError::KeychainUnavailable {
+            detail: "the keyring is locked and its unlock prompt was dismissed".to_owned(),
             fix: super::KEYCHAIN_FIX,
         },
         Error::Unavailable | Error::Zbus(_) | Error::ZbusFdo(_) => VaultError::KeychainUnavailable {
