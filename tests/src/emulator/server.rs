@@ -41,6 +41,9 @@ pub(crate) async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, app: 
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                     continue;
                 };
+                // As HTTP servers in production do: a response's last TLS record waits for no ACK (Nagle with
+                // the client's delayed ACK held some answers back by 40 ms).
+                let _ = stream.set_nodelay(true);
                 let app = app.clone();
                 let router = router.clone();
                 let service = hyper::service::service_fn(move |request: Request<Incoming>| {
