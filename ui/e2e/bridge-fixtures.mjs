@@ -1,11 +1,12 @@
 // The mail bridge page's answers, shaped as src-tauri/src/commands/bridge.rs returns them (BridgeAccount,
 // BridgeView, NewBridgePassword), for the scanner owner "scans" of Contoso. Ports are whatever a test bridge
 // bound: the page shows what Rust answers.
+import { NOW, accountView } from "./account-fixtures.mjs";
 import { defaultAppInfo } from "./harness.mjs";
 import { mailSettings } from "./handoff-fixtures.mjs";
-import { CLIENT_ID, smtpAuthDisabled } from "./wizard-fixtures.mjs";
+import { smtpAuthDisabled } from "./wizard-fixtures.mjs";
 
-export const NOW = Math.floor(Date.now() / 1000);
+export { NOW };
 export const ACCOUNT = "scans";
 export const USER = "scans@contoso.example";
 export const LAN_ADDRESS = "192.168.1.20";
@@ -18,35 +19,7 @@ export const LAN_EXPOSURE =
   "Devices on your network that know an account's bridge password can read its mail and send mail as it, through this computer, while Mailgrant runs. Logins are encrypted (TLS); other devices cannot log in without the password.";
 
 /** The account on the dashboard, as `account_views` answers. */
-export const scansView = {
-  health: {
-    name: ACCOUNT,
-    address: USER,
-    state: "working",
-    reason: "tokens are fresh",
-    signedInAs: USER,
-    accessExpires: [["outlook", NOW + 3000]],
-    refreshLastUsedAt: NOW - 3600,
-    refreshInactiveDaysLeft: 89,
-    refreshInactiveAt: NOW + 89 * 86_400,
-    refreshInactivityDays: 90,
-    keepAliveDueAt: NOW + 6 * 86_400,
-    credentialExpiresAt: null,
-    credentialDue: false,
-  },
-  flow: "auth-code",
-  services: ["imap", "smtp"],
-  sharedMailbox: null,
-  scopes: ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"],
-  registrationName: "Contoso mail",
-  clientId: CLIENT_ID,
-  lastFailure: null,
-  revocation: {
-    user: { label: "My Apps (your work or school account)", url: "https://myapps.microsoft.com" },
-    admin: null,
-    effect: "Revoking consent stops the app from getting new tokens for this account.",
-  },
-};
+export const scansView = accountView(ACCOUNT);
 
 /** @param {boolean} hasPassword */
 export const bridgeAccount = (hasPassword) => ({

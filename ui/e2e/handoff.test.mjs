@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { accountView } from "./account-fixtures.mjs";
 import { mailSettings } from "./handoff-fixtures.mjs";
 import { defaultAppInfo, startHarness } from "./harness.mjs";
 import { calls, control, openControlled } from "./ipc-control.mjs";
@@ -23,48 +24,13 @@ after(async () => {
 
 // ------------------------------------------------------------------------------------------------ fixtures
 
-const NOW = Math.floor(Date.now() / 1000);
-const revocation = {
-  user: { label: "My Apps (your work or school account)", url: "https://myapps.microsoft.com" },
-  admin: null,
-  effect: "Revoking consent stops the app from getting new tokens for this account.",
-};
-
-/**
- * An account as `account_views` answers.
- * @param {string} name @param {Record<string, unknown>} [rest] @param {string | null} [signedInAs]
- */
-function view(name, rest = {}, signedInAs = `${name}@contoso.example`) {
-  return {
-    health: {
-      name,
-      address: `${name}@contoso.example`,
-      state: "working",
-      reason: "tokens are fresh",
-      signedInAs,
-      accessExpires: [["outlook", NOW + 3000]],
-      refreshLastUsedAt: NOW - 3600,
-      refreshInactiveDaysLeft: 89,
-      refreshInactiveAt: NOW + 89 * 86_400,
-      refreshInactivityDays: 90,
-      keepAliveDueAt: NOW + 6 * 86_400,
-      credentialExpiresAt: null,
-      credentialDue: false,
-    },
-    flow: "auth-code",
-    services: ["imap", "smtp"],
-    sharedMailbox: null,
-    scopes: ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"],
-    registrationName: "Contoso mail",
-    clientId: CLIENT_ID,
-    lastFailure: null,
-    revocation,
-    ...rest,
-  };
-}
-
-const adele = view("adele");
-const reports = view("reports", { flow: "client-credentials", services: ["graph-send"], scopes: [] }, null);
+const adele = accountView("adele");
+const reports = accountView("reports", {
+  flow: "client-credentials",
+  services: ["graph-send"],
+  scopes: [],
+  health: { signedInAs: null },
+});
 
 const settingsByName = {
   adele: mailSettings({ account: "adele", address: "adele@contoso.example" }),

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { NOT_SIGNED_IN, accountView } from "./account-fixtures.mjs";
 import { defaultAppInfo, startHarness } from "./harness.mjs";
 
 /** @type {Awaited<ReturnType<typeof startHarness>>} */
@@ -81,31 +82,7 @@ describe("static first screen", () => {
   }
 
   it("is the dashboard's frame for a user with accounts, until the cards come", async () => {
-    const adele = {
-      health: {
-        name: "adele",
-        address: "adele@contoso.example",
-        signedInAs: null,
-        state: "not-signed-in",
-        reason: "nobody has signed in yet",
-        accessExpires: [],
-        refreshLastUsedAt: null,
-        refreshInactiveAt: null,
-        refreshInactiveDaysLeft: null,
-        refreshInactivityDays: 90,
-        keepAliveDueAt: null,
-        credentialExpiresAt: null,
-        credentialDue: false,
-      },
-      flow: "auth-code",
-      services: ["imap"],
-      sharedMailbox: null,
-      scopes: [],
-      registrationName: "Contoso mail",
-      clientId: "6731de76-14a6-49ae-97bc-6eba6914391e",
-      lastFailure: null,
-      revocation: { user: { label: "My Apps", url: "https://myapps.microsoft.com" }, admin: null, effect: "It stops." },
-    };
+    const adele = accountView("adele", { health: NOT_SIGNED_IN, services: ["imap"], scopes: [] });
     const boot = { info: defaultAppInfo, accounts: 1 };
     const fixture = { responses: { ...responses, account_views: [adele] }, delays: { account_views: 400 } };
     const still = await harness.open(fixture, { boot, scripts: false });

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
+import { NOT_SIGNED_IN, accountView } from "./account-fixtures.mjs";
 import { defaultAppInfo, startHarness, uiRoot } from "./harness.mjs";
 
 const dist = join(uiRoot, "dist");
@@ -44,35 +45,7 @@ function inline() {
 }
 
 /** 100 accounts as Rust lists them before anyone signed in (what `mailgrant add` leaves). */
-const accounts = Array.from({ length: 100 }, (_, i) => ({
-  health: {
-    name: `user${i + 1}`,
-    address: `user${i + 1}@contoso.example`,
-    signedInAs: null,
-    state: "not-signed-in",
-    reason: "nobody has signed in yet",
-    accessExpires: [],
-    refreshLastUsedAt: null,
-    refreshInactiveAt: null,
-    refreshInactiveDaysLeft: null,
-    refreshInactivityDays: 90,
-    keepAliveDueAt: null,
-    credentialExpiresAt: null,
-    credentialDue: false,
-  },
-  flow: "auth-code",
-  services: ["imap", "smtp"],
-  sharedMailbox: null,
-  scopes: ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"],
-  registrationName: "Contoso mail",
-  clientId: "8c1b5a2e-9d3f-4b6a-8e7c-2f1d0a9b3c4e",
-  lastFailure: null,
-  revocation: {
-    user: { label: "My Apps (your work or school account)", url: "https://myapps.microsoft.com" },
-    admin: null,
-    effect: "Revoking consent stops the app from getting new tokens for this account.",
-  },
-}));
+const accounts = Array.from({ length: 100 }, (_, i) => accountView(`user${i + 1}`, { health: NOT_SIGNED_IN }));
 
 const all = files(dist);
 console.log(`ui/dist, everything it ships: JS ${show(sum(all, ".js"))}; CSS ${show(sum(all, ".css"))}`);
