@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 16 ("Speed") in one run: the credential helper beside secret-tool (bench/credential-helper.sh), then the app's
-# window beside a bare Tauri window (bench/window.sh), then one summary of the ratios and the goals.
+# window beside a bare Tauri window (bench/window.sh), then the .deb and .rpm made from the release binaries just
+# measured (scripts/package.sh --no-build), then one summary of the ratios, the goals and the sizes.
 #
 #   bash bench/speed.sh [ROUNDS] [APP_BINARY]      ROUNDS of bench/window.sh (default 7)
 #
@@ -13,11 +14,14 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 started=$(date +%s)
 
-echo "== 1/2 the credential helper (bench/credential-helper.sh) =="
+echo "== 1/3 the credential helper (bench/credential-helper.sh) =="
 bash "$root/bench/credential-helper.sh" | tee "$out/helper"
 echo
-echo "== 2/2 the window (bench/window.sh) =="
+echo "== 2/3 the window (bench/window.sh) =="
 bash "$root/bench/window.sh" "$@" | tee "$out/window"
+echo
+echo "== 3/3 the packages (scripts/package.sh --no-build: the release binaries measured above) =="
+bash "$root/scripts/package.sh" --no-build | tee "$out/packages"
 
 field() { # field FILE SED-EXPRESSION: the first line the expression rewrites, or "?"
   local v
@@ -34,3 +38,7 @@ echo "  first screen complete:    $(field "$out/window" '/^Start to first screen
 echo "  RSS, no account:          $(field "$out/window" 's/^  app, no account  *[0-9]* MiB   \([0-9.]*×\) the bare window.*$/\1/p')"
 echo "  RSS, 100 accounts:        $(field "$out/window" 's/^  app, 100 accounts  *[0-9]* MiB   \([0-9.]*×\) the bare window.*$/\1/p')"
 sed -n 's/^Goals (issue 16): \(.*\)$/  goals: \1/p' "$out/window"
+echo "Sizes:"
+sed -n 's/^Binaries (release, stripped): \(.*\)$/  binaries (release, stripped): \1/p' "$out/window"
+stat -c '%s %n' $(grep -o '/[^[:space:]]*\.\(deb\|rpm\)$' "$out/packages") |
+  awk '{ n = split($2, path, "/"); printf "  package %s: %.1f MB\n", path[n], $1 / 1e6 }'
