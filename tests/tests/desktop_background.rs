@@ -137,8 +137,20 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     let window: u32 = window.unwrap().parse().unwrap();
     screenshot("background-before-close.png", None).await;
 
-    close_window(window);
-    wait_for("the window hiding", 30, || app_window_of(pid).is_none()).await;
+    // A close sent while the window is still starting can be dropped before it reaches the app: measured with a
+    // close sent as the window maps, Mailgrant's window lost 5 of 6 and a bare Tauri window (bench/bare-window)
+    // 1 of 6; sent 0.5 s later, none. So, as a user clicks again when nothing happens, the close is sent again
+    // every 3 s; each one that arrives must hide the window.
+    let (mut closes, mut last_close) = (0, None::<Instant>);
+    wait_for("the window hiding after 5 closes, 3 s apart", 30, || {
+        let hidden = app_window_of(pid).is_none();
+        if !hidden && closes < 5 && last_close.is_none_or(|at| at.elapsed() >= Duration::from_secs(3)) {
+            close_window(window);
+            (closes, last_close) = (closes + 1, Some(Instant::now()));
+        }
+        hidden
+    })
+    .await;
     let mut app = app;
     assert!(
         app.0.try_wait().unwrap().is_none(),
