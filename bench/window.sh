@@ -3,7 +3,7 @@
 # release profile and window size), side by side in one run under Xvfb:
 #   - start to first paint (a frame with more than 64 colours) and to the first screen complete (the first frame
 #     from which the window looks as it does 5 s later; bench/paint-probe.c), runs alternated (app, bare, app with
-#     100 accounts, bare, …): medians and ratios;
+#     100 accounts, bare, and the bare window drawing as the app chooses to, …): medians and ratios;
 #   - idle RSS 5 s after first paint (the process and its WebKit web and network processes), with 0 and with 100
 #     accounts, vs the bare window: medians and ratios;
 #   - binary sizes, and the JS and CSS the UI ships: all of it, and what its first screen loads (ui/e2e/shipped-bytes.mjs).
@@ -15,7 +15,7 @@
 # target/bench-bare; a few minutes the first time), and never the app (it says how). It re-runs itself in a D-Bus
 # session of its own with a throwaway keyring (scripts/with-keyring.sh) on a virtual display (xvfb-run), so it never
 # meets your Mailgrant or your keychain. Needs xvfb-run, dbus-run-session, gnome-keyring, xdotool, ImageMagick,
-# pstree, cc and libx11-dev; node with ui/node_modules and /usr/bin/chromium for the UI sizes. Takes about 4 minutes with 7 rounds.
+# pstree, cc and libx11-dev; node with ui/node_modules and /usr/bin/chromium for the UI sizes. Takes about 5 minutes with 7 rounds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 self="$root/bench/$(basename "$0")"
@@ -42,6 +42,9 @@ EOF
 fi
 
 source "$root/bench/window-lib.sh"
+# The app chooses WebKit's renderer itself (without a GPU render node it turns the DMA-BUF renderer off); the bare
+# window gets WebKit's default, and once more the app's choice (bare-cpu).
+unset WEBKIT_DISABLE_DMABUF_RENDERER
 app=$MAILGRANT_BENCH_APP
 bare=$MAILGRANT_BENCH_BARE
 cli=$(dirname "$app")/mailgrant
@@ -77,9 +80,12 @@ run() {
   case $kind in
     app100) seed=$work/hundred ;;
     bare) bin=$bare title='^Bare window$' ;;
+    # The bare window drawing as the app does without a GPU (src-tauri/core/src/desktop.rs): like with like.
+    bare-cpu) bin=$bare title='^Bare window$' && export WEBKIT_DISABLE_DMABUF_RENDERER=1 ;;
   esac
   rm -rf "$work/home" && cp -a "$seed" "$work/home"
   win_run "$bin" "$title" "$work/home" "$work/cache" 5 || { echo "$kind: never painted" >&2; exit 1; }
+  unset WEBKIT_DISABLE_DMABUF_RENDERER
   echo "$win_ms $win_rss $win_complete_ms $win_shown_ms" >>"$work/$kind"
   printf '%s\n' "$win_split" | sed -n 's/^ *\([^ ].*[^ ]\)  *\([0-9]*\) MiB$/\1 \2/p' | sed "s/^$(basename "$bin") /main /" >>"$work/$kind.split"
   printf '  %-7s shown %5s ms, paint %5s ms, complete %5s ms, %4s MiB\n' "$kind" "$win_shown_ms" "$win_ms" "$win_complete_ms" "$win_rss"
@@ -88,15 +94,16 @@ run() {
 # Mesa's shader cache (under XDG_CACHE_HOME) is shared by all runs, as a user's is: one uncounted run of each
 # fills it and the OS file cache first.
 echo "warming up (not counted): one run of each"
-run app >/dev/null && run bare >/dev/null && run app100 >/dev/null
-rm -f "$work/app" "$work/bare" "$work/app100" "$work"/*.split
-echo "$rounds rounds of: app (no account), bare window, app (100 accounts), bare window"
+run app >/dev/null && run bare >/dev/null && run app100 >/dev/null && run bare-cpu >/dev/null
+rm -f "$work/app" "$work/bare" "$work/app100" "$work/bare-cpu" "$work"/*.split
+echo "$rounds rounds of: app (no account), bare window, app (100 accounts), bare window, bare window drawing as the app"
 for r in $(seq "$rounds"); do
   echo "round $r"
   run app
   run bare
   run app100
   run bare
+  run bare-cpu
 done
 
 median_of() { win_median $(cut -d' ' -f"$2" "$work/$1"); }
@@ -113,6 +120,9 @@ paint_app=$(median_of app 1) paint_app100=$(median_of app100 1) paint_bare=$(med
 rss_app=$(median_of app 2) rss_app100=$(median_of app100 2) rss_bare=$(median_of bare 2)
 done_app=$(median_of app 3) done_app100=$(median_of app100 3) done_bare=$(median_of bare 3)
 shown_app=$(median_of app 4) shown_app100=$(median_of app100 4) shown_bare=$(median_of bare 4)
+paint_cpu=$(median_of bare-cpu 1) rss_cpu=$(median_of bare-cpu 2)
+renderer="WebKit's default"
+[ -d /dev/dri ] && ls /dev/dri | grep -q '^renderD' || renderer="no GPU render node: the app turns WebKit's DMA-BUF renderer off"
 
 ui_sizes=''
 if [ -f "$ui_dist" ] && [ -d "$root/ui/node_modules" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
@@ -131,7 +141,9 @@ Start to first paint, > 64 colours (median; Xvfb, software GL, shader cache warm
   app, no account           $paint_app ms   $(ratio "$paint_app" "$paint_bare")× the bare window   (goal ≤ 1.1×)
   app, 100 accounts         $paint_app100 ms   $(ratio "$paint_app100" "$paint_bare")× the bare window
   bare window               $paint_bare ms
-  runs (ms): app $(cut -d' ' -f1 "$work/app" | paste -sd' ' -); bare $(cut -d' ' -f1 "$work/bare" | paste -sd' ' -); app100 $(cut -d' ' -f1 "$work/app100" | paste -sd' ' -)
+  bare window, drawn as the app draws   $paint_cpu ms   (the app: $(ratio "$paint_app" "$paint_cpu")×)
+  runs (ms): app $(cut -d' ' -f1 "$work/app" | paste -sd' ' -); bare $(cut -d' ' -f1 "$work/bare" | paste -sd' ' -); app100 $(cut -d' ' -f1 "$work/app100" | paste -sd' ' -); bare drawn as the app $(cut -d' ' -f1 "$work/bare-cpu" | paste -sd' ' -)
+  the app's renderer here: $renderer
 Of which start to the window shown (mapped, painted or not; median):
   app, no account           $shown_app ms   $(ratio "$shown_app" "$shown_bare")× the bare window
   app, 100 accounts         $shown_app100 ms   $(ratio "$shown_app100" "$shown_bare")× the bare window
@@ -144,6 +156,7 @@ RSS at idle, 5 s after first paint (median; process + WebKit web and network pro
   app, no account           $rss_app MiB   $(ratio "$rss_app" "$rss_bare")× the bare window   ($(split_of app))
   app, 100 accounts         $rss_app100 MiB   $(ratio "$rss_app100" "$rss_bare")× the bare window   ($(split_of app100))   (goal ≤ 1.15×)
   bare window               $rss_bare MiB   ($(split_of bare))
+  bare window, drawn as the app draws   $rss_cpu MiB   ($(split_of bare-cpu))   (the app with 100 accounts: $(ratio "$rss_app100" "$rss_cpu")×)
 Binaries (release, stripped): mailgrant-desktop $(mb "$app"), mailgrant $( [ "$cli" != "$app" ] && mb "$cli" || echo "not built"), bare-window $(mb "$bare")
 UI shipped:
 $(printf '%s\n' "$ui_sizes" | sed 's/^/  /')

@@ -8,6 +8,8 @@ pub struct Process {
     pub pid: u32,
     /// `R`, `S`, `D`, … and `Z` for one that exited and was not reaped yet.
     pub state: char,
+    /// The process that started it (or adopted it).
+    pub parent: u32,
     /// Its process group.
     pub group: u32,
     /// Its session.
@@ -47,6 +49,7 @@ fn parse_stat(pid: u32, stat: &str) -> Option<Process> {
     Some(Process {
         pid,
         state: fields.first()?.chars().next()?,
+        parent: fields.get(1)?.parse().ok()?,
         group: fields.get(2)?.parse().ok()?,
         session: fields.get(3)?.parse().ok()?,
     })
@@ -64,6 +67,7 @@ mod tests {
             Some(Process {
                 pid: 4242,
                 state: 'S',
+                parent: 1,
                 group: 4240,
                 session: 4200
             })
@@ -90,6 +94,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         };
         assert_eq!((found.group, found.session), (pid, pid), "{found:?}");
+        assert_eq!(found.parent, std::process::id(), "{found:?}");
         assert!(found.live());
         child.kill().unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
+use mailgrant_core::desktop::DISABLE_DMABUF_RENDERER;
 use mailgrant_core::token_lifecycle::REFRESH_MARGIN_SECS;
 use mailgrant_tests::desktop::{
     app_binary, app_window_id, app_window_of, connect, screenshot, start_driver, NEEDS,
@@ -17,7 +18,7 @@ use mailgrant_tests::desktop::{
 use mailgrant_tests::emulator::demo::PUBLIC_CLIENT_ID;
 use mailgrant_tests::emulator::Seed;
 use mailgrant_tests::fixtures::{self, cli_add_args, CaFile};
-use mailgrant_tests::workspace;
+use mailgrant_tests::{procs, workspace};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
 
@@ -44,6 +45,7 @@ fn mailgrant(root: &Path, ca: &CaFile) -> Command {
     command
         .envs(env_of(root))
         .env_remove("BROWSER")
+        .env_remove(DISABLE_DMABUF_RENDERER)
         .env("MAILGRANT_CA_FILE", ca.path());
     command
 }
@@ -80,6 +82,26 @@ fn access_expires(root: &Path) -> i64 {
     config(root)["accounts"][0]["tokens"]["access_expires"]["outlook"]
         .as_i64()
         .expect("an outlook access token")
+}
+
+/// The environment of the app's WebKit web process (it draws the page), one `KEY=value` a line.
+/// A web process WebKit has let go of may linger as a zombie, whose environment reads empty: it is passed over.
+fn web_process_environment(app: u32) -> Option<String> {
+    let environ = procs::all().ok()?.into_iter().find_map(|p| {
+        let web = p.parent == app
+            && p.live()
+            && std::fs::read_to_string(format!("/proc/{}/comm", p.pid))
+                .is_ok_and(|name| name.starts_with("WebKitWebProces"));
+        let environ = std::fs::read(format!("/proc/{}/environ", p.pid)).ok()?;
+        (web && !environ.is_empty()).then_some(environ)
+    })?;
+    Some(
+        environ
+            .split(|&b| b == 0)
+            .map(String::from_utf8_lossy)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 struct App(Child);
@@ -136,6 +158,27 @@ async fn closed_window_keeps_refreshing_and_a_second_launch_brings_it_back() {
     .await;
     let window: u32 = window.unwrap().parse().unwrap();
     screenshot("background-before-close.png", None).await;
+
+    // Without a GPU render node (Xvfb here), OpenGL is Mesa's software one: the page is drawn without WebKit's
+    // DMA-BUF renderer; with one, WebKit's default stands.
+    let render_node = std::fs::read_dir("/dev/dri").is_ok_and(|dir| {
+        dir.flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    let mut web_env = None;
+    wait_for("the app's web process", 30, || {
+        web_env = web_process_environment(pid);
+        web_env.is_some()
+    })
+    .await;
+    let web_env = web_env.unwrap();
+    assert_eq!(
+        web_env
+            .lines()
+            .any(|l| l == format!("{DISABLE_DMABUF_RENDERER}=1")),
+        !render_node,
+        "render node: {render_node}; the web process's environment:\n{web_env}"
+    );
 
     // A close sent while the window is still starting can be dropped before it reaches the app: measured with a
     // close sent as the window maps, Mailgrant's window lost 5 of 6 and a bare Tauri window (bench/bare-window)
