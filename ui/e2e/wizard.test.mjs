@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { accountView } from "./account-fixtures.mjs";
 import { startHarness } from "./harness.mjs";
 import {
   ADDRESS,
@@ -270,8 +271,24 @@ describe("connect wizard: the way through", () => {
     assert.equal(await saved(page), null, "connected: nothing left to resume");
     await inspect(page, "wizard-6-connected");
 
+    // Home after Done is the dashboard with the new mailbox from its first frame: never the welcome screen for a
+    // moment, however long the list takes to read.
+    await page.evaluate((view) => {
+      const w = /** @type {any} */ (window);
+      w.__MAILGRANT_FIXTURE__.responses.account_views = [view];
+      w.__MAILGRANT_FIXTURE__.delays = { ...w.__MAILGRANT_FIXTURE__.delays, account_views: 300 };
+      w.__SAW_WELCOME__ = false;
+      new MutationObserver(() => {
+        if (document.querySelector("section.welcome")) w.__SAW_WELCOME__ = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    }, accountView("work", { health: { address: ADDRESS } }));
     await page.getByTestId("wizard-done").click();
-    await page.getByRole("heading", { level: 1, name: "Mailgrant" }).waitFor();
+    await page.getByRole("heading", { level: 1, name: "Your mailboxes" }).waitFor();
+    assert.equal(
+      await page.evaluate(() => /** @type {any} */ (window).__SAW_WELCOME__),
+      false,
+      "the welcome screen showed between the wizard and the dashboard",
+    );
     assert.deepEqual(consoleErrors, []);
     await context.close();
   });
