@@ -37,6 +37,8 @@ echo "  first paint, no account:  $(field "$out/window" 's/^  app, no account  *
 echo "  first screen complete:    $(field "$out/window" '/^Start to first screen complete/,/^[A-Z]/s/^  app, no account  *[0-9]* ms   \([0-9.]*×\).*$/\1/p')"
 echo "  RSS, no account:          $(field "$out/window" 's/^  app, no account  *[0-9]* MiB   \([0-9.]*×\) the bare window.*$/\1/p')"
 echo "  RSS, 100 accounts:        $(field "$out/window" 's/^  app, 100 accounts  *[0-9]* MiB   \([0-9.]*×\) the bare window.*$/\1/p')"
+echo "  like with like, the bare window drawn as the app draws: first paint $(field "$out/window" 's/^  bare window, drawn as the app draws  *[0-9]* ms   (the app: \([0-9.]*×\))$/\1/p'), RSS with 100 accounts $(field "$out/window" 's/^  bare window, drawn as the app draws  *[0-9]* MiB .*(the app with 100 accounts: \([0-9.]*×\))$/\1/p')"
+sed -n 's/^  the app.s renderer here: \(.*\)$/  renderer: \1/p' "$out/window"
 sed -n 's/^Goals (issue 16): \(.*\)$/  goals: \1/p' "$out/window"
 echo "Sizes:"
 sed -n 's/^Binaries (release, stripped): \(.*\)$/  binaries (release, stripped): \1/p' "$out/window"
