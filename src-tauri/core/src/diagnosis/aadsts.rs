@@ -7,25 +7,10 @@
 use super::links;
 use super::{Diagnosis, Fixer, RawDetail, Text};
 
-/// AADSTS28000 and AADSTS700022: the same mistake, found by two checks.
-const TWO_SERVICES: Text = Text {
-    title: "One token can't cover two services",
-    explanation: "A token from Microsoft is for one service at a time. The request asked for permissions of \
-                  two (for example Outlook's IMAP and Microsoft Graph) in one go.",
-    fixer: Fixer::You,
-    steps: &[
-        "Remove any custom scopes from the account in Mailgrant: Mailgrant asks for Outlook and Graph tokens \
-         separately on its own.",
-        "Sign in again. If it keeps happening without custom scopes, report it with the details below.",
-    ],
-    links: &[],
-    retryable: false,
-};
-
-/// One catalogued code.
+/// One catalogued meaning, and the codes that have it (two checks can find the same mistake).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
-    pub code: u32,
+    pub codes: &'static [u32],
     pub text: Text,
 }
 
@@ -54,7 +39,7 @@ const GRANT_CONSENT: &str =
 pub(crate) static CATALOGUE: &[Entry] = &[
     // ---------------------------------------------------------------- redirect addresses
     Entry {
-        code: 50011,
+        codes: &[50011],
         text: Text {
             title: "The app doesn't list the address the sign-in returns to",
             explanation: "After you sign in, Microsoft sends the result back to an address (the redirect URI). It \
@@ -76,7 +61,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 500112,
+        codes: &[500112],
         text: Text {
             title: "The sign-in returned to a different address than it started with",
             explanation: "The redirect address sent when the sign-in finished is not the one used when it started. \
@@ -92,7 +77,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 500113,
+        codes: &[500113],
         text: Text {
             title: "The app has no address to return the sign-in to",
             explanation: "The app registration has no redirect URI at all, so Microsoft has nowhere to send the \
@@ -112,7 +97,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- tenants and account types
     Entry {
-        code: 50194,
+        codes: &[50194],
         text: Text {
             title: "This app only accepts accounts from its own organisation",
             explanation: "The app registration is set up for one organisation only (single tenant), but Mailgrant \
@@ -133,7 +118,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 9002331,
+        codes: &[9002331],
         text: Text {
             title: "This app only accepts personal Microsoft accounts",
             explanation: "The app registration is set up for personal Microsoft accounts (Outlook.com, Hotmail, \
@@ -149,7 +134,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 9002332,
+        codes: &[9002332],
         text: Text {
             title: "This app doesn't accept personal Microsoft accounts",
             explanation: "The app registration is set up for work or school accounts only, but the sign-in went to \
@@ -169,7 +154,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 90002,
+        codes: &[90002],
         text: Text {
             title: "Microsoft can't find this organisation",
             explanation: "The tenant (the organisation's ID or domain) Mailgrant is set up with is unknown to this \
@@ -190,7 +175,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 90124,
+        codes: &[90124],
         text: Text {
             title: "This needs your organisation's own sign-in address",
             explanation: "What Mailgrant asked for can't be done through Microsoft's shared sign-in addresses \
@@ -207,7 +192,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 90130,
+        codes: &[90130],
         text: Text {
             title: "This app can't be used through the shared sign-in address",
             explanation: "The app registration is not set up for personal Microsoft accounts, so Microsoft refuses \
@@ -224,7 +209,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50059,
+        codes: &[50059],
         text: Text {
             title: "Microsoft needs to know which organisation this is for",
             explanation: "The request doesn't say which organisation it belongs to. App-only access (no user \
@@ -240,7 +225,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50128,
+        codes: &[50128],
         text: Text {
             title: "The organisation's domain isn't valid",
             explanation: "The tenant domain Mailgrant is set up with doesn't belong to any Microsoft organisation. \
@@ -257,7 +242,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- the app registration itself
     Entry {
-        code: 700016,
+        codes: &[700016],
         text: Text {
             title: "The app wasn't found in this organisation",
             explanation: "Microsoft has no app with this Application (client) ID in the organisation the sign-in \
@@ -277,7 +262,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 7000112,
+        codes: &[7000112],
         text: Text {
             title: "The app has been turned off",
             explanation: "The app registration exists but has been disabled in your organisation, so nobody can \
@@ -292,7 +277,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 700054,
+        codes: &[700054],
         text: Text {
             title: "The app isn't set up to return ID tokens",
             explanation: "The sign-in asked for an ID token straight from the browser, which this app registration \
@@ -308,7 +293,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 70005,
+        codes: &[70005],
         text: Text {
             title: "The app isn't set up for this kind of sign-in answer",
             explanation: "The sign-in asked Microsoft to answer in a way (response type) this app registration \
@@ -325,7 +310,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 70003,
+        codes: &[70003],
         text: Text {
             title: "The app isn't allowed this way of getting tokens",
             explanation: "Mailgrant asked for tokens in a way (grant type) Microsoft doesn't support for this app \
@@ -342,7 +327,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- client secrets and certificates
     Entry {
-        code: 7000215,
+        codes: &[7000215],
         text: Text {
             title: "The client secret is wrong",
             explanation: "Microsoft rejected the client secret Mailgrant sent for this app. Almost always the wrong \
@@ -363,7 +348,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 7000222,
+        codes: &[7000222],
         text: Text {
             title: "The client secret has expired",
             explanation: "Client secrets are only valid until the end date chosen when they were created (at most \
@@ -382,7 +367,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 7000218,
+        codes: &[7000218],
         text: Text {
             title: "Microsoft expected a client secret or certificate",
             explanation: "Microsoft treats this app as one that proves itself with a secret or certificate (a 'Web' \
@@ -405,7 +390,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 700025,
+        codes: &[700025],
         text: Text {
             title: "A secret was sent for an app that doesn't use one",
             explanation: "This app registration is a 'public' app (it lists its redirect URI under Mobile and \
@@ -424,7 +409,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 700027,
+        codes: &[700027],
         text: Text {
             title: "The app's certificate wasn't accepted",
             explanation: "Mailgrant proved the app's identity with a certificate, and Microsoft couldn't verify the \
@@ -446,7 +431,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 700024,
+        codes: &[700024],
         text: Text {
             title: "This computer's clock looks wrong",
             explanation: "Mailgrant's signed proof of the app's identity carries a validity time, and Microsoft \
@@ -463,7 +448,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50012,
+        codes: &[50012],
         text: Text {
             title: "The app's credentials weren't accepted",
             explanation: "Microsoft couldn't verify the app's identity from what Mailgrant sent. With a certificate \
@@ -483,7 +468,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- scopes, consent, permissions
     Entry {
-        code: 70011,
+        codes: &[70011],
         text: Text {
             title: "The permissions requested aren't valid",
             explanation: "The list of permissions (scopes) in the sign-in request isn't acceptable to Microsoft: a \
@@ -502,7 +487,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 1002012,
+        codes: &[1002012],
         text: Text {
             title: "App-only access must ask for '/.default'",
             explanation: "For app-only access (no user signing in), Microsoft only accepts a request for all of the \
@@ -519,15 +504,23 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 28000,
-        text: TWO_SERVICES,
+        codes: &[28000, 700022],
+        text: Text {
+            title: "One token can't cover two services",
+            explanation: "A token from Microsoft is for one service at a time. The request asked for permissions of \
+                          two (for example Outlook's IMAP and Microsoft Graph) in one go.",
+            fixer: Fixer::You,
+            steps: &[
+                "Remove any custom scopes from the account in Mailgrant: Mailgrant asks for Outlook and Graph \
+                 tokens separately on its own.",
+                "Sign in again. If it keeps happening without custom scopes, report it with the details below.",
+            ],
+            links: &[],
+            retryable: false,
+        },
     },
     Entry {
-        code: 700022,
-        text: TWO_SERVICES,
-    },
-    Entry {
-        code: 65001,
+        codes: &[65001],
         text: Text {
             title: "The app hasn't been given permission yet",
             explanation: "Nobody has agreed yet to let this app use the mailbox permissions it asks for. Normally \
@@ -546,7 +539,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 65002,
+        codes: &[65002],
         text: Text {
             title: "Microsoft's own apps can't be used this way",
             explanation: "The client ID Mailgrant is set up with belongs to one of Microsoft's own apps, which can't \
@@ -562,7 +555,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 65004,
+        codes: &[65004],
         text: Text {
             title: "The permission request was declined",
             explanation: "On Microsoft's consent screen, the app's request to use the mailbox was declined (the \
@@ -578,7 +571,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 65005,
+        codes: &[65005],
         text: Text {
             title: "The app's permission list is set up wrongly",
             explanation: "The app asks for a permission of an API it has no access to, or the permission list in \
@@ -590,7 +583,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 90094,
+        codes: &[90094],
         text: Text {
             title: "An admin has to approve this app",
             explanation: "Your organisation lets only administrators approve apps that ask for these permissions, \
@@ -607,7 +600,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 650056,
+        codes: &[650056],
         text: Text {
             title: "The app isn't set up with the permissions Mailgrant needs",
             explanation: "The app registration's list of API permissions is missing what this account asks for \
@@ -619,7 +612,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 650057,
+        codes: &[650057],
         text: Text {
             title: "The app isn't set up for the service it asks for",
             explanation: "Mailgrant asked for access to a service (such as Office 365 Exchange Online or Microsoft \
@@ -631,7 +624,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 500011,
+        codes: &[500011],
         text: Text {
             title: "The mail service isn't available in this organisation",
             explanation: "The service Mailgrant asked for a token for (such as Office 365 Exchange Online) isn't set \
@@ -651,7 +644,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50001,
+        codes: &[50001],
         text: Text {
             title: "The service asked for doesn't exist or is turned off",
             explanation: "The service Mailgrant asked for a token for is unknown, or disabled, in this \
@@ -668,7 +661,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- the account signing in
     Entry {
-        code: 50020,
+        codes: &[50020],
         text: Text {
             title: "This account can't sign in to this app",
             explanation: "The account you signed in with belongs to another organisation (or is a personal \
@@ -686,7 +679,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 90072,
+        codes: &[90072],
         text: Text {
             title: "This account isn't a member of the organisation",
             explanation: "The account exists, but not in the organisation the sign-in went to, and it hasn't been \
@@ -703,7 +696,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50034,
+        codes: &[50034],
         text: Text {
             title: "This account doesn't exist here",
             explanation: "Microsoft couldn't find the account you typed in the organisation the sign-in went to. \
@@ -721,7 +714,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50126,
+        codes: &[50126],
         text: Text {
             title: "Wrong user name or password",
             explanation: "Microsoft didn't accept the user name and password typed during the sign-in.",
@@ -736,7 +729,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50056,
+        codes: &[50056],
         text: Text {
             title: "This account has no password to sign in with",
             explanation: "The account exists but has no password set in the directory (for example it only signs in \
@@ -752,7 +745,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50053,
+        codes: &[50053],
         text: Text {
             title: "The account is locked for now",
             explanation: "Microsoft temporarily locked the account after too many attempts with a wrong password, \
@@ -769,7 +762,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50055,
+        codes: &[50055],
         text: Text {
             title: "The password has expired",
             explanation: "Your organisation requires passwords to be changed regularly, and this account's password \
@@ -785,7 +778,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50057,
+        codes: &[50057],
         text: Text {
             title: "The account is disabled",
             explanation: "The account exists but has been turned off in the directory, so it can't sign in at all.",
@@ -800,7 +793,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50105,
+        codes: &[50105],
         text: Text {
             title: "You haven't been given access to this app",
             explanation: "Your organisation only lets people assigned to this app sign in to it, and your account \
@@ -817,7 +810,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- interactive sign-in needed
     Entry {
-        code: 50058,
+        codes: &[50058],
         text: Text {
             title: "Sign in again in the browser",
             explanation: "Mailgrant tried to sign in quietly, without showing you anything, but Microsoft has no \
@@ -829,7 +822,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50076,
+        codes: &[50076, 50074],
         text: Text {
             title: "An extra verification step is needed",
             explanation: "Your organisation requires a second check (a code, an app notification or a security key) \
@@ -841,19 +834,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50074,
-        text: Text {
-            title: "An extra verification step is needed",
-            explanation: "Your organisation requires a second check (a code, an app notification or a security key) \
-                          for this sign-in, and that can't happen in the background.",
-            fixer: Fixer::You,
-            steps: &[SIGN_IN_AGAIN, "Complete the verification Microsoft asks for."],
-            links: &[],
-            retryable: false,
-        },
-    },
-    Entry {
-        code: 50079,
+        codes: &[50079, 50072],
         text: Text {
             title: "Set up a second sign-in method first",
             explanation: "Your organisation requires a second way to prove it's you (such as the Microsoft \
@@ -868,22 +849,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50072,
-        text: Text {
-            title: "Set up a second sign-in method first",
-            explanation: "Your organisation requires a second way to prove it's you (such as the Microsoft \
-                          Authenticator app or a phone number), and none is set up for this account yet.",
-            fixer: Fixer::You,
-            steps: &[
-                "Open aka.ms/mfasetup, sign in, and add a method under Security info.",
-                SIGN_IN_AGAIN,
-            ],
-            links: &[links::SECURITY_INFO],
-            retryable: false,
-        },
-    },
-    Entry {
-        code: 500121,
+        codes: &[500121],
         text: Text {
             title: "The extra verification step didn't succeed",
             explanation: "The second check (app notification, code or security key) was denied, timed out or \
@@ -899,7 +865,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50199,
+        codes: &[50199],
         text: Text {
             title: "Microsoft wants you to confirm the sign-in",
             explanation: "For safety, Microsoft asks you to confirm that you meant to sign in to this app. That \
@@ -911,7 +877,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50196,
+        codes: &[50196],
         text: Text {
             title: "Too many sign-ins in a row",
             explanation: "Microsoft saw the same sign-in repeated many times in a short time and stopped it, to \
@@ -927,7 +893,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- devices and Conditional Access
     Entry {
-        code: 53000,
+        codes: &[53000],
         text: Text {
             title: "This device isn't approved by your organisation",
             explanation: "Your organisation only allows this access from devices that it manages and that meet its \
@@ -944,7 +910,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 530003,
+        codes: &[530003],
         text: Text {
             title: "This device has to be managed by your organisation",
             explanation: "Your organisation only allows this access from devices it manages, and this computer \
@@ -960,7 +926,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 53001,
+        codes: &[53001],
         text: Text {
             title: "This device has to be joined to your organisation's domain",
             explanation: "Your organisation only allows this access from computers joined to its domain, and this \
@@ -976,7 +942,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50097,
+        codes: &[50097],
         text: Text {
             title: "This device has to prove its identity",
             explanation: "Your organisation requires the device itself to be authenticated for this sign-in, which \
@@ -991,7 +957,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 53003,
+        codes: &[53003],
         text: Text {
             title: "Your organisation's access rules blocked this sign-in",
             explanation: "A Conditional Access policy set by your organisation blocked this sign-in. Such policies \
@@ -1008,7 +974,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 530032,
+        codes: &[530032],
         text: Text {
             title: "Your organisation's security policy blocked this sign-in",
             explanation: "A security policy of your organisation blocked this sign-in.",
@@ -1020,7 +986,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- codes and refresh tokens
     Entry {
-        code: 70008,
+        codes: &[70008],
         text: Text {
             title: "The sign-in has expired",
             explanation: "The sign-in Mailgrant kept for this account has run out, either because the one-time \
@@ -1033,7 +999,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 700082,
+        codes: &[700082],
         text: Text {
             title: "The saved sign-in expired after 90 days unused",
             explanation: "Microsoft drops a saved sign-in that hasn't been used for 90 days. This account's had not \
@@ -1049,7 +1015,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 700084,
+        codes: &[700084],
         text: Text {
             title: "The saved sign-in only lasts 24 hours for this app",
             explanation: "The app registration lists its redirect URI as a single-page (browser) app, and Microsoft \
@@ -1066,7 +1032,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 50173,
+        codes: &[50173],
         text: Text {
             title: "The saved sign-in was cancelled (password change?)",
             explanation: "The saved sign-in for this account was cancelled on Microsoft's side, usually because the \
@@ -1078,7 +1044,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 70043,
+        codes: &[70043],
         text: Text {
             title: "Your organisation requires signing in again",
             explanation: "Your organisation's rules say how long a sign-in may last (sign-in frequency), and this \
@@ -1094,7 +1060,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 70000,
+        codes: &[70000],
         text: Text {
             title: "The saved sign-in is no longer valid",
             explanation: "Microsoft no longer accepts the saved sign-in for this account. It may have been revoked \
@@ -1106,7 +1072,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 54005,
+        codes: &[54005],
         text: Text {
             title: "This sign-in code was already used",
             explanation: "The one-time code from the browser sign-in can be exchanged only once, and it already has \
@@ -1118,7 +1084,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 501481,
+        codes: &[501481],
         text: Text {
             title: "The sign-in answer doesn't belong to this attempt",
             explanation: "Each sign-in carries a secret check value, and the answer Mailgrant received was made for \
@@ -1134,7 +1100,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 501491,
+        codes: &[501491],
         text: Text {
             title: "The sign-in request was malformed",
             explanation: "A security value in the sign-in request had the wrong size. This points to a fault in the \
@@ -1149,7 +1115,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 9002313,
+        codes: &[9002313],
         text: Text {
             title: "Microsoft couldn't read the sign-in request",
             explanation: "The request was malformed. Most often the sign-in code in it was damaged, for example \
@@ -1165,7 +1131,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- device code
     Entry {
-        code: 70016,
+        codes: &[70016],
         text: Text {
             title: "The device sign-in isn't finished yet",
             explanation: "The device-code sign-in is still waiting for someone to open the sign-in page and enter \
@@ -1180,7 +1146,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 70019,
+        codes: &[70019],
         text: Text {
             title: "The sign-in code expired",
             explanation: "The device-code sign-in wasn't finished within its time limit (15 minutes).",
@@ -1194,7 +1160,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 70018,
+        codes: &[70018],
         text: Text {
             title: "The sign-in code was entered wrongly",
             explanation: "The code typed on the device sign-in page doesn't match the one Mailgrant showed.",
@@ -1209,7 +1175,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- malformed requests
     Entry {
-        code: 900144,
+        codes: &[900144],
         text: Text {
             title: "The sign-in request was missing something",
             explanation: "Microsoft says a required part of the request was missing. Mailgrant always sends it, so \
@@ -1225,7 +1191,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
         },
     },
     Entry {
-        code: 90014,
+        codes: &[90014],
         text: Text {
             title: "The request was missing a required field",
             explanation: "Microsoft says a required field was missing from the request. This points to a fault in \
@@ -1241,7 +1207,7 @@ pub(crate) static CATALOGUE: &[Entry] = &[
     },
     // ---------------------------------------------------------------- unclear meaning
     Entry {
-        code: 135010,
+        codes: &[135010],
         text: Text {
             title: "Microsoft reported a missing key (meaning not documented)",
             explanation: "Microsoft doesn't document this code. Its internal name is 'KeyNotFound', and it is \
@@ -1260,12 +1226,15 @@ pub(crate) static CATALOGUE: &[Entry] = &[
 
 /// The catalogue's entry for a code.
 pub(crate) fn lookup(code: u32) -> Option<&'static Text> {
-    CATALOGUE.iter().find(|e| e.code == code).map(|e| &e.text)
+    CATALOGUE
+        .iter()
+        .find(|e| e.codes.contains(&code))
+        .map(|e| &e.text)
 }
 
 /// Every catalogued code, in catalogue order.
 pub fn codes() -> impl Iterator<Item = u32> {
-    CATALOGUE.iter().map(|e| e.code)
+    CATALOGUE.iter().flat_map(|e| e.codes.iter().copied())
 }
 
 /// The catalogue's diagnosis for a code, without any server detail (for `mailgrant explain`).
@@ -1542,27 +1511,27 @@ mod tests {
     fn texts_are_plain_and_complete() {
         for entry in CATALOGUE {
             let t = &entry.text;
-            assert!(t.title.len() <= 80, "AADSTS{}: title too long", entry.code);
+            assert!(t.title.len() <= 80, "AADSTS{}: title too long", entry.codes[0]);
             assert!(
                 !t.title.ends_with('.'),
                 "AADSTS{}: a title is not a sentence",
-                entry.code
+                entry.codes[0]
             );
-            assert!(t.explanation.ends_with('.'), "AADSTS{}", entry.code);
+            assert!(t.explanation.ends_with('.'), "AADSTS{}", entry.codes[0]);
             for step in t.steps {
                 assert!(
                     step.ends_with('.') || step.ends_with(')'),
                     "AADSTS{}: {step}",
-                    entry.code
+                    entry.codes[0]
                 );
             }
             for l in t.links {
-                assert!(l.1.starts_with("https://"), "AADSTS{}: {}", entry.code, l.1);
+                assert!(l.1.starts_with("https://"), "AADSTS{}: {}", entry.codes[0], l.1);
             }
             assert!(
                 !t.explanation.contains("  "),
                 "AADSTS{}: double space",
-                entry.code
+                entry.codes[0]
             );
         }
     }

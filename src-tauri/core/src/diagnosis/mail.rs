@@ -25,39 +25,33 @@ pub enum MailProtocol {
 }
 
 impl MailProtocol {
+    /// How Exchange names the protocol: its name, `Set-CASMailbox`'s switch for it, the delegated permission a
+    /// user's token needs and the application permission an app-only token needs.
+    fn words(self) -> [&'static str; 4] {
+        match self {
+            MailProtocol::Imap => [
+                "IMAP",
+                "-ImapEnabled $true",
+                "IMAP.AccessAsUser.All",
+                "IMAP.AccessAsApp",
+            ],
+            MailProtocol::Pop => [
+                "POP",
+                "-PopEnabled $true",
+                "POP.AccessAsUser.All",
+                "POP.AccessAsApp",
+            ],
+            MailProtocol::Smtp => [
+                "SMTP",
+                "-SmtpClientAuthenticationDisabled $false",
+                "SMTP.Send",
+                "SMTP.SendAsApp",
+            ],
+        }
+    }
+
     fn name(self) -> &'static str {
-        match self {
-            MailProtocol::Imap => "IMAP",
-            MailProtocol::Pop => "POP",
-            MailProtocol::Smtp => "SMTP",
-        }
-    }
-
-    /// `Set-CASMailbox`'s switch for the protocol.
-    fn cas_switch(self) -> &'static str {
-        match self {
-            MailProtocol::Imap => "-ImapEnabled $true",
-            MailProtocol::Pop => "-PopEnabled $true",
-            MailProtocol::Smtp => "-SmtpClientAuthenticationDisabled $false",
-        }
-    }
-
-    /// The delegated permission a user's token needs.
-    fn delegated_scope(self) -> &'static str {
-        match self {
-            MailProtocol::Imap => "IMAP.AccessAsUser.All",
-            MailProtocol::Pop => "POP.AccessAsUser.All",
-            MailProtocol::Smtp => "SMTP.Send",
-        }
-    }
-
-    /// The application permission an app-only token needs.
-    fn app_scope(self) -> &'static str {
-        match self {
-            MailProtocol::Imap => "IMAP.AccessAsApp",
-            MailProtocol::Pop => "POP.AccessAsApp",
-            MailProtocol::Smtp => "SMTP.SendAsApp",
-        }
+        self.words()[0]
     }
 }
 
@@ -109,6 +103,15 @@ struct Entry {
     variant: Variant,
     text: Text,
 }
+
+/// How IMAP and POP servers say a token was refused (Exchange, Dovecot), or the error challenge they sent first.
+const TOKEN_REFUSED_WORDS: &[&str] = &[
+    "authenticate failed",
+    "authenticationfailed",
+    "authentication failed",
+    "authentication failure",
+    "challenge-status:",
+];
 
 const IMAP: MailProtocol = MailProtocol::Imap;
 const POP: MailProtocol = MailProtocol::Pop;
@@ -599,13 +602,7 @@ static CATALOGUE: &[Entry] = &[
         code: "{PROTO}_AUTH_FAILED",
         protocols: &[IMAP, POP],
         all: &[],
-        any: &[
-            "authenticate failed",
-            "authenticationfailed",
-            "authentication failed",
-            "authentication failure",
-            "challenge-status:",
-        ],
+        any: TOKEN_REFUSED_WORDS,
         variant: Variant::AppOnly,
         text: APP_TOKEN_REFUSED,
     },
@@ -613,13 +610,7 @@ static CATALOGUE: &[Entry] = &[
         code: "{PROTO}_AUTH_FAILED",
         protocols: &[IMAP, POP],
         all: &[],
-        any: &[
-            "authenticate failed",
-            "authenticationfailed",
-            "authentication failed",
-            "authentication failure",
-            "challenge-status:",
-        ],
+        any: TOKEN_REFUSED_WORDS,
         variant: Variant::Any,
         text: TOKEN_REFUSED,
     },
@@ -755,13 +746,14 @@ impl<'a> Vars<'a> {
     }
 
     fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let [name, cas_switch, scope, app_scope] = self.protocol.words();
         vec![
-            ("PROTO", self.protocol.name()),
+            ("PROTO", name),
             ("mailbox_name", self.mailbox.unwrap_or("the mailbox")),
             ("mailbox", self.mailbox.unwrap_or("<mailbox address>")),
-            ("cas_switch", self.protocol.cas_switch()),
-            ("scope", self.protocol.delegated_scope()),
-            ("app_scope", self.protocol.app_scope()),
+            ("cas_switch", cas_switch),
+            ("scope", scope),
+            ("app_scope", app_scope),
             ("client_id", self.client_id.unwrap_or("<Application (client) ID>")),
             ("sender_name", self.sender.unwrap_or("that address")),
             ("sender_clause", self.sender_clause.as_str()),
@@ -1089,56 +1081,51 @@ mod tests {
         assert_eq!(d.code, "SMTP 5.7.57");
     }
 
-    #[test]
-    fn exchange_pop_refusal() {
-        let d = Diagnosis::from_mail_reply(
-            POP,
-            "-ERR Authentication failure: unknown user name or bad password.",
-            &work(),
-        );
-        assert_eq!(d.code, "POP_AUTH_FAILED");
-        let text = all_text(&d);
-        assert!(text.contains("POP.AccessAsUser.All"), "{text}");
-        assert!(
-            text.contains("Set-CASMailbox -Identity anna@contoso.com -PopEnabled $true"),
-            "{text}"
-        );
-
-        let d = Diagnosis::from_mail_reply(
-            POP,
-            "-ERR Logon failure: unknown user name or bad password.",
-            &work(),
-        );
-        assert_eq!(d.code, "POP_PASSWORD_LOGIN");
-        let d = Diagnosis::from_mail_reply(IMAP, "a1 NO LOGIN failed.", &work());
-        assert_eq!(d.code, "IMAP_PASSWORD_LOGIN");
-    }
+    /// Replies and the diagnosis each gets: its code, who fixes it, whether trying again may help, and phrases
+    /// its title, explanation or steps must hold (for a mailbox of a work account, delegated sign-in).
+    /// A reply, and its diagnosis's code, fixer, retryable and phrases.
+    type Case = (
+        MailProtocol,
+        &'static str,
+        &'static str,
+        Fixer,
+        bool,
+        &'static [&'static str],
+    );
 
     #[test]
-    fn dovecot_and_postfix_replies() {
-        let d = Diagnosis::from_mail_reply(
-            IMAP,
-            "a NO [AUTHENTICATIONFAILED] Authentication failed.",
-            &work(),
-        );
-        assert_eq!(d.code, "IMAP_AUTH_FAILED");
-        let d = Diagnosis::from_mail_reply(POP, "-ERR [AUTH] Authentication failed.", &work());
-        assert_eq!(d.code, "POP_AUTH_FAILED");
-        let d = Diagnosis::from_mail_reply(
-            SMTP,
-            "535 5.7.8 Error: authentication failed: (reason unavailable)",
-            &work(),
-        );
-        assert_eq!(d.code, "SMTP 5.7.8");
-        assert_eq!(d.fixer, Fixer::You);
-        let d = Diagnosis::from_mail_reply(
-            IMAP,
-            "a NO [UNAVAILABLE] Temporary authentication failure.",
-            &work(),
-        );
-        assert_eq!(d.code, "IMAP_AUTH_UNAVAILABLE");
-        assert!(d.retryable);
-        assert_eq!(d.fixer, Fixer::Microsoft);
+    fn replies_of_exchange_dovecot_and_postfix() {
+        use Fixer::{Microsoft, You};
+        #[rustfmt::skip]
+        let cases: &[Case] = &[
+            // Exchange
+            (POP, "-ERR Authentication failure: unknown user name or bad password.", "POP_AUTH_FAILED", You, false,
+             &["POP.AccessAsUser.All", "Set-CASMailbox -Identity anna@contoso.com -PopEnabled $true"]),
+            (POP, "-ERR Logon failure: unknown user name or bad password.", "POP_PASSWORD_LOGIN", You, false, &[]),
+            (IMAP, "a1 NO LOGIN failed.", "IMAP_PASSWORD_LOGIN", You, false, &[]),
+            // Dovecot and Postfix
+            (IMAP, "a NO [AUTHENTICATIONFAILED] Authentication failed.", "IMAP_AUTH_FAILED", You, false, &[]),
+            (POP, "-ERR [AUTH] Authentication failed.", "POP_AUTH_FAILED", You, false, &[]),
+            (SMTP, "535 5.7.8 Error: authentication failed: (reason unavailable)", "SMTP 5.7.8", You, false, &[]),
+            (IMAP, "a NO [UNAVAILABLE] Temporary authentication failure.", "IMAP_AUTH_UNAVAILABLE", Microsoft, true,
+             &[]),
+            // Unknown replies keep their text.
+            (SMTP, "451 4.3.2 Please try again later", "SMTP 4.3.2", Microsoft, true, &[]),
+            (SMTP, "550 Something odd", "SMTP 550", You, false, &["\"550 Something odd\""]),
+            (IMAP, "a BAD Command unknown", "IMAP_REFUSED", You, false, &[]),
+        ];
+        for &(service, reply, code, fixer, retryable, phrases) in cases {
+            let d = Diagnosis::from_mail_reply(service, reply, &work());
+            let text = all_text(&d);
+            assert_eq!(
+                (d.code.as_str(), d.fixer, d.retryable),
+                (code, fixer, retryable),
+                "{reply}"
+            );
+            for phrase in phrases {
+                assert!(text.contains(phrase), "{reply}: {phrase} not in {text}");
+            }
+        }
     }
 
     #[test]
@@ -1189,20 +1176,6 @@ mod tests {
         );
         assert_eq!(decode_challenge("+ OK"), None);
         assert_eq!(decode_challenge("334 VXNlcm5hbWU6"), None);
-    }
-
-    #[test]
-    fn unknown_replies_keep_the_text() {
-        let d = Diagnosis::from_mail_reply(SMTP, "451 4.3.2 Please try again later", &work());
-        assert_eq!(d.code, "SMTP 4.3.2");
-        assert!(d.retryable);
-        assert_eq!(d.fixer, Fixer::Microsoft);
-        let d = Diagnosis::from_mail_reply(SMTP, "550 Something odd", &work());
-        assert_eq!(d.code, "SMTP 550");
-        assert!(d.explanation.contains("\"550 Something odd\""));
-        let d = Diagnosis::from_mail_reply(IMAP, "a BAD Command unknown", &work());
-        assert_eq!(d.code, "IMAP_REFUSED");
-        assert!(!d.retryable);
     }
 
     #[test]
