@@ -243,13 +243,35 @@ pub async fn connect(driver: &Driver, app: &Path) -> Client {
             panic!("tauri-driver did not answer the session request within {SESSION_LIMIT:?}");
         };
         match answer {
-            Ok(client) => return client,
+            Ok(client) => return live_ui(client).await,
             Err(err) if Instant::now() < deadline => {
                 let _ = err;
                 tokio::time::sleep(Duration::from_millis(150)).await;
             }
             Err(err) => panic!("cannot open a WebDriver session on tauri-driver: {err}"),
         }
+    }
+}
+
+/// `client`, once the app's own code has replaced the static first screen index.html draws (`#shell`): an element
+/// found on that screen goes stale when it does (a click there before is carried out by the app, but a WebDriver
+/// reference to its button is gone).
+async fn live_ui(client: Client) -> Client {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let gone = client
+            .execute("return document.getElementById('shell') === null", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool());
+        if gone == Some(true) {
+            return client;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app's code did not replace the static first screen within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
