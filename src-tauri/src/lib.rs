@@ -17,7 +17,6 @@ pub mod background;
 pub mod commands;
 pub mod desktop;
 pub mod dto;
-mod ipc_table;
 pub mod state;
 
 pub use state::AppState;
@@ -121,14 +120,8 @@ fn run_desktop(open_url: Option<String>, hidden: bool) -> ExitCode {
         );
         return ExitCode::from(mailgrant_cli::EXIT_USAGE);
     }
-    // Before GTK starts and before any thread: WebKit's processes read it once, when they start.
     #[cfg(target_os = "linux")]
-    {
-        use mailgrant_core::desktop::{draw_without_gpu_renderer, DISABLE_DMABUF_RENDERER};
-        if draw_without_gpu_renderer(|key| std::env::var(key).ok(), std::path::Path::new("/dev/dri")) {
-            std::env::set_var(DISABLE_DMABUF_RENDERER, "1");
-        }
-    }
+    mailgrant_core::desktop::choose_renderer();
     let state = match AppState::from_env() {
         Ok(state) => state,
         Err(err) => {

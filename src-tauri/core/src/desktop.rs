@@ -144,6 +144,15 @@ pub fn draw_without_gpu_renderer(var: impl Fn(&str) -> Option<String>, dri: &std
     software_gl || !render_node
 }
 
+/// Turns WebKitGTK's DMA-BUF renderer off where [`draw_without_gpu_renderer`] says so. The desktop app calls it
+/// first, before GTK starts and before any other thread: WebKit's processes read the variable when they start.
+#[cfg(target_os = "linux")]
+pub fn choose_renderer() {
+    if draw_without_gpu_renderer(|key| std::env::var(key).ok(), std::path::Path::new("/dev/dri")) {
+        std::env::set_var(DISABLE_DMABUF_RENDERER, "1");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
