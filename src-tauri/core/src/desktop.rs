@@ -216,6 +216,14 @@ mod tests {
         assert_eq!(std::fs::read(DesktopSettings::path(&home)).unwrap(), b"{not json");
     }
 
+    /// Environment variables, the DRM directory, whether the renderer goes off, and why.
+    type Case<'a> = (
+        &'static [(&'static str, &'static str)],
+        &'a std::path::Path,
+        bool,
+        &'static str,
+    );
+
     #[test]
     fn pages_draw_without_the_gpu_renderer_only_where_opengl_is_software() {
         let dir = tempfile::tempdir().unwrap();
@@ -234,39 +242,22 @@ mod tests {
             }
         };
 
-        assert!(
-            !draw_without_gpu_renderer(env(&[]), &gpu),
-            "a GPU: WebKit's default"
-        );
-        assert!(draw_without_gpu_renderer(env(&[]), &none), "no render node");
-        assert!(
-            draw_without_gpu_renderer(env(&[]), &dir.path().join("absent")),
-            "no /dev/dri at all"
-        );
-        assert!(draw_without_gpu_renderer(
-            env(&[("LIBGL_ALWAYS_SOFTWARE", "1")]),
-            &gpu
-        ));
-        assert!(!draw_without_gpu_renderer(
-            env(&[("LIBGL_ALWAYS_SOFTWARE", "0")]),
-            &gpu
-        ));
-        assert!(draw_without_gpu_renderer(
-            env(&[("GALLIUM_DRIVER", "llvmpipe")]),
-            &gpu
-        ));
-        assert!(!draw_without_gpu_renderer(
-            env(&[("GALLIUM_DRIVER", "radeonsi")]),
-            &gpu
-        ));
-        // The user's own choice stands, either way.
-        assert!(!draw_without_gpu_renderer(
-            env(&[(DISABLE_DMABUF_RENDERER, "0")]),
-            &none
-        ));
-        assert!(!draw_without_gpu_renderer(
-            env(&[(DISABLE_DMABUF_RENDERER, "1")]),
-            &none
-        ));
+        let absent = dir.path().join("absent");
+        #[rustfmt::skip]
+        let cases: &[Case<'_>] = &[
+            (&[], &gpu, false, "a GPU: WebKit's default"),
+            (&[], &none, true, "no render node"),
+            (&[], &absent, true, "no /dev/dri at all"),
+            (&[("LIBGL_ALWAYS_SOFTWARE", "1")], &gpu, true, "software OpenGL asked for"),
+            (&[("LIBGL_ALWAYS_SOFTWARE", "0")], &gpu, false, "software OpenGL not asked for"),
+            (&[("GALLIUM_DRIVER", "llvmpipe")], &gpu, true, "Mesa's software driver"),
+            (&[("GALLIUM_DRIVER", "radeonsi")], &gpu, false, "a GPU's driver"),
+            // The user's own choice stands, either way.
+            (&[(DISABLE_DMABUF_RENDERER, "0")], &none, false, "the user keeps the renderer"),
+            (&[(DISABLE_DMABUF_RENDERER, "1")], &none, false, "the user turned it off already"),
+        ];
+        for &(vars, dri, expected, why) in cases {
+            assert_eq!(draw_without_gpu_renderer(env(vars), dri), expected, "{why}");
+        }
     }
 }
