@@ -132,11 +132,7 @@ impl Failure {
         }
     }
 
-    pub(crate) fn tls(target: &ProbeTarget, error: io::Error) -> Failure {
-        Self::tls_to(&target.host, error)
-    }
-
-    pub(crate) fn tls_to(host: &str, error: io::Error) -> Failure {
+    pub(crate) fn tls(host: &str, error: io::Error) -> Failure {
         Failure::Tls {
             host: host.to_owned(),
             error,

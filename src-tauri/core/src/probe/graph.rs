@@ -12,7 +12,7 @@ use url::Url;
 
 use super::failure::{Failure, Step};
 use super::net;
-use super::{done, Done, Layer, LayerReport, Probe, Stop};
+use super::{counted, done, Done, Layer, LayerReport, Probe, Stop};
 
 /// Graph's API version.
 const VERSION: &str = "v1.0";
@@ -97,10 +97,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
         let config = p.tls_config();
         p.rec
             .layer(Layer::Tls, async {
-                let tls = net::handshake(&config?, &host, tcp)
-                    .await
-                    .map_err(|error| Failure::tls_to(&host, error))?;
-                Ok(done(net::describe_session(&tls)))
+                Ok(done(net::secure(&config?, &host, tcp).await?.1))
             })
             .await?;
     } else {
@@ -172,9 +169,9 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
             let unread = inbox.get("unreadItemCount").and_then(Value::as_u64);
             let detail = match (total, unread) {
                 (Some(total), Some(unread)) => format!(
-                    "{}: inbox holds {total} message{} ({unread} unread)",
+                    "{}: inbox holds {} ({unread} unread)",
                     target.mailbox(),
-                    if total == 1 { "" } else { "s" }
+                    counted(total, "message")
                 ),
                 _ => format!("{}: inbox opened (no count given)", target.mailbox()),
             };

@@ -18,7 +18,7 @@ use tokio_rustls::rustls::ClientConfig;
 use super::failure::{Failure, Step};
 use super::net::{self, Heard, Wire};
 use super::sasl::{Mechanism, MechanismChoice};
-use super::{done, Done, Layer, LayerReport, MailServer, Probe, Protocol, Security, Stop};
+use super::{counted, done, Done, Layer, LayerReport, MailServer, Plain, Probe, Protocol, Security, Stop};
 use crate::sensitive::Sensitive;
 
 type Tls = TlsStream<TcpStream>;
@@ -173,12 +173,7 @@ async fn start_tls(
             offered,
         ));
     }
-    let tcp = client.into_inner().into_inner();
-    let tls = net::handshake(config, host, tcp)
-        .await
-        .map_err(|error| Failure::tls_to(host, error))?;
-    let described = net::describe_session(&tls);
-    Ok((tls, described))
+    net::secure(config, host, client.into_inner().into_inner()).await
 }
 
 /// Answers the server's challenges: the initial response first (unless it went with the command, SASL-IR), then
@@ -343,9 +338,7 @@ pub(crate) async fn log_in(
     })?;
     let heard = Heard::default();
     let tls = match server.security {
-        Security::ImplicitTls => net::handshake(config, &server.host, tcp)
-            .await
-            .map_err(|error| Failure::tls_to(&server.host, error))?,
+        Security::ImplicitTls => net::secure(config, &server.host, tcp).await?.0,
         Security::StartTls => {
             let mut client = async_imap::Client::new(Wire::new(tcp, heard.clone()));
             let (_, capabilities) = greeting(&mut client, &heard).await?;
@@ -381,28 +374,15 @@ pub(crate) async fn log_in(
 /// AUTHENTICATE → LIST + EXAMINE INBOX → LOGOUT.
 pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result<(), Stop> {
     let target = p.target;
-    let addresses = p.dns(&target.host, target.port).await?;
     let heard = Heard::default();
-    let stage = p.rec.stage();
-
     let plain = p
-        .rec
-        .layer(Layer::Tcp, async {
-            let (tcp, peer) = net::open(target, &addresses).await?;
-            match target.security {
-                Security::ImplicitTls => Ok(Done::new(Plain::Tcp(tcp), format!("connected to {peer}"))),
-                Security::StartTls => {
-                    stage.set("the server's greeting");
-                    let mut client = async_imap::Client::new(Wire::new(tcp, heard.clone()));
-                    let (line, capabilities) = greeting(&mut client, &heard).await?;
-                    Ok(Done::new(
-                        Plain::Greeted(Box::new(client), capabilities),
-                        format!("connected to {peer}; the server says {line:?}"),
-                    ))
-                }
-            }
+        .connect(async |tcp| {
+            let mut client = async_imap::Client::new(Wire::new(tcp, heard.clone()));
+            let (line, capabilities) = greeting(&mut client, &heard).await?;
+            Ok(((Box::new(client), capabilities), format!("{line:?}")))
         })
         .await?;
+    let stage = p.rec.stage();
 
     let config = p.tls_config();
     let (client, capabilities) = p
@@ -411,13 +391,10 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
             let config = config?;
             let (tls, mut detail, greeted) = match plain {
                 Plain::Tcp(tcp) => {
-                    let tls = net::handshake(&config, &target.host, tcp)
-                        .await
-                        .map_err(|error| Failure::tls(target, error))?;
-                    let described = net::describe_session(&tls);
+                    let (tls, described) = net::secure(&config, &target.host, tcp).await?;
                     (tls, described, false)
                 }
-                Plain::Greeted(client, capabilities) => {
+                Plain::Greeted((client, capabilities)) => {
                     stage.set("the answer to STARTTLS and the TLS handshake");
                     let (tls, described) =
                         start_tls(*client, &capabilities, &config, &target.host, &heard).await?;
@@ -485,21 +462,14 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
             stage.set("the answers to LIST and EXAMINE INBOX");
             let (folders, messages) = open_inbox(&mut session, &heard).await?;
             Ok(done(format!(
-                "LIST: {folders} folder{}; INBOX: {messages} message{}",
-                if folders == 1 { "" } else { "s" },
-                if messages == 1 { "" } else { "s" }
+                "LIST: {}; INBOX: {}",
+                counted(folders, "folder"),
+                counted(messages, "message")
             )))
         })
         .await?;
     let _ = tokio::time::timeout(p.options.timeout, session.logout()).await;
     Ok(())
-}
-
-/// The connection before TLS.
-enum Plain {
-    Tcp(TcpStream),
-    /// STARTTLS: greeted, with the capabilities the greeting listed.
-    Greeted(Box<Client<TcpStream>>, Vec<String>),
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::ClientConfig;
@@ -481,6 +482,12 @@ pub async fn run(
     }
 }
 
+/// A mail connection before TLS: bare TCP for implicit TLS, or greeted in the clear for STARTTLS.
+pub(crate) enum Plain<Greeting> {
+    Tcp(TcpStream),
+    Greeted(Greeting),
+}
+
 /// The probe stopped at a failed layer.
 pub(crate) struct Stop(Box<Diagnosis>);
 
@@ -503,6 +510,12 @@ impl<T> Done<T> {
 
 fn done(detail: impl Into<String>) -> Done<()> {
     Done::new((), detail)
+}
+
+/// "1 message", "3 messages": a count in a layer's report.
+fn counted<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> String {
+    let plural = if n == N::from(1) { "" } else { "s" };
+    format!("{n} {noun}{plural}")
 }
 
 /// Runs layers under their time limit and reports them.
@@ -671,6 +684,33 @@ impl<F: FnMut(LayerReport)> Probe<'_, F> {
                     format!("{host} → {}", shown.join(", "))
                 };
                 Ok(Done::new(addresses, detail))
+            })
+            .await
+    }
+
+    /// The name lookup and the TCP layer of a mail probe. For STARTTLS the server greets in the clear first:
+    /// `greet` reads that greeting and answers what the TLS layer needs next and what the server said.
+    async fn connect<G, Greeting>(&mut self, greet: G) -> Result<Plain<Greeting>, Stop>
+    where
+        G: AsyncFnOnce(TcpStream) -> Result<(Greeting, String), Failure>,
+    {
+        let target = self.target;
+        let addresses = self.dns(&target.host, target.port).await?;
+        let stage = self.rec.stage();
+        self.rec
+            .layer(Layer::Tcp, async {
+                let (tcp, peer) = net::open(target, &addresses).await?;
+                match target.security {
+                    Security::ImplicitTls => Ok(Done::new(Plain::Tcp(tcp), format!("connected to {peer}"))),
+                    Security::StartTls => {
+                        stage.set("the server's greeting");
+                        let (greeted, said) = greet(tcp).await?;
+                        Ok(Done::new(
+                            Plain::Greeted(greeted),
+                            format!("connected to {peer}; the server says {said}"),
+                        ))
+                    }
+                }
             })
             .await
     }

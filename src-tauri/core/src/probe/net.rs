@@ -93,6 +93,20 @@ pub(crate) async fn handshake(
         .await
 }
 
+/// The handshake as the probes' TLS layer makes it: a failure names `host`, a success comes with the session
+/// described for the layer's report.
+pub(crate) async fn secure(
+    config: &Arc<ClientConfig>,
+    host: &str,
+    tcp: TcpStream,
+) -> Result<(TlsStream<TcpStream>, String), super::failure::Failure> {
+    let tls = handshake(config, host, tcp)
+        .await
+        .map_err(|error| super::failure::Failure::tls(host, error))?;
+    let described = describe_session(&tls);
+    Ok((tls, described))
+}
+
 /// "TLS 1.3, TLS13_AES_256_GCM_SHA384" for the layer report.
 pub(crate) fn describe_session(tls: &TlsStream<TcpStream>) -> String {
     let (_, session) = tls.get_ref();

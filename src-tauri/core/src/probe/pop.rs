@@ -12,7 +12,7 @@ use tokio_rustls::client::TlsStream;
 use super::failure::{Failure, Step};
 use super::net::{self, Heard, Lines, Wire};
 use super::sasl::{self, decode_challenge, Mechanism};
-use super::{done, Done, Layer, LayerReport, Probe, Protocol, Security, Stop};
+use super::{counted, done, Done, Layer, LayerReport, Plain, Probe, Protocol, Stop};
 
 /// A POP3 connection.
 pub(crate) struct Pop3<S> {
@@ -164,28 +164,15 @@ type Tls = TlsStream<TcpStream>;
 /// The POP probe: TCP (+ greeting for STLS) → TLS (+ greeting for POP3S) and CAPA → token → AUTH → STAT.
 pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result<(), Stop> {
     let target = p.target;
-    let addresses = p.dns(&target.host, target.port).await?;
     let heard = Heard::default();
-    let stage = p.rec.stage();
-
     let plain = p
-        .rec
-        .layer(Layer::Tcp, async {
-            let (tcp, peer) = net::open(target, &addresses).await?;
-            match target.security {
-                Security::ImplicitTls => Ok(Done::new((tcp, None), format!("connected to {peer}"))),
-                Security::StartTls => {
-                    stage.set("the server's greeting");
-                    let mut pop = Pop3::new(Wire::new(tcp, heard.clone()));
-                    let greeting = pop.greeting().await?;
-                    Ok(Done::new(
-                        (pop.into_wire()?.into_inner(), Some(greeting.clone())),
-                        format!("connected to {peer}; the server says {greeting:?}"),
-                    ))
-                }
-            }
+        .connect(async |tcp| {
+            let mut pop = Pop3::new(Wire::new(tcp, heard.clone()));
+            let greeting = pop.greeting().await?;
+            Ok((pop.into_wire()?.into_inner(), format!("{greeting:?}")))
         })
         .await?;
+    let stage = p.rec.stage();
 
     let config = p.tls_config();
     let pop: (Pop3<Tls>, Vec<String>) = {
@@ -194,34 +181,27 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
         p.rec
             .layer(Layer::Tls, async move {
                 let config = config?;
-                let (tcp, greeted) = plain;
-                let tcp = match greeted {
-                    Some(_) => {
+                let (tcp, greeted) = match plain {
+                    Plain::Greeted(tcp) => {
                         stage.set("the answer to STLS");
                         let mut pop = Pop3::new(Wire::new(tcp, heard.clone()));
                         pop.stls()
                             .await
                             .map_err(|failure| Failure::no_starttls(failure, None))?;
-                        pop.into_wire()?.into_inner()
+                        (pop.into_wire()?.into_inner(), true)
                     }
-                    None => tcp,
+                    Plain::Tcp(tcp) => (tcp, false),
                 };
                 stage.set("the TLS handshake");
-                let tls = net::handshake(&config, &target.host, tcp)
-                    .await
-                    .map_err(|error| Failure::tls(target, error))?;
-                let session = net::describe_session(&tls);
+                let (tls, session) = net::secure(&config, &target.host, tcp).await?;
                 let mut pop = Pop3::new(Wire::new(tls, heard));
-                let mut detail = if greeted.is_some() {
+                let detail = if greeted {
                     format!("STLS, {session}")
                 } else {
-                    session
-                };
-                if greeted.is_none() {
                     stage.set("the server's greeting");
                     let greeting = pop.greeting().await?;
-                    detail.push_str(&format!("; the server says {greeting:?}"));
-                }
+                    format!("{session}; the server says {greeting:?}")
+                };
                 stage.set("the answer to CAPA");
                 let capabilities = pop.capabilities().await?;
                 Ok(Done::new((pop, capabilities), detail))
@@ -251,8 +231,8 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
             stage.set("the answer to STAT");
             let (count, size) = pop.stat().await?;
             Ok(done(format!(
-                "STAT: {count} message{} ({size} bytes) in {user}",
-                if count == 1 { "" } else { "s" }
+                "STAT: {} ({size} bytes) in {user}",
+                counted(count, "message")
             )))
         })
         .await?;

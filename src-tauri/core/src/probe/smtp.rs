@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use super::failure::{Failure, Step};
 use super::net::{self, Heard, Lines, SmtpReply, Wire};
 use super::sasl::{self, decode_challenge};
-use super::{done, imap, Done, Layer, LayerReport, Probe, Protocol, Security, Stop};
+use super::{done, imap, Done, Layer, LayerReport, Plain, Probe, Protocol, Stop};
 
 /// What lettre reads in place of a greeting after STARTTLS.
 const STAND_IN_GREETING: &[u8] = b"220 TLS started (stand-in greeting, not from the server)\r\n";
@@ -115,36 +115,23 @@ async fn start_tls(mut lines: Lines<TcpStream>, hello: &ClientId) -> Result<TcpS
 pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result<(), Stop> {
     let target = p.target;
     let options = p.options;
-    let addresses = p.dns(&target.host, target.port).await?;
     let heard = Heard::default();
     let hello = ClientId::default();
-    let stage = p.rec.stage();
-
     let plain = p
-        .rec
-        .layer(Layer::Tcp, async {
-            let (tcp, peer) = net::open(target, &addresses).await?;
-            match target.security {
-                Security::ImplicitTls => Ok(Done::new(Plain::Tcp(tcp), format!("connected to {peer}"))),
-                Security::StartTls => {
-                    stage.set("the server's greeting");
-                    let mut lines = Lines::new(Wire::new(tcp, heard.clone()));
-                    let greeting = read_reply(&mut lines, Step::Greeting).await?;
-                    if greeting.code != 220 {
-                        return Err(Failure::refused(
-                            Protocol::Smtp,
-                            Step::Greeting,
-                            greeting.to_string(),
-                        ));
-                    }
-                    Ok(Done::new(
-                        Plain::Greeted(lines),
-                        format!("connected to {peer}; the server says \"{greeting}\""),
-                    ))
-                }
+        .connect(async |tcp| {
+            let mut lines = Lines::new(Wire::new(tcp, heard.clone()));
+            let greeting = read_reply(&mut lines, Step::Greeting).await?;
+            if greeting.code != 220 {
+                return Err(Failure::refused(
+                    Protocol::Smtp,
+                    Step::Greeting,
+                    greeting.to_string(),
+                ));
             }
+            Ok((lines, format!("\"{greeting}\"")))
         })
         .await?;
+    let stage = p.rec.stage();
 
     let config = p.tls_config();
     let (mut conn, mechanisms) = p
@@ -159,10 +146,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
                 }
             };
             stage.set("the TLS handshake");
-            let tls = net::handshake(&config, &target.host, tcp)
-                .await
-                .map_err(|error| Failure::tls(target, error))?;
-            let mut detail = net::describe_session(&tls);
+            let (tls, mut detail) = net::secure(&config, &target.host, tcp).await?;
             let mut wire = Wire::new(tls, heard.clone());
             if starttls {
                 detail = format!("STARTTLS, {detail}");
@@ -319,13 +303,6 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
             Ok(done(detail))
         })
         .await
-}
-
-/// The connection before TLS.
-enum Plain {
-    Tcp(TcpStream),
-    /// STARTTLS: greeted.
-    Greeted(Lines<TcpStream>),
 }
 
 #[cfg(test)]
