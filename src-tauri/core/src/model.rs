@@ -454,23 +454,16 @@ mod tests {
 
     #[test]
     fn config_round_trips_through_json() {
-        let reg = AppRegistration {
-            id: "r1".into(),
-            name: "Contoso mail".into(),
-            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
-            tenant: "contoso.onmicrosoft.com".parse().unwrap(),
-            cloud: Cloud::Global,
-            client_kind: ClientKind::Confidential,
-            redirect_mode: RedirectMode::Loopback,
-            credentials: vec![Credential {
-                kind: CredentialKind::Secret,
-                key_id: "0b6f7e1a-7a5f-4d2b-9c1e-2f3a4b5c6d7e".into(),
-                label: Some("mailgrant".into()),
-                hint: Some("Abc".into()),
-                starts: None,
-                expires: Some(time::macros::datetime!(2027-01-31 00:00 UTC)),
-            }],
-        };
+        let mut reg = examples::confidential(
+            "r1",
+            &[(
+                "0b6f7e1a-7a5f-4d2b-9c1e-2f3a4b5c6d7e",
+                Some(time::macros::datetime!(2027-01-31 00:00 UTC)),
+            )],
+        );
+        reg.tenant = "contoso.onmicrosoft.com".parse().unwrap();
+        reg.credentials[0].label = Some("mailgrant".into());
+        reg.credentials[0].hint = Some("Abc".into());
         let json = serde_json::to_string(&reg).unwrap();
         assert!(json.contains("\"tenant\":\"contoso.onmicrosoft.com\""), "{json}");
         assert!(json.contains("2027-01-31T00:00:00Z"), "{json}");
@@ -530,6 +523,23 @@ pub(crate) mod examples {
             client_kind: ClientKind::Public,
             redirect_mode: RedirectMode::Loopback,
             credentials: Vec::new(),
+        }
+    }
+
+    /// A confidential registration `id` with client secrets: one a key id, expiring when given.
+    pub fn confidential(id: &str, secrets: &[(&str, Option<OffsetDateTime>)]) -> AppRegistration {
+        let credential = |(key_id, expires): &(&str, Option<OffsetDateTime>)| Credential {
+            kind: CredentialKind::Secret,
+            key_id: (*key_id).into(),
+            label: None,
+            hint: None,
+            starts: None,
+            expires: *expires,
+        };
+        AppRegistration {
+            client_kind: ClientKind::Confidential,
+            credentials: secrets.iter().map(credential).collect(),
+            ..registration(id)
         }
     }
 

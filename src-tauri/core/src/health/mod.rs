@@ -247,49 +247,27 @@ pub use notices::*;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClientKind, Cloud, Credential, RedirectMode, RefreshFailure, Service};
+    use crate::model::{examples, Credential, RefreshFailure, Service};
 
     const NOW: i64 = 1_800_000_000;
     const DAY: i64 = 86_400;
 
     fn registration(expires: &[Option<i64>]) -> AppRegistration {
-        AppRegistration {
-            id: "reg".into(),
-            name: "Reg".into(),
-            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
-            tenant: "contoso.example".parse().unwrap(),
-            cloud: Cloud::Global,
-            client_kind: ClientKind::Confidential,
-            redirect_mode: RedirectMode::Loopback,
-            credentials: expires
-                .iter()
-                .enumerate()
-                .map(|(i, e)| Credential {
-                    kind: CredentialKind::Secret,
-                    key_id: format!("k{i}"),
-                    label: None,
-                    hint: None,
-                    starts: None,
-                    expires: e.map(|at| OffsetDateTime::from_unix_timestamp(at).unwrap()),
-                })
-                .collect(),
-        }
+        let key_ids: Vec<String> = (0..expires.len()).map(|i| format!("k{i}")).collect();
+        let at = |at: i64| OffsetDateTime::from_unix_timestamp(at).unwrap();
+        let secrets: Vec<_> = key_ids
+            .iter()
+            .zip(expires)
+            .map(|(k, e)| (k.as_str(), e.map(at)))
+            .collect();
+        let mut registration = examples::confidential("reg", &secrets);
+        registration.name = "Reg".into();
+        registration.tenant = "contoso.example".parse().unwrap();
+        registration
     }
 
     fn account() -> Account {
-        Account {
-            name: "adele".into(),
-            address: "adele@contoso.example".into(),
-            registration: "reg".into(),
-            flow: Flow::AuthCode,
-            services: [Service::Imap].into_iter().collect(),
-            shared_mailbox: None,
-            identity: None,
-            tokens: Default::default(),
-            imap: None,
-            pop: None,
-            smtp: None,
-        }
+        examples::account("adele", "adele@contoso.example", "reg", &[Service::Imap])
     }
 
     #[test]

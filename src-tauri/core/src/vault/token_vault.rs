@@ -348,7 +348,6 @@ fn first_error(results: impl Iterator<Item = Result<bool, VaultError>>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClientKind, Cloud, Credential, CredentialKind, RedirectMode};
     use crate::vault::{EntryLimit, MemoryStore};
 
     fn secret(s: &str) -> SecretString {
@@ -361,26 +360,8 @@ mod tests {
     }
 
     fn registration(id: &str, key_ids: &[&str]) -> AppRegistration {
-        AppRegistration {
-            id: id.into(),
-            name: "Contoso".into(),
-            client_id: "6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
-            tenant: "common".parse().unwrap(),
-            cloud: Cloud::Global,
-            client_kind: ClientKind::Confidential,
-            redirect_mode: RedirectMode::Loopback,
-            credentials: key_ids
-                .iter()
-                .map(|k| Credential {
-                    kind: CredentialKind::Secret,
-                    key_id: (*k).into(),
-                    label: None,
-                    hint: None,
-                    starts: None,
-                    expires: None,
-                })
-                .collect(),
-        }
+        let secrets: Vec<_> = key_ids.iter().map(|k| (*k, None)).collect();
+        crate::model::examples::confidential(id, &secrets)
     }
 
     #[test]
