@@ -5,7 +5,7 @@
 //! (shared/reference/microsoft-identity.md §8); the wording is ours.
 
 use super::links;
-use super::{Diagnosis, Fixer, RawDetail, Text};
+use super::{Diagnosis, Fixer, RawDetail, Text, CHECK_SERVICE_STATUS, WAIT_A_FEW_MINUTES};
 
 /// One catalogued meaning, and the codes that have it (two checks can find the same mistake).
 #[derive(Debug, Clone, Copy)]
@@ -1358,18 +1358,15 @@ static GENERIC: &[(&[&str], Text)] = &[
     ),
     (
         &["temporarily_unavailable", "server_error"],
-        Text {
-            title: "Microsoft's sign-in service is having trouble",
-            explanation: "Microsoft's sign-in service couldn't handle the request right now. This is on Microsoft's \
+        Text::microsoft_trouble(
+            "Microsoft's sign-in service is having trouble",
+            "Microsoft's sign-in service couldn't handle the request right now. This is on Microsoft's \
                           side and usually passes by itself.",
-            fixer: Fixer::Microsoft,
-            steps: &[
-                "Wait a few minutes and try again.",
-                "If it lasts, check Microsoft's service status page.",
+            &[
+                WAIT_A_FEW_MINUTES,
+                CHECK_SERVICE_STATUS,
             ],
-            links: &[links::SERVICE_STATUS],
-            retryable: true,
-        },
+        ),
     ),
     (
         &[],

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::links;
-use super::{excerpt, identity, one_line, Diagnosis, Fixer, RawDetail, Text};
+use super::{excerpt, identity, one_line, Diagnosis, Fixer, RawDetail, Text, CHECK_SERVICE_STATUS};
 
 /// One catalogued Graph error: its codes (compared case-insensitively) and, optionally, a word its message must
 /// contain (for codes whose meaning depends on the message).
@@ -242,19 +242,12 @@ const THROTTLED: Text = Text {
     retryable: true,
 };
 
-const UNAVAILABLE: Text = Text {
-    title: "Microsoft Graph is having trouble",
-    explanation:
-        "Graph couldn't handle the request right now. This is on Microsoft's side and usually passes by \
+const UNAVAILABLE: Text = Text::microsoft_trouble(
+    "Microsoft Graph is having trouble",
+    "Graph couldn't handle the request right now. This is on Microsoft's side and usually passes by \
                   itself.",
-    fixer: Fixer::Microsoft,
-    steps: &[
-        "Wait {wait} and try again.",
-        "If it lasts, check Microsoft's service status page.",
-    ],
-    links: &[links::SERVICE_STATUS],
-    retryable: true,
-};
+    &["Wait {wait} and try again.", CHECK_SERVICE_STATUS],
+);
 
 const UNAUTHORIZED: Text = Text {
     title: "Microsoft Graph didn't accept the sign-in",

@@ -5,7 +5,9 @@
 use serde_json::Value;
 
 use super::links;
-use super::{aadsts, excerpt, one_line, Diagnosis, Fixer, RawDetail, Text};
+use super::{
+    aadsts, excerpt, one_line, Diagnosis, Fixer, RawDetail, Text, CHECK_SERVICE_STATUS, WAIT_A_FEW_MINUTES,
+};
 
 impl Diagnosis {
     /// The diagnosis of an identity-platform answer that is not a success: Microsoft's error JSON (`error`,
@@ -97,19 +99,15 @@ const HTML: Text = Text {
     retryable: false,
 };
 
-const HTML_SERVER: Text = Text {
-    title: "Microsoft's sign-in service answered with an error page",
-    explanation:
-        "Instead of its usual answer, Microsoft's sign-in service (or a gateway in front of it) sent an \
+const HTML_SERVER: Text = Text::microsoft_trouble(
+    "Microsoft's sign-in service answered with an error page",
+    "Instead of its usual answer, Microsoft's sign-in service (or a gateway in front of it) sent an \
                   error page saying it couldn't handle the request. This is usually temporary.",
-    fixer: Fixer::Microsoft,
-    steps: &[
-        "Wait a few minutes and try again.",
+    &[
+        WAIT_A_FEW_MINUTES,
         "If it lasts, check Microsoft's service status page, and whether a proxy on your network is failing.",
     ],
-    links: &[links::SERVICE_STATUS],
-    retryable: true,
-};
+);
 
 const EMPTY: Text = Text {
     title: "Microsoft's sign-in service sent an empty answer",
@@ -128,19 +126,12 @@ const EMPTY: Text = Text {
     retryable: false,
 };
 
-const EMPTY_SERVER: Text = Text {
-    title: "Microsoft's sign-in service is having trouble",
-    explanation:
-        "The sign-in service answered with a server error and nothing else. This is on the service's \
+const EMPTY_SERVER: Text = Text::microsoft_trouble(
+    "Microsoft's sign-in service is having trouble",
+    "The sign-in service answered with a server error and nothing else. This is on the service's \
                   side and usually passes by itself.",
-    fixer: Fixer::Microsoft,
-    steps: &[
-        "Wait a few minutes and try again.",
-        "If it lasts, check Microsoft's service status page.",
-    ],
-    links: &[links::SERVICE_STATUS],
-    retryable: true,
-};
+    &[WAIT_A_FEW_MINUTES, CHECK_SERVICE_STATUS],
+);
 
 const UNEXPECTED: Text = Text {
     title: "Microsoft's sign-in service answered something unexpected",

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::links;
-use super::{excerpt, one_line, Diagnosis, Fixer, Text};
+use super::{excerpt, one_line, Diagnosis, Fixer, Text, WAIT_A_FEW_MINUTES};
 
 /// The mail protocol a reply came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -522,18 +522,15 @@ static CATALOGUE: &[Entry] = &[
         all: &[],
         any: &["temporary authentication failure", "[unavailable]"],
         variant: Variant::Any,
-        text: Text {
-            title: "The mail server can't check sign-ins right now",
-            explanation: "The {PROTO} server couldn't check the token, because the service it asks is not \
+        text: Text::microsoft_trouble(
+            "The mail server can't check sign-ins right now",
+            "The {PROTO} server couldn't check the token, because the service it asks is not \
                           answering. Nothing is wrong with the account.",
-            fixer: Fixer::Microsoft,
-            steps: &[
-                "Wait a few minutes and try again.",
+            &[
+                WAIT_A_FEW_MINUTES,
                 "If it lasts, tell whoever runs the mail server (for Microsoft 365, check the service status page).",
             ],
-            links: &[links::SERVICE_STATUS],
-            retryable: true,
-        },
+        ),
     },
     // ---------------------------------------------------------------- IMAP/POP: signed in, mailbox closed
     Entry {
@@ -638,16 +635,12 @@ const REFUSED: Text = Text {
     retryable: false,
 };
 
-const SMTP_TEMPORARY: Text = Text {
-    title: "The mail server is busy or having trouble",
-    explanation:
-        "The SMTP server answered with a temporary error: it can't handle the request right now, but \
+const SMTP_TEMPORARY: Text = Text::microsoft_trouble(
+    "The mail server is busy or having trouble",
+    "The SMTP server answered with a temporary error: it can't handle the request right now, but \
                   expects to later.",
-    fixer: Fixer::Microsoft,
-    steps: &["Wait a few minutes and try again."],
-    links: &[links::SERVICE_STATUS],
-    retryable: true,
-};
+    &[WAIT_A_FEW_MINUTES],
+);
 
 impl Diagnosis {
     /// The diagnosis of a mail server's refusal. `reply` is the server's text (one line or several: an error

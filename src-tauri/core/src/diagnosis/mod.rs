@@ -344,7 +344,29 @@ pub(crate) struct Text {
     pub retryable: bool,
 }
 
+/// The first step for trouble on Microsoft's side.
+pub(crate) const WAIT_A_FEW_MINUTES: &str = "Wait a few minutes and try again.";
+/// The second, when the trouble lasts.
+pub(crate) const CHECK_SERVICE_STATUS: &str = "If it lasts, check Microsoft's service status page.";
+
 impl Text {
+    /// Trouble on Microsoft's side that usually passes by itself: Microsoft fixes it, trying again later may
+    /// work, and Microsoft's service status page may say more.
+    pub(crate) const fn microsoft_trouble(
+        title: &'static str,
+        explanation: &'static str,
+        steps: &'static [&'static str],
+    ) -> Text {
+        Text {
+            title,
+            explanation,
+            fixer: Fixer::Microsoft,
+            steps,
+            links: &[links::SERVICE_STATUS],
+            retryable: true,
+        }
+    }
+
     /// The diagnosis with `code`, its placeholders replaced by `vars` (`("mailbox", "anna@contoso.com")` fills
     /// `{mailbox}`).
     pub(crate) fn render(&self, code: impl Into<String>, vars: &[(&str, &str)]) -> Diagnosis {

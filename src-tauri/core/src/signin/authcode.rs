@@ -115,18 +115,14 @@ impl AuthRequest {
         auth: &ClientAuth,
     ) -> Result<TokenResponse, SignInError> {
         let scope = scopes.join(" ");
+        let params = [
+            ("code", code.expose().as_str()),
+            ("redirect_uri", &self.redirect_uri),
+            ("code_verifier", self.verifier.secret()),
+            ("scope", &scope),
+        ];
         endpoint
-            .request(
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("client_id", client_id.as_str()),
-                    ("code", code.expose()),
-                    ("redirect_uri", &self.redirect_uri),
-                    ("code_verifier", self.verifier.secret()),
-                    ("scope", &scope),
-                ],
-                auth,
-            )
+            .request("authorization_code", client_id, &params, auth)
             .await
     }
 }

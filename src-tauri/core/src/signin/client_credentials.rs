@@ -17,14 +17,7 @@ pub async fn fetch(
     auth: &ClientAuth,
 ) -> Result<TokenResponse, SignInError> {
     endpoint
-        .request(
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id.as_str()),
-                ("scope", scope),
-            ],
-            auth,
-        )
+        .request("client_credentials", client_id, &[("scope", scope)], auth)
         .await
 }
 

@@ -125,12 +125,11 @@ impl DeviceAuthorization {
                 () = tokio::time::sleep(interval) => {}
                 () = cancel.cancelled() => return Err(SignInError::Cancelled),
             }
-            let params = [
-                ("grant_type", GRANT_TYPE),
-                ("client_id", client_id.as_str()),
-                ("device_code", self.device_code.as_str()),
-            ];
-            match endpoint.request(&params, &ClientAuth::None).await {
+            let params = [("device_code", self.device_code.as_str())];
+            match endpoint
+                .request(GRANT_TYPE, client_id, &params, &ClientAuth::None)
+                .await
+            {
                 Ok(tokens) => return Ok(tokens),
                 Err(SignInError::Failed(d)) => match d.raw.error.as_deref() {
                     Some("authorization_pending") => {}

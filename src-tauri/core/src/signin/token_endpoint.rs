@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::SignInError;
 use crate::diagnosis::Diagnosis;
+use crate::model::ClientId;
 use crate::sensitive::SecretString;
 
 /// A successful token response. Secrets are wrapped; `Debug` shows none of them.
@@ -86,13 +87,17 @@ impl TokenEndpoint {
         &self.url
     }
 
-    /// POSTs the grant with the client's authentication and reads Microsoft's answer.
+    /// POSTs a grant (`grant_type`, the client's ID, the grant's own `params`) with the client's authentication,
+    /// and reads Microsoft's answer.
     pub async fn request(
         &self,
+        grant_type: &str,
+        client_id: &ClientId,
         params: &[(&str, &str)],
         auth: &ClientAuth,
     ) -> Result<TokenResponse, SignInError> {
-        let mut form: Vec<(&str, &str)> = params.to_vec();
+        let mut form = vec![("grant_type", grant_type), ("client_id", client_id.as_str())];
+        form.extend_from_slice(params);
         match auth {
             ClientAuth::None => {}
             ClientAuth::Secret(secret) => form.push(("client_secret", secret.expose())),
@@ -121,23 +126,17 @@ impl TokenEndpoint {
 /// token (rotation): the caller must store it before doing anything else with the answer.
 pub async fn refresh(
     endpoint: &TokenEndpoint,
-    client_id: &crate::model::ClientId,
+    client_id: &ClientId,
     refresh_token: &SecretString,
     scopes: &[String],
     auth: &ClientAuth,
 ) -> Result<TokenResponse, SignInError> {
     let scope = scopes.join(" ");
-    endpoint
-        .request(
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", client_id.as_str()),
-                ("refresh_token", refresh_token.expose()),
-                ("scope", &scope),
-            ],
-            auth,
-        )
-        .await
+    let params = [
+        ("refresh_token", refresh_token.expose().as_str()),
+        ("scope", &scope),
+    ];
+    endpoint.request("refresh_token", client_id, &params, auth).await
 }
 
 /// Reads a token endpoint's answer: success JSON on 200, anything else becomes a diagnosis.
@@ -184,7 +183,12 @@ mod tests {
         );
         let secret = ClientAuth::Secret(SecretString::new("Abc8Q~very-secret".to_owned()));
         let err = endpoint
-            .request(&[("grant_type", "client_credentials")], &secret)
+            .request(
+                "client_credentials",
+                &"6731de76-14a6-49ae-97bc-6eba6914391e".parse().unwrap(),
+                &[],
+                &secret,
+            )
             .await
             .unwrap_err();
         let SignInError::Failed(d) = err else {
