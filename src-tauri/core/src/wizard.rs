@@ -588,52 +588,17 @@ pub fn check_host_port(text: &str) -> Result<HostPort, String> {
 
 /// Checks a custom cloud's fields: every problem by field, or the cloud.
 pub fn check_custom_cloud(fields: &CustomCloudFields) -> CloudCheck {
-    let mut problems = std::collections::BTreeMap::new();
-    let mut required_url = |name: &str, text: &str| match check_base_url(text) {
-        Ok(url) => Some(url),
-        Err(message) => {
-            let message = if text.trim().is_empty() {
-                "Required.".to_owned()
-            } else {
-                message
-            };
-            problems.insert(name.to_owned(), message);
-            None
-        }
-    };
-    let authority = required_url("authority", &fields.authority);
-    let graph = required_url("graph", &fields.graph);
-    let mut optional_url = |name: &str, text: &str| -> Option<Option<String>> {
-        if text.trim().is_empty() {
-            return Some(None);
-        }
-        match check_base_url(text) {
-            Ok(url) => Some(Some(url)),
-            Err(message) => {
-                problems.insert(name.to_owned(), message);
-                None
-            }
-        }
-    };
-    let graph_resource = optional_url("graphResource", &fields.graph_resource);
-    let outlook_resource = optional_url("outlookResource", &fields.outlook_resource);
-    let mut server = |name: &str, text: &str| match check_host_port(text) {
-        Ok(server) => Some(server),
-        Err(message) => {
-            let message = if text.trim().is_empty() {
-                "Required: host:port.".to_owned()
-            } else {
-                message
-            };
-            problems.insert(name.to_owned(), message);
-            None
-        }
-    };
-    let (imap, pop, smtp) = (
-        server("imap", &fields.imap),
-        server("pop", &fields.pop),
-        server("smtp", &fields.smtp),
-    );
+    let mut problems = Problems::default();
+    let authority = problems.required("authority", &fields.authority, "Required.", check_base_url);
+    let graph = problems.required("graph", &fields.graph, "Required.", check_base_url);
+    let graph_resource = problems.optional("graphResource", &fields.graph_resource, check_base_url);
+    let outlook_resource = problems.optional("outlookResource", &fields.outlook_resource, check_base_url);
+    let [imap, pop, smtp] = [
+        ("imap", &fields.imap),
+        ("pop", &fields.pop),
+        ("smtp", &fields.smtp),
+    ]
+    .map(|(name, text)| problems.required(name, text, "Required: host:port.", check_host_port));
     let cloud = match (
         authority,
         graph,
@@ -662,7 +627,50 @@ pub fn check_custom_cloud(fields: &CustomCloudFields) -> CloudCheck {
         })),
         _ => None,
     };
-    CloudCheck { cloud, problems }
+    CloudCheck {
+        cloud,
+        problems: problems.0,
+    }
+}
+
+/// A form's problems, by field.
+#[derive(Default)]
+struct Problems(std::collections::BTreeMap<String, String>);
+
+impl Problems {
+    /// A field's value as `check` reads it, or its problem noted (`if_empty` when nothing was written).
+    fn required<T>(
+        &mut self,
+        name: &str,
+        text: &str,
+        if_empty: &str,
+        check: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        if text.trim().is_empty() {
+            self.0.insert(name.to_owned(), if_empty.to_owned());
+            return None;
+        }
+        self.checked(name, check(text))
+    }
+
+    /// Like [`Problems::required`], but a field left empty is no value (`Some(None)`).
+    fn optional<T>(
+        &mut self,
+        name: &str,
+        text: &str,
+        check: fn(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        if text.trim().is_empty() {
+            return Some(None);
+        }
+        self.checked(name, check(text)).map(Some)
+    }
+
+    fn checked<T>(&mut self, name: &str, result: Result<T, String>) -> Option<T> {
+        result
+            .map_err(|problem| self.0.insert(name.to_owned(), problem))
+            .ok()
+    }
 }
 
 #[cfg(test)]

@@ -199,30 +199,47 @@ pub(crate) async fn serve(
     }
 }
 
+/// One answer of an SMTP AUTH exchange: the initial response when the client sent it with AUTH, or else its
+/// answer to `prompt`; `None` once a cancel (`*`) is answered.
+async fn sasl_answer(
+    client: &mut Client,
+    initial: Option<String>,
+    prompt: &[u8],
+) -> io::Result<Option<Vec<u8>>> {
+    let answer = match initial {
+        Some(initial) => initial.into_bytes(),
+        None => {
+            client.send(prompt).await?;
+            client.read_line().await?
+        }
+    };
+    if answer == b"*" {
+        client.send(b"501 5.7.0 Authentication cancelled\r\n").await?;
+        return Ok(None);
+    }
+    Ok(Some(answer))
+}
+
+/// Answers credentials that do not decode; `None` for the caller to return.
+async fn invalid_credentials<T>(client: &mut Client) -> io::Result<Option<T>> {
+    client
+        .send(b"535 5.7.8 Authentication credentials invalid\r\n")
+        .await?;
+    Ok(None)
+}
+
 /// The credentials of AUTH PLAIN; `None` after answering a cancel or garbage.
 async fn auth_plain(
     client: &mut Client,
     initial: Option<String>,
 ) -> io::Result<Option<(String, SecretString)>> {
-    let response = match initial {
-        Some(initial) => initial.into_bytes(),
-        None => {
-            client.send(b"334 \r\n").await?;
-            client.read_line().await?
-        }
-    };
-    if response == b"*" {
-        client.send(b"501 5.7.0 Authentication cancelled\r\n").await?;
+    let Some(response) = sasl_answer(client, initial, b"334 \r\n").await? else {
         return Ok(None);
+    };
+    match session::decode_base64(&response).and_then(|decoded| session::plain_credentials(&decoded)) {
+        Some(credentials) => Ok(Some(credentials)),
+        None => invalid_credentials(client).await,
     }
-    let credentials =
-        session::decode_base64(&response).and_then(|decoded| session::plain_credentials(&decoded));
-    if credentials.is_none() {
-        client
-            .send(b"535 5.7.8 Authentication credentials invalid\r\n")
-            .await?;
-    }
-    Ok(credentials)
 }
 
 /// The credentials of AUTH LOGIN (user name and password, each base64 at its prompt).
@@ -230,33 +247,16 @@ async fn auth_login(
     client: &mut Client,
     initial: Option<String>,
 ) -> io::Result<Option<(String, SecretString)>> {
-    let user = match initial {
-        Some(initial) => initial.into_bytes(),
-        None => {
-            client.send(b"334 VXNlcm5hbWU6\r\n").await?;
-            client.read_line().await?
-        }
+    let Some(user) = sasl_answer(client, initial, b"334 VXNlcm5hbWU6\r\n").await? else {
+        return Ok(None);
     };
-    if user == b"*" {
-        client.send(b"501 5.7.0 Authentication cancelled\r\n").await?;
+    let Some(password) = sasl_answer(client, None, b"334 UGFzc3dvcmQ6\r\n").await? else {
         return Ok(None);
-    }
-    client.send(b"334 UGFzc3dvcmQ6\r\n").await?;
-    let password = client.read_line().await?;
-    if password == b"*" {
-        client.send(b"501 5.7.0 Authentication cancelled\r\n").await?;
-        return Ok(None);
-    }
-    let user = session::decode_base64(&user).and_then(|u| String::from_utf8(u).ok());
-    let password = session::decode_base64(&password).and_then(|p| String::from_utf8(p).ok());
-    match (user, password) {
+    };
+    let text = |b64: &[u8]| session::decode_base64(b64).and_then(|bytes| String::from_utf8(bytes).ok());
+    match (text(&user), text(&password)) {
         (Some(user), Some(password)) if !user.is_empty() => Ok(Some((user, SecretString::new(password)))),
-        _ => {
-            client
-                .send(b"535 5.7.8 Authentication credentials invalid\r\n")
-                .await?;
-            Ok(None)
-        }
+        _ => invalid_credentials(client).await,
     }
 }
 

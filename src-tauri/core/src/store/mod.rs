@@ -465,6 +465,19 @@ mod tests {
         (tmp, Store::open(&home))
     }
 
+    /// A store with registration `r1` and an account of it for each name.
+    fn store_with(names: &[&str]) -> (tempfile::TempDir, Store) {
+        let (tmp, store) = store();
+        let (first, rest) = names.split_first().expect("one account at least");
+        store
+            .add_registration_and_account(registration("r1"), account(first, "r1"))
+            .unwrap();
+        for name in rest {
+            store.add_account(account(name, "r1")).unwrap();
+        }
+        (tmp, store)
+    }
+
     fn dir_names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -485,11 +498,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let (_tmp, store) = store();
-        store
-            .add_registration_and_account(registration("r1"), account("Adele", "r1"))
-            .unwrap();
-        store.add_account(account("Megan", "r1")).unwrap();
+        let (_tmp, store) = store_with(&["Adele", "Megan"]);
         let config = store.load().unwrap();
         assert_eq!(config.registrations, vec![registration("r1")]);
         assert_eq!(
@@ -648,10 +657,7 @@ mod tests {
 
     #[test]
     fn accounts_are_found_ignoring_case_and_names_are_unique() {
-        let (_tmp, store) = store();
-        store
-            .add_registration_and_account(registration("r1"), account("Adele", "r1"))
-            .unwrap();
+        let (_tmp, store) = store_with(&["Adele"]);
         assert_eq!(store.account("ADELE").unwrap().unwrap().name, "Adele");
         assert!(store.account("megan").unwrap().is_none());
         let err = store.add_account(account("adele", "r1")).unwrap_err();
@@ -680,11 +686,7 @@ mod tests {
 
     #[test]
     fn removing_the_last_account_of_a_registration_removes_it() {
-        let (_tmp, store) = store();
-        store
-            .add_registration_and_account(registration("r1"), account("Adele", "r1"))
-            .unwrap();
-        store.add_account(account("Megan", "r1")).unwrap();
+        let (_tmp, store) = store_with(&["Adele", "Megan"]);
         let removed = store.remove_account("adele").unwrap();
         assert_eq!(removed.account.name, "Adele");
         assert_eq!(removed.registration, None);
@@ -699,10 +701,7 @@ mod tests {
 
     #[test]
     fn token_metadata_is_updated_in_place() {
-        let (_tmp, store) = store();
-        store
-            .add_registration_and_account(registration("r1"), account("Adele", "r1"))
-            .unwrap();
+        let (_tmp, store) = store_with(&["Adele"]);
         let meta = store
             .update_token_metadata("adele", |m| {
                 m.refresh_issued_at = Some(1_700_000_000);
