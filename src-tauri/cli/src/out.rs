@@ -5,57 +5,46 @@ use std::io::IsTerminal;
 /// `println!` that does not panic when stdout is closed (`mailgrant status | head -1`), and that a name or a
 /// server reply from outside can't use to drive the terminal (see [`shown`]).
 macro_rules! say {
-    () => {{
-        $crate::out::emit(false, "\n");
-    }};
-    ($($arg:tt)*) => {{
-        $crate::out::emit(false, &format!("{}\n", format_args!($($arg)*)));
-    }};
+    ($($arg:tt)*) => { $crate::out::line!(false; $($arg)*) };
 }
 
 /// `print!`, likewise.
 macro_rules! say_raw {
-    ($($arg:tt)*) => {{
-        $crate::out::emit(false, &format!($($arg)*));
-    }};
+    ($($arg:tt)*) => { $crate::out::emit(false, &format!($($arg)*)) };
 }
 
 /// `eprintln!`, likewise.
 macro_rules! note {
-    () => {{
-        $crate::out::emit(true, "\n");
-    }};
-    ($($arg:tt)*) => {{
-        $crate::out::emit(true, &format!("{}\n", format_args!($($arg)*)));
-    }};
+    ($($arg:tt)*) => { $crate::out::line!(true; $($arg)*) };
 }
 
 /// `eprint!`, likewise.
 macro_rules! note_raw {
-    ($($arg:tt)*) => {{
-        $crate::out::emit(true, &format!($($arg)*));
-    }};
+    ($($arg:tt)*) => { $crate::out::emit(true, &format!($($arg)*)) };
+}
+
+/// A line to stderr (`true`) or stdout, through [`emit`].
+macro_rules! line {
+    ($to_stderr:expr;) => { $crate::out::emit($to_stderr, "\n") };
+    ($to_stderr:expr; $($arg:tt)+) => {
+        $crate::out::emit($to_stderr, &format!("{}\n", format_args!($($arg)+)))
+    };
 }
 
 /// Writes `text` to stderr (`to_stderr`) or stdout, ignoring a closed stream; on a terminal, as [`shown`].
 pub fn emit(to_stderr: bool, text: &str) {
-    use std::io::Write as _;
+    fn write(mut stream: impl std::io::Write + IsTerminal, text: &str) {
+        let text = if stream.is_terminal() {
+            shown(text)
+        } else {
+            text.into()
+        };
+        let _ = stream.write_all(text.as_bytes());
+    }
     if to_stderr {
-        let stream = std::io::stderr();
-        let text = if stream.is_terminal() {
-            shown(text)
-        } else {
-            text.into()
-        };
-        let _ = stream.lock().write_all(text.as_bytes());
+        write(std::io::stderr().lock(), text);
     } else {
-        let stream = std::io::stdout();
-        let text = if stream.is_terminal() {
-            shown(text)
-        } else {
-            text.into()
-        };
-        let _ = stream.lock().write_all(text.as_bytes());
+        write(std::io::stdout().lock(), text);
     }
 }
 
@@ -85,7 +74,7 @@ pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
-pub(crate) use {note, note_raw, say, say_raw};
+pub(crate) use {line, note, note_raw, say, say_raw};
 
 /// A tone for a word; shown as colour only on a terminal, the word itself always carries the meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -76,6 +76,16 @@ fn attention(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::Internal, message)
 }
 
+/// Writes what the command was asked for to stdout and fails when it can't (a token or a password is not lost
+/// silently, as a status line may be).
+fn deliver(text: std::fmt::Arguments<'_>, what: &str) -> Result<(), ApiError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_fmt(text)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| attention(format!("cannot write {what}: {e}")))
+}
+
 /// Runs a subcommand and returns its exit code.
 pub fn execute(command: Command, global: &Global) -> u8 {
     let outcome = match command {

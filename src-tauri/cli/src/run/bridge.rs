@@ -52,29 +52,21 @@ pub(super) async fn run(api: &Api, action: BridgeAction) -> Outcome {
 
 async fn password(api: &Api, name: &str, new: bool, json: bool) -> Outcome {
     let made = use_case::password(api, name, new).await?;
-    let mut stdout = std::io::stdout().lock();
-    let written = if json {
-        writeln!(
-            stdout,
-            "{}",
-            json!({
-                "account": made.account,
-                "user": made.user,
-                "password": made.password.expose(),
-                "created": made.created,
-            })
-        )
+    if json {
+        let made = json!({
+            "account": made.account,
+            "user": made.user,
+            "password": made.password.expose(),
+            "created": made.created,
+        });
+        deliver(format_args!("{made}\n"), "the password")?;
     } else {
-        writeln!(
-            stdout,
-            "user name: {}\npassword:  {}",
-            made.user,
-            made.password.expose()
-        )
-    };
-    written
-        .and_then(|()| stdout.flush())
-        .map_err(|e| attention(format!("cannot write the password: {e}")))?;
+        let (user, password) = (&made.user, made.password.expose());
+        deliver(
+            format_args!("user name: {user}\npassword:  {password}\n"),
+            "the password",
+        )?;
+    }
     if !json && made.created {
         note!("Type these into the program with the bridge's host and ports (`mailgrant bridge run` prints them).");
     }
@@ -88,48 +80,41 @@ fn protocol_word(protocol: BridgeProtocol) -> &'static str {
 async fn serve(api: &Api, options: &RunOptions, json: bool) -> Outcome {
     let running = use_case::run(api, options).await?;
     let status = running.status();
-    {
-        let mut stdout = std::io::stdout().lock();
-        let written = if json {
-            writeln!(
-                stdout,
-                "{}",
-                json!({
-                    "listeners": status.listeners,
-                    "fingerprint": running.fingerprint,
-                    "certificate": running.certificate_file,
-                })
-            )
-        } else {
-            let mut text = String::new();
-            for listener in &status.listeners {
-                text.push_str(&format!(
-                    "{:<5} {}{}\n",
-                    protocol_word(listener.protocol),
-                    listener.address,
-                    if listener.implicit_tls {
-                        " (TLS)"
-                    } else if options.lan.is_some() {
-                        " (STARTTLS required)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            if let Some(fingerprint) = &running.fingerprint {
-                text.push_str(&format!("certificate SHA-256 fingerprint: {fingerprint}\n"));
-                if let Some(file) = &running.certificate_file {
-                    text.push_str(&format!("certificate: {}\n", file.display()));
+    let listening = if json {
+        json!({
+            "listeners": status.listeners,
+            "fingerprint": running.fingerprint,
+            "certificate": running.certificate_file,
+        })
+        .to_string()
+            + "\n"
+    } else {
+        let mut text = String::new();
+        for listener in &status.listeners {
+            text.push_str(&format!(
+                "{:<5} {}{}\n",
+                protocol_word(listener.protocol),
+                listener.address,
+                if listener.implicit_tls {
+                    " (TLS)"
+                } else if options.lan.is_some() {
+                    " (STARTTLS required)"
+                } else {
+                    ""
                 }
-                text.push_str(use_case::LAN_EXPOSURE);
-                text.push('\n');
+            ));
+        }
+        if let Some(fingerprint) = &running.fingerprint {
+            text.push_str(&format!("certificate SHA-256 fingerprint: {fingerprint}\n"));
+            if let Some(file) = &running.certificate_file {
+                text.push_str(&format!("certificate: {}\n", file.display()));
             }
-            stdout.write_all(text.as_bytes())
-        };
-        written
-            .and_then(|()| stdout.flush())
-            .map_err(|e| attention(format!("cannot write: {e}")))?;
-    }
+            text.push_str(use_case::LAN_EXPOSURE);
+            text.push('\n');
+        }
+        text
+    };
+    deliver(format_args!("{listening}"), "where the bridge listens")?;
     if !json {
         note!("The bridge is running; Ctrl-C stops it.");
     }

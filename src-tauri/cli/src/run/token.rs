@@ -13,9 +13,6 @@ pub(super) async fn token(api: &Api, name: &str, resource: Option<ResourceArg>) 
         }
     };
     let issued = api.tokens.access_token(name, resource).await?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", issued.token.expose())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| attention(format!("cannot write the token: {e}")))?;
+    deliver(format_args!("{}\n", issued.token.expose()), "the token")?;
     Ok(EXIT_OK)
 }
