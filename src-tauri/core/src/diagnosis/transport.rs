@@ -768,6 +768,13 @@ mod tests {
             .expect("a runtime")
     }
 
+    /// How reqwest fails a GET of `url` within `limit`, as Diagnosis::from_reqwest reads it.
+    async fn get_fails(url: String, limit: Duration) -> Diagnosis {
+        let client = reqwest::Client::builder().timeout(limit).build().expect("client");
+        let err = client.get(&url).send().await.expect_err(&url);
+        Diagnosis::from_reqwest(&err, "127.0.0.1")
+    }
+
     #[test]
     fn reqwest_refused_and_timed_out() {
         runtime().block_on(async {
@@ -777,16 +784,7 @@ mod tests {
                 .local_addr()
                 .expect("addr")
                 .port();
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .expect("client");
-            let err = client
-                .get(format!("http://127.0.0.1:{port}/"))
-                .send()
-                .await
-                .expect_err("refused");
-            let d = Diagnosis::from_reqwest(&err, "127.0.0.1");
+            let d = get_fails(format!("http://127.0.0.1:{port}/"), Duration::from_secs(5)).await;
             assert_eq!(d.code, "CONNECTION_REFUSED", "{d:#}");
             assert!(d.explanation.contains(&format!("port {port}")));
 
@@ -797,16 +795,7 @@ mod tests {
                 let (_socket, _) = listener.accept().await.expect("accept");
                 tokio::time::sleep(Duration::from_secs(5)).await;
             });
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_millis(200))
-                .build()
-                .expect("client");
-            let err = client
-                .get(format!("http://{addr}/"))
-                .send()
-                .await
-                .expect_err("times out");
-            let d = Diagnosis::from_reqwest(&err, "127.0.0.1");
+            let d = get_fails(format!("http://{addr}/"), Duration::from_millis(200)).await;
             assert_eq!(d.code, "TIMEOUT", "{d:#}");
             assert!(d.retryable);
             hold.abort();
@@ -827,16 +816,7 @@ mod tests {
                     .await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             });
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .expect("client");
-            let err = client
-                .get(format!("https://{addr}/"))
-                .send()
-                .await
-                .expect_err("not TLS");
-            let d = Diagnosis::from_reqwest(&err, "127.0.0.1");
+            let d = get_fails(format!("https://{addr}/"), Duration::from_secs(5)).await;
             assert_eq!(d.code, "TLS", "{d:#}");
             assert!(
                 d.explanation.contains("InvalidContentType") || d.explanation.contains("corrupt"),
