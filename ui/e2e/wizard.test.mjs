@@ -211,6 +211,11 @@ describe("connect wizard: the way through", () => {
     assert.deepEqual(checked.at(-1), { field: "clientId", value: CLIENT_ID });
     assert.ok(await page.getByTestId("ask-admin").isVisible());
     await inspect(page, "wizard-4-paste");
+    // Saving adds the account to the list Rust answers (as the real save does); the app reads the list again then.
+    await page.evaluate((view) => {
+      /** @type {any} */ (window).__MAILGRANT_FIXTURE__.responses.account_views = [view];
+    }, accountView("work", { health: { address: ADDRESS } }));
+    const listReadsBeforeSave = (await calls(page, "account_views")).length;
     await next(page, 5);
     const [save] = /** @type {any[]} */ (await calls(page, "save_account"));
     assert.equal(save.secret, null);
@@ -271,17 +276,21 @@ describe("connect wizard: the way through", () => {
     assert.equal(await saved(page), null, "connected: nothing left to resume");
     await inspect(page, "wizard-6-connected");
 
+    assert.ok(
+      (await calls(page, "account_views")).length > listReadsBeforeSave,
+      "the account list is read again once the save changed it",
+    );
+
     // Home after Done is the dashboard with the new mailbox from its first frame: never the welcome screen for a
-    // moment, however long the list takes to read.
-    await page.evaluate((view) => {
+    // moment, however long reading the list again takes.
+    await page.evaluate(() => {
       const w = /** @type {any} */ (window);
-      w.__MAILGRANT_FIXTURE__.responses.account_views = [view];
       w.__MAILGRANT_FIXTURE__.delays = { ...w.__MAILGRANT_FIXTURE__.delays, account_views: 300 };
       w.__SAW_WELCOME__ = false;
       new MutationObserver(() => {
         if (document.querySelector("section.welcome")) w.__SAW_WELCOME__ = true;
       }).observe(document.body, { childList: true, subtree: true });
-    }, accountView("work", { health: { address: ADDRESS } }));
+    });
     await page.getByTestId("wizard-done").click();
     await page.getByRole("heading", { level: 1, name: "Your mailboxes" }).waitFor();
     assert.equal(
@@ -637,6 +646,42 @@ describe("connect wizard: signing in", () => {
     await page.getByTestId("sign-in").click();
     await atStep(page, 6);
     await page.getByTestId("connected").waitFor();
+    await context.close();
+  });
+
+  it("home from the bar once the account is saved is the dashboard with it, never the welcome screen", async () => {
+    const { page, context, consoleErrors } = await openWizard(wizardFixture({}));
+    await answerStep1(page);
+    await next(page, 2);
+    await page.getByText("Your organisation's directory was found").waitFor();
+    await next(page, 3);
+    await next(page, 4);
+    await field(page, "Application (client) ID").fill(CLIENT_ID);
+    // Saving adds the account to the list Rust answers, as the real save does.
+    await page.evaluate((view) => {
+      /** @type {any} */ (window).__MAILGRANT_FIXTURE__.responses.account_views = [view];
+    }, accountView("work", { health: { address: ADDRESS } }));
+    await next(page, 5);
+    await page.waitForFunction(() =>
+      /** @type {any} */ (window).__MAILGRANT_CALLS__.some((/** @type {any} */ c) => c.cmd === "save_account"),
+    );
+    // Reading the list again from here on is slow: home must not show the one read before the save meanwhile.
+    await page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      w.__MAILGRANT_FIXTURE__.delays = { ...w.__MAILGRANT_FIXTURE__.delays, account_views: 300 };
+      w.__SAW_WELCOME__ = false;
+      new MutationObserver(() => {
+        if (document.querySelector("section.welcome")) w.__SAW_WELCOME__ = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await page.getByRole("button", { name: "Mailgrant start page" }).click();
+    await page.getByRole("heading", { level: 1, name: "Your mailboxes" }).waitFor();
+    assert.equal(
+      await page.evaluate(() => /** @type {any} */ (window).__SAW_WELCOME__),
+      false,
+      "the welcome screen showed between the wizard and the dashboard",
+    );
+    assert.deepEqual(consoleErrors, []);
     await context.close();
   });
 

@@ -201,6 +201,14 @@ export class AccountsStore {
     return this.#inFlight;
   }
 
+  /** Something changed the list (the wizard saved an account): it is read again now, and until it is, the list is
+   * not taken as known (home waits for it rather than show the welcome screen for an empty list that is out of
+   * date). */
+  invalidate(): Promise<void> {
+    this.loaded = false;
+    return this.load();
+  }
+
   /** Reloads whenever the background refresh changes something; returns the unsubscribe. */
   async watch(): Promise<() => void> {
     try {

@@ -188,6 +188,20 @@ describe("AccountsStore", () => {
     expect(store.hasAny).toBe(true);
   });
 
+  it("takes a list that changed as unknown until it is read again", async () => {
+    const fake = fakeIpc();
+    const store = new AccountsStore(fake.ipc);
+    fake.setViews([]);
+    await store.load();
+    expect([store.loaded, store.hasAny]).toEqual([true, false]);
+    fake.setViews([view()]);
+    const reading = store.invalidate();
+    expect(store.loaded).toBe(false);
+    await reading;
+    expect([store.loaded, store.hasAny]).toEqual([true, true]);
+    expect(fake.calls).toEqual(["accountViews", "accountViews"]);
+  });
+
   it("shows a refresh refused by Microsoft with its diagnosis, and reloads the account", async () => {
     const fake = fakeIpc();
     const store = new AccountsStore(fake.ipc);
