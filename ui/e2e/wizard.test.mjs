@@ -106,6 +106,41 @@ async function calls(page, cmd) {
   return page.evaluate((c) => window.__MAILGRANT_CALLS__.filter((x) => x.cmd === c).map((x) => x.args), cmd);
 }
 
+/**
+ * Saving adds the account to the list Rust answers, as the real save does: from now on the list has it.
+ * @param {Page} page
+ */
+async function listHasTheAccount(page) {
+  await page.evaluate((view) => {
+    /** @type {any} */ (window).__MAILGRANT_FIXTURE__.responses.account_views = [view];
+  }, accountView("work", { health: { address: ADDRESS } }));
+}
+
+/**
+ * From now on reading the account list takes 300 ms, and whether the welcome screen shows meanwhile is noted.
+ * @param {Page} page
+ */
+async function watchForWelcome(page) {
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__MAILGRANT_FIXTURE__.delays = { ...w.__MAILGRANT_FIXTURE__.delays, account_views: 300 };
+    w.__SAW_WELCOME__ = false;
+    new MutationObserver(() => {
+      if (document.querySelector("section.welcome")) w.__SAW_WELCOME__ = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+}
+
+/** Home is the dashboard, and the welcome screen never showed on the way. @param {Page} page */
+async function reachedTheDashboardDirectly(page) {
+  await page.getByRole("heading", { level: 1, name: "Your mailboxes" }).waitFor();
+  assert.equal(
+    await page.evaluate(() => /** @type {any} */ (window).__SAW_WELCOME__),
+    false,
+    "the welcome screen showed between the wizard and the dashboard",
+  );
+}
+
 /** An element's text with its white space collapsed. @param {import("playwright-core").Locator} locator */
 const textOf = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ");
 
@@ -211,10 +246,8 @@ describe("connect wizard: the way through", () => {
     assert.deepEqual(checked.at(-1), { field: "clientId", value: CLIENT_ID });
     assert.ok(await page.getByTestId("ask-admin").isVisible());
     await inspect(page, "wizard-4-paste");
-    // Saving adds the account to the list Rust answers (as the real save does); the app reads the list again then.
-    await page.evaluate((view) => {
-      /** @type {any} */ (window).__MAILGRANT_FIXTURE__.responses.account_views = [view];
-    }, accountView("work", { health: { address: ADDRESS } }));
+    // The app reads the account list again once the save changed it.
+    await listHasTheAccount(page);
     const listReadsBeforeSave = (await calls(page, "account_views")).length;
     await next(page, 5);
     const [save] = /** @type {any[]} */ (await calls(page, "save_account"));
@@ -283,21 +316,9 @@ describe("connect wizard: the way through", () => {
 
     // Home after Done is the dashboard with the new mailbox from its first frame: never the welcome screen for a
     // moment, however long reading the list again takes.
-    await page.evaluate(() => {
-      const w = /** @type {any} */ (window);
-      w.__MAILGRANT_FIXTURE__.delays = { ...w.__MAILGRANT_FIXTURE__.delays, account_views: 300 };
-      w.__SAW_WELCOME__ = false;
-      new MutationObserver(() => {
-        if (document.querySelector("section.welcome")) w.__SAW_WELCOME__ = true;
-      }).observe(document.body, { childList: true, subtree: true });
-    });
+    await watchForWelcome(page);
     await page.getByTestId("wizard-done").click();
-    await page.getByRole("heading", { level: 1, name: "Your mailboxes" }).waitFor();
-    assert.equal(
-      await page.evaluate(() => /** @type {any} */ (window).__SAW_WELCOME__),
-      false,
-      "the welcome screen showed between the wizard and the dashboard",
-    );
+    await reachedTheDashboardDirectly(page);
     assert.deepEqual(consoleErrors, []);
     await context.close();
   });
@@ -657,30 +678,15 @@ describe("connect wizard: signing in", () => {
     await next(page, 3);
     await next(page, 4);
     await field(page, "Application (client) ID").fill(CLIENT_ID);
-    // Saving adds the account to the list Rust answers, as the real save does.
-    await page.evaluate((view) => {
-      /** @type {any} */ (window).__MAILGRANT_FIXTURE__.responses.account_views = [view];
-    }, accountView("work", { health: { address: ADDRESS } }));
+    await listHasTheAccount(page);
     await next(page, 5);
     await page.waitForFunction(() =>
       /** @type {any} */ (window).__MAILGRANT_CALLS__.some((/** @type {any} */ c) => c.cmd === "save_account"),
     );
-    // Reading the list again from here on is slow: home must not show the one read before the save meanwhile.
-    await page.evaluate(() => {
-      const w = /** @type {any} */ (window);
-      w.__MAILGRANT_FIXTURE__.delays = { ...w.__MAILGRANT_FIXTURE__.delays, account_views: 300 };
-      w.__SAW_WELCOME__ = false;
-      new MutationObserver(() => {
-        if (document.querySelector("section.welcome")) w.__SAW_WELCOME__ = true;
-      }).observe(document.body, { childList: true, subtree: true });
-    });
+    // Home must not show the list read before the save while the list is read again.
+    await watchForWelcome(page);
     await page.getByRole("button", { name: "Mailgrant start page" }).click();
-    await page.getByRole("heading", { level: 1, name: "Your mailboxes" }).waitFor();
-    assert.equal(
-      await page.evaluate(() => /** @type {any} */ (window).__SAW_WELCOME__),
-      false,
-      "the welcome screen showed between the wizard and the dashboard",
-    );
+    await reachedTheDashboardDirectly(page);
     assert.deepEqual(consoleErrors, []);
     await context.close();
   });
