@@ -790,8 +790,7 @@ async fn the_lan_listener_requires_tls_and_shows_its_fingerprint() {
     }
 
     // The same certificate next time (its key in the keychain).
-    running.bridge.stop();
-    drop(running);
+    running.bridge.stop().await;
     let again = bridge_api::lan_certificate(&s.api, &["localhost".into(), "127.0.0.1".into()])
         .await
         .unwrap();

@@ -27,7 +27,6 @@ export const bridgeAccount = (hasPassword) => ({
   user: USER,
   hasPassword,
   protocols: ["imap", "smtp"],
-  defaultPorts: { imap: 1143, pop: 1110, smtp: 1587 },
   lanExposure: LAN_EXPOSURE,
 });
 
@@ -98,10 +97,10 @@ export function bridgeFixture({ hasPassword = false, status = null } = {}) {
       start_bridge: running(),
     },
     rules: [
-      { cmd: "start_bridge", args: { options: { lanAddress: LAN_ADDRESS } }, response: running({ lan: true }) },
+      { cmd: "start_bridge", args: { lanAddress: LAN_ADDRESS }, response: running({ lan: true }) },
       {
         cmd: "start_bridge",
-        args: { options: { lanAddress: "not an address" } },
+        args: { lanAddress: "not an address" },
         error: { code: "bad-answer", message: '"not an address" is not an IP address', diagnosis: null },
       },
     ],

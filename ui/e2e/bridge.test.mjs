@@ -81,15 +81,13 @@ describe("the mail bridge page", () => {
     assert.deepEqual(await harness.axeViolations(page), [], "axe: off");
     await harness.screenshot(page, "ui-bridge-off-light.png");
 
-    // On: at Rust's default ports (a program's settings hold from one start to the next); the page shows what the
-    // bridge bound, for the account's protocols only.
+    // On (Rust picks the ports: its defaults, so a program's settings hold from one start to the next); the page
+    // shows what the bridge bound, for the account's protocols only.
     await control(page, "respond", "bridge_status", running());
     const toggle = page.getByRole("switch", { name: "Run the mail bridge" });
     await toggle.check();
     await page.getByTestId("bridge-state").getByText("On, for this computer").waitFor();
-    assert.deepEqual(await argsOf(page, "start_bridge"), [
-      { options: { imapPort: 1143, popPort: 1110, smtpPort: 1587, lanAddress: null } },
-    ]);
+    assert.deepEqual(await argsOf(page, "start_bridge"), [{ lanAddress: null }]);
     assert.ok(await toggle.isChecked());
     assert.deepEqual(await ports(page), { "imap/plain": "41143", "smtp/plain": "41587" });
     const table = page.getByTestId("bridge-connection");
@@ -163,10 +161,8 @@ describe("the mail bridge page", () => {
     await turnOn.click();
     await page.getByTestId("lan-exposure").waitFor();
     assert.equal(await failed.count(), 0, "the error is gone");
-    // Started again on the ports it had, at the address typed in.
-    assert.deepEqual((await argsOf(page, "start_bridge")).at(-1), {
-      options: { imapPort: 41143, popPort: 41110, smtpPort: 41587, lanAddress: LAN_ADDRESS },
-    });
+    // Started again (on the ports it had: Rust keeps them) at the address typed in.
+    assert.deepEqual((await argsOf(page, "start_bridge")).at(-1), { lanAddress: LAN_ADDRESS });
     assert.equal(await lan.getAttribute("data-on"), "true");
     assert.equal(await page.getByTestId("lan-exposure").textContent(), LAN_EXPOSURE);
     assert.equal(await page.getByTestId("lan-fingerprint").textContent(), FINGERPRINT);
@@ -189,9 +185,7 @@ describe("the mail bridge page", () => {
     await control(page, "respond", "bridge_status", running());
     await page.getByRole("button", { name: "Only this computer again" }).click();
     await page.getByTestId("bridge-state").getByText("On, for this computer", { exact: true }).waitFor();
-    assert.deepEqual((await argsOf(page, "start_bridge")).at(-1), {
-      options: { imapPort: 41143, popPort: 41110, smtpPort: 41587, lanAddress: null },
-    });
+    assert.deepEqual((await argsOf(page, "start_bridge")).at(-1), { lanAddress: null });
     assert.deepEqual(consoleErrors, []);
     await context.close();
   });

@@ -5,7 +5,6 @@
 
 use mailgrant_core::api::bridge::{self as use_case, BridgeAccount, BridgeView};
 use mailgrant_core::api::ApiError;
-use mailgrant_core::desktop::BridgeSettings;
 use tauri::State;
 
 use crate::dto::NewBridgePassword;
@@ -36,13 +35,14 @@ pub async fn revoke_bridge_password(state: State<'_, AppState>, name: String) ->
     use_case::revoke(&state, &name).await
 }
 
-/// Starts the bridge (stopping one already running first); the app starts it again at its next launch.
+/// Starts the bridge, or starts it again on the ports it has, for this computer only or (`lan_address`) also for
+/// the devices on the network; the app starts it again at its next launch.
 #[tauri::command]
 pub async fn start_bridge(
     state: State<'_, AppState>,
-    options: BridgeSettings,
+    lan_address: Option<String>,
 ) -> Result<BridgeView, ApiError> {
-    use_case::start(&state, &state.bridge, &options).await
+    use_case::restart(&state, &state.bridge, lan_address).await
 }
 
 /// Stops the bridge; the next launch does not start it.
@@ -75,7 +75,7 @@ mod tests {
         let err = invoke(
             dir.path(),
             "start_bridge",
-            serde_json::json!({ "options": { "imapPort": 0, "popPort": null, "smtpPort": null, "lanAddress": "not an address" } }),
+            serde_json::json!({ "lanAddress": "not an address" }),
         )
         .unwrap_err();
         assert_eq!(err["code"], "bad-answer", "{err}");

@@ -37,6 +37,6 @@ fn main() {
         })
         .await
         .expect("stdin");
-        running.bridge.stop();
+        running.bridge.stop().await;
     });
 }

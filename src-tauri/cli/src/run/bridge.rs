@@ -149,7 +149,7 @@ async fn serve(api: &Api, options: &RunOptions, json: bool) -> Outcome {
             }
         }
     }
-    running.bridge.stop();
+    running.bridge.stop().await;
     Ok(EXIT_OK)
 }
 

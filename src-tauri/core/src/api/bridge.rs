@@ -76,29 +76,9 @@ pub struct BridgeAccount {
     pub has_password: bool,
     /// The protocols the account is set up for.
     pub protocols: Vec<BridgeProtocol>,
-    /// The ports the bridge listens on unless told otherwise (a program's settings stay the same from one start
-    /// to the next).
-    pub default_ports: BridgePorts,
     /// What "let devices on my network use it" exposes, to read before turning it on.
     pub lan_exposure: String,
 }
-
-/// A port per protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct BridgePorts {
-    pub imap: u16,
-    pub pop: u16,
-    pub smtp: u16,
-}
-
-/// Where the bridge listens unless told otherwise.
-pub const DEFAULT_PORTS: BridgePorts = BridgePorts {
-    imap: bridge::DEFAULT_IMAP_PORT,
-    pop: bridge::DEFAULT_POP_PORT,
-    smtp: bridge::DEFAULT_SMTP_PORT,
-};
 
 pub async fn account(api: &Api, name: &str) -> Result<BridgeAccount, ApiError> {
     let account = api.account(name)?;
@@ -113,7 +93,6 @@ pub async fn account(api: &Api, name: &str) -> Result<BridgeAccount, ApiError> {
         user: account.address,
         account: account.name,
         has_password,
-        default_ports: DEFAULT_PORTS,
         lan_exposure: LAN_EXPOSURE.to_owned(),
     })
 }
@@ -342,13 +321,45 @@ pub async fn start(
     Ok(view)
 }
 
+/// The app's bridge started (again) for this computer only (`lan_address: None`), or also for the devices on the
+/// network at that address: each protocol keeps the port it listens on now, so that programs set up for it go on
+/// working; a bridge that is off starts on the default ports.
+pub async fn restart(
+    api: &Api,
+    slot: &SharedRunning,
+    lan_address: Option<String>,
+) -> Result<BridgeView, ApiError> {
+    let running = status(slot).await;
+    let settings = same_ports(running.as_ref().map(|view| &view.status), lan_address);
+    start(api, slot, &settings).await
+}
+
+/// The settings that keep what the running bridge listens on (its plain listeners: the network mode adds the TLS
+/// ones); every protocol on its default port when it is off.
+fn same_ports(running: Option<&BridgeStatus>, lan_address: Option<String>) -> BridgeSettings {
+    let port = |protocol: BridgeProtocol, default: u16| match running {
+        None => Some(default),
+        Some(status) => status
+            .listeners
+            .iter()
+            .find(|listener| listener.protocol == protocol && !listener.implicit_tls)
+            .map(|listener| listener.port),
+    };
+    BridgeSettings {
+        imap_port: port(BridgeProtocol::Imap, bridge::DEFAULT_IMAP_PORT),
+        pop_port: port(BridgeProtocol::Pop, bridge::DEFAULT_POP_PORT),
+        smtp_port: port(BridgeProtocol::Smtp, bridge::DEFAULT_SMTP_PORT),
+        lan_address,
+    }
+}
+
 /// The bridge with `settings` in `slot`, in place of one already running. Settings that can never start are
 /// refused before that one is stopped.
 async fn launch(api: &Api, slot: &SharedRunning, settings: &BridgeSettings) -> Result<BridgeView, ApiError> {
     let options = RunOptions::from_settings(settings)?;
     let mut slot = slot.lock().await;
     if let Some(old) = slot.take() {
-        old.bridge.stop();
+        old.bridge.stop().await;
     }
     let running = run(api, &options).await?;
     let view = running.view();
@@ -359,7 +370,7 @@ async fn launch(api: &Api, slot: &SharedRunning, settings: &BridgeSettings) -> R
 /// Stops the app's bridge and forgets it: the next launch does not start it.
 pub async fn stop(api: &Api, slot: &SharedRunning) -> Result<(), ApiError> {
     if let Some(running) = slot.lock().await.take() {
-        running.bridge.stop();
+        running.bridge.stop().await;
     }
     DesktopSettings::update(&api.home, |s| s.bridge = None)?;
     Ok(())
@@ -429,6 +440,52 @@ mod tests {
         assert!(status(&slot).await.is_none());
         assert_eq!(DesktopSettings::load(&api.home).unwrap().bridge, None);
         assert!(resume(&api, &SharedRunning::default()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn starting_again_keeps_the_ports_a_program_was_set_up_with() {
+        let (_dir, api) = api();
+        let slot = SharedRunning::default();
+        let plain_ports = |view: &BridgeView| -> Vec<(BridgeProtocol, u16)> {
+            let plain = view.status.listeners.iter().filter(|l| !l.implicit_tls);
+            plain.map(|l| (l.protocol, l.port)).collect()
+        };
+        // Off: the defaults.
+        assert_eq!(
+            same_ports(None, None),
+            BridgeSettings {
+                imap_port: Some(1143),
+                pop_port: Some(1110),
+                smtp_port: Some(1587),
+                lan_address: None,
+            }
+        );
+        // On, at free ports, POP off: the network mode and back keep that.
+        let first = start(&api, &slot, &any_ports()).await.unwrap();
+        let [imap, smtp] = [BridgeProtocol::Imap, BridgeProtocol::Smtp].map(|protocol| {
+            let listener = first.status.listeners.iter().find(|l| l.protocol == protocol);
+            listener.map(|l| l.port)
+        });
+        assert_eq!(
+            same_ports(Some(&first.status), Some("192.168.1.20".into())),
+            BridgeSettings {
+                imap_port: imap,
+                pop_port: None,
+                smtp_port: smtp,
+                lan_address: Some("192.168.1.20".into()),
+            }
+        );
+        let again = restart(&api, &slot, None).await.unwrap();
+        assert_eq!(plain_ports(&again), plain_ports(&first));
+        assert_eq!(
+            DesktopSettings::load(&api.home)
+                .unwrap()
+                .bridge
+                .and_then(|b| b.imap_port),
+            imap,
+            "remembered for the next launch"
+        );
+        stop(&api, &slot).await.unwrap();
     }
 
     #[tokio::test]

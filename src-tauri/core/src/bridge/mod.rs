@@ -488,6 +488,7 @@ impl Bridge {
             sockets.push((listener, *spec));
         }
         self.shared.state().listeners = bound.clone();
+        let mut accept_loops = Vec::with_capacity(sockets.len());
         for (listener, spec) in sockets {
             let settings = Arc::new(session::Settings {
                 protocol: spec.protocol,
@@ -496,19 +497,20 @@ impl Bridge {
                 require_tls,
                 timeouts: config.timeouts,
             });
-            tokio::spawn(accept_loop(
+            accept_loops.push(tokio::spawn(accept_loop(
                 listener,
                 self.shared.clone(),
                 settings,
                 stop.clone(),
                 limit.clone(),
-            ));
+            )));
         }
         tracing::info!(listeners = ?bound, "mail bridge listening");
         Ok(RunningBridge {
             bridge: self.clone(),
             listeners: bound,
             stop,
+            accept_loops,
         })
     }
 
@@ -574,6 +576,8 @@ pub struct RunningBridge {
     bridge: Bridge,
     pub listeners: Vec<BoundListener>,
     stop: CancellationToken,
+    /// Each holds a listening socket until it ends.
+    accept_loops: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningBridge {
@@ -593,9 +597,13 @@ impl RunningBridge {
         self.bridge.status()
     }
 
-    /// Stops listening and closes every session.
-    pub fn stop(&self) {
+    /// Stops listening and closes every session. Returns once every listening socket is closed: the same ports
+    /// can be listened on again at once (turning the network mode on or off starts the bridge again on them).
+    pub async fn stop(mut self) {
         self.stop.cancel();
+        for accept_loop in std::mem::take(&mut self.accept_loops) {
+            let _ = accept_loop.await;
+        }
     }
 }
 

@@ -22,7 +22,6 @@ import type { WizardDraft } from "./bindings/WizardDraft";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { BoundListener } from "./bindings/BoundListener";
 import type { BridgeAccount } from "./bindings/BridgeAccount";
-import type { BridgePorts } from "./bindings/BridgePorts";
 import type { BridgeEvent } from "./bindings/BridgeEvent";
 import type { BridgeProtocol } from "./bindings/BridgeProtocol";
 import type { BridgeSettings } from "./bindings/BridgeSettings";
@@ -60,7 +59,6 @@ export type {
   AppInfo,
   BoundListener,
   BridgeAccount,
-  BridgePorts,
   BridgeEvent,
   BridgeProtocol,
   BridgeSettings,
@@ -202,8 +200,9 @@ export const ipc = {
   newBridgePassword: (name: string): Promise<NewBridgePassword> => call("new_bridge_password", { name }),
   /** Deletes the account's bridge password; false when it had none. */
   revokeBridgePassword: (name: string): Promise<boolean> => call("revoke_bridge_password", { name }),
-  /** Starts the bridge for every account (restarting one that runs); it runs as long as the app. */
-  startBridge: (options: BridgeSettings): Promise<BridgeView> => call("start_bridge", { options }),
+  /** Starts the bridge for every account, or starts it again on the ports it has, for this computer only (`null`)
+   * or also for the devices on the network at `lanAddress`; it runs as long as the app. */
+  startBridge: (lanAddress: string | null): Promise<BridgeView> => call("start_bridge", { lanAddress }),
   stopBridge: (): Promise<void> => call("stop_bridge"),
   /** The running bridge's listeners, sessions and last errors; null when it is off. */
   bridgeStatus: (): Promise<BridgeView | null> => call("bridge_status"),

@@ -8,9 +8,7 @@ import {
   type BoundListener,
   type BridgeAccount,
   type BridgeEvent,
-  type BridgePorts,
   type BridgeProtocol,
-  type BridgeSettings,
   type BridgeView,
   type IpcError,
   type NewBridgePassword,
@@ -28,23 +26,6 @@ export const PROTOCOL_LABELS: Record<BridgeProtocol, { name: string; role: strin
 /** The listeners for the account's protocols, in Rust's order. */
 export function listenersFor(view: BridgeView | null, protocols: BridgeProtocol[]): BoundListener[] {
   return (view?.status.listeners ?? []).filter((l) => protocols.includes(l.protocol));
-}
-
-/**
- * The ports of the running bridge's plain (not implicit-TLS) listeners, to start it again on the same ones (a
- * program keeps its settings); Rust's default port for a protocol that has none yet (0, any free port, when the
- * defaults are not known).
- */
-export function restartOptions(
-  view: BridgeView | null,
-  lanAddress: string | null,
-  defaults: BridgePorts | null = null,
-): BridgeSettings {
-  const port = (protocol: BridgeProtocol): number => {
-    const found = view?.status.listeners.find((l) => l.protocol === protocol && !l.implicitTls);
-    return found && found.port > 0 ? found.port : (defaults?.[protocol] ?? 0);
-  };
-  return { imapPort: port("imap"), popPort: port("pop"), smtpPort: port("smtp"), lanAddress };
 }
 
 export type BridgeBusy = "start" | "stop" | "lan" | "password" | "revoke" | null;
@@ -198,10 +179,10 @@ export class BridgeStore {
     }
   }
 
-  /** Turns the bridge on, on this computer only (or keeps the network mode it had). */
+  /** Turns the bridge on, on this computer only (Rust keeps the ports it had, or takes its defaults). */
   async start(): Promise<void> {
     await this.#act("start", async () => {
-      this.view = await this.#ipc.startBridge(restartOptions(this.view, null, this.info?.defaultPorts ?? null));
+      this.view = await this.#ipc.startBridge(null);
     });
   }
 
@@ -220,7 +201,7 @@ export class BridgeStore {
     const address = this.lanAddress.trim();
     if (on && address === "") return;
     await this.#act("lan", async () => {
-      this.view = await this.#ipc.startBridge(restartOptions(this.view, on ? address : null, this.info?.defaultPorts ?? null));
+      this.view = await this.#ipc.startBridge(on ? address : null);
     });
   }
 

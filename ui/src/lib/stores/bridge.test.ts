@@ -1,11 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
-import type { BridgeAccount, BridgeSettings, BridgeView, NewBridgePassword } from "../ipc/client";
+import type { BridgeAccount, BridgeView, NewBridgePassword } from "../ipc/client";
 import { Navigation } from "./navigation.svelte";
 import {
   BridgeStore,
   listenersFor,
   openBridgePage,
-  restartOptions,
   type Timers,
 } from "./bridge.svelte";
 
@@ -14,7 +13,6 @@ const account: BridgeAccount = {
   user: "adele@contoso.example",
   hasPassword: false,
   protocols: ["imap", "smtp"],
-  defaultPorts: { imap: 1143, pop: 1110, smtp: 1587 },
   lanExposure: "Devices on your network that know an account's bridge password can read its mail.",
 };
 // Made up at run time: nothing password-like is committed.
@@ -56,8 +54,8 @@ function fakeIpc(status: BridgeView | null = null) {
     bridgeStatus: vi.fn(async () => current),
     newBridgePassword: vi.fn(async (_name: string) => made),
     revokeBridgePassword: vi.fn(async (_name: string) => true),
-    startBridge: vi.fn(async (options: BridgeSettings) => {
-      current = options.lanAddress
+    startBridge: vi.fn(async (lanAddress: string | null) => {
+      current = lanAddress
         ? running({ fingerprint: "AB:CD", lanExposure: "Devices on your network…", certificateFile: "/x.pem" })
         : running();
       return current;
@@ -85,30 +83,9 @@ function fakeTimers() {
 }
 
 describe("the bridge page's helpers", () => {
-  it("shows only the account's protocols and restarts on the ports the bridge has", () => {
+  it("shows only the account's protocols", () => {
     expect(listenersFor(running(), ["imap", "smtp"]).map((l) => l.protocol)).toEqual(["imap", "smtp"]);
     expect(listenersFor(null, ["imap"])).toEqual([]);
-    // Off: any free port (Rust picks). Running: the same ports again, the implicit-TLS ones left to Rust.
-    expect(restartOptions(null, null)).toEqual({ imapPort: 0, popPort: 0, smtpPort: 0, lanAddress: null });
-    // The first start uses Rust's default ports, so a program's settings hold from one start to the next.
-    expect(restartOptions(null, null, account.defaultPorts)).toEqual({
-      imapPort: 1143,
-      popPort: 1110,
-      smtpPort: 1587,
-      lanAddress: null,
-    });
-    const lan = running({}, {
-      listeners: [
-        { protocol: "imap", address: "192.168.1.20:41143", host: "192.168.1.20", port: 41143, implicitTls: false },
-        { protocol: "imap", address: "192.168.1.20:1993", host: "192.168.1.20", port: 1993, implicitTls: true },
-      ],
-    });
-    expect(restartOptions(lan, "192.168.1.20")).toEqual({
-      imapPort: 41143,
-      popPort: 0,
-      smtpPort: 0,
-      lanAddress: "192.168.1.20",
-    });
   });
 });
 
@@ -132,7 +109,7 @@ describe("the bridge store", () => {
     await store.show("work");
     expect(store.running).toBe(false);
     await store.start();
-    expect(ipc.startBridge).toHaveBeenCalledWith({ imapPort: 1143, popPort: 1110, smtpPort: 1587, lanAddress: null });
+    expect(ipc.startBridge).toHaveBeenCalledWith(null);
     expect(store.running).toBe(true);
     await store.stop();
     expect(ipc.stopBridge).toHaveBeenCalledOnce();
@@ -167,7 +144,7 @@ describe("the bridge store", () => {
     expect(store.newPassword).toBeNull();
   });
 
-  it("turns the network mode on at the typed address, on the same ports, and off again", async () => {
+  it("turns the network mode on at the typed address, and off again", async () => {
     const ipc = fakeIpc(null);
     const store = new BridgeStore(ipc, fakeTimers().timers);
     await store.show("work");
@@ -176,16 +153,11 @@ describe("the bridge store", () => {
     expect(ipc.startBridge).toHaveBeenCalledTimes(1); // no address typed: nothing to do
     store.lanAddress = " 192.168.1.20 ";
     await store.setLan(true);
-    expect(ipc.startBridge).toHaveBeenLastCalledWith({
-      imapPort: 41143,
-      popPort: 41110,
-      smtpPort: 41587,
-      lanAddress: "192.168.1.20",
-    });
+    expect(ipc.startBridge).toHaveBeenLastCalledWith("192.168.1.20");
     expect(store.lanMode).toBe(true);
     expect(store.view?.lanExposure).toBe("Devices on your network…");
     await store.setLan(false);
-    expect(ipc.startBridge).toHaveBeenLastCalledWith(expect.objectContaining({ lanAddress: null }));
+    expect(ipc.startBridge).toHaveBeenLastCalledWith(null);
     expect(store.lanMode).toBe(false);
   });
 

@@ -4,7 +4,6 @@ import type { AccountHealth } from "./AccountHealth";
 import type { AccountView } from "./AccountView";
 import type { AppInfo } from "./AppInfo";
 import type { BridgeAccount } from "./BridgeAccount";
-import type { BridgeSettings } from "./BridgeSettings";
 import type { BridgeView } from "./BridgeView";
 import type { CloudCheck } from "./CloudCheck";
 import type { ConsentRevocation } from "./ConsentRevocation";
@@ -162,9 +161,10 @@ export interface Commands {
    */
   revoke_bridge_password: { args: { name: string }; returns: boolean };
   /**
-   * Starts the bridge (stopping one already running first); the app starts it again at its next launch.
+   * Starts the bridge, or starts it again on the ports it has, for this computer only or (`lan_address`) also for
+   * the devices on the network; the app starts it again at its next launch.
    */
-  start_bridge: { args: { options: BridgeSettings }; returns: BridgeView };
+  start_bridge: { args: { lanAddress: string | null }; returns: BridgeView };
   /**
    * Stops the bridge; the next launch does not start it.
    */
