@@ -101,6 +101,23 @@ async function answerStep1(page, answers = {}) {
   for (const label of answers.services ?? []) await field(page, label).check();
 }
 
+/**
+ * Steps 1 to 4 answered the usual way (a mail program in my organisation; a Web app with its secret when `secret`),
+ * then Next: the account is saved and step 5 shows.
+ * @param {Page} page
+ * @param {{ secret?: boolean }} [options]
+ */
+async function toSignIn(page, { secret = false } = {}) {
+  await answerStep1(page);
+  await next(page, 2);
+  if (secret) await field(page, "My organisation requires a client secret (Web app)").check();
+  await next(page, 3);
+  await next(page, 4);
+  await field(page, "Application (client) ID").fill(CLIENT_ID);
+  if (secret) await field(page, "Client secret Value").fill(SECRET_VALUE);
+  await next(page, 5);
+}
+
 /** The calls the UI made to Rust, with their arguments. @param {Page} page @param {string} cmd */
 async function calls(page, cmd) {
   return page.evaluate((c) => window.__MAILGRANT_CALLS__.filter((x) => x.cmd === c).map((x) => x.args), cmd);
@@ -624,14 +641,7 @@ describe("connect wizard: signing in", () => {
       rules: [{ cmd: "sign_in", error: { code: "sign-in", message: "refused", diagnosis: wrongSecret }, times: 1 }],
     });
     const { page, context } = await openWizard(fixture);
-    await answerStep1(page);
-    await next(page, 2);
-    await field(page, "My organisation requires a client secret (Web app)").check();
-    await next(page, 3);
-    await next(page, 4);
-    await field(page, "Application (client) ID").fill(CLIENT_ID);
-    await field(page, "Client secret Value").fill(SECRET_VALUE);
-    await next(page, 5);
+    await toSignIn(page, { secret: true });
     await page.getByTestId("sign-in").click();
     const panel = page.getByTestId("diagnosis");
     await panel.waitFor();
@@ -672,14 +682,8 @@ describe("connect wizard: signing in", () => {
 
   it("home from the bar once the account is saved is the dashboard with it, never the welcome screen", async () => {
     const { page, context, consoleErrors } = await openWizard(wizardFixture({}));
-    await answerStep1(page);
-    await next(page, 2);
-    await page.getByText("Your organisation's directory was found").waitFor();
-    await next(page, 3);
-    await next(page, 4);
-    await field(page, "Application (client) ID").fill(CLIENT_ID);
     await listHasTheAccount(page);
-    await next(page, 5);
+    await toSignIn(page);
     await page.waitForFunction(() =>
       /** @type {any} */ (window).__MAILGRANT_CALLS__.some((/** @type {any} */ c) => c.cmd === "save_account"),
     );
@@ -698,12 +702,7 @@ describe("connect wizard: signing in", () => {
       ],
     });
     const { page, context } = await openWizard(fixture);
-    await answerStep1(page);
-    await next(page, 2);
-    await next(page, 3);
-    await next(page, 4);
-    await field(page, "Application (client) ID").fill(CLIENT_ID);
-    await next(page, 5);
+    await toSignIn(page);
     await page.getByTestId("sign-in").click();
     await page.getByText("Waiting for you in the browser…").waitFor();
     const panel = page.getByTestId("diagnosis");
@@ -726,12 +725,7 @@ describe("connect wizard: signing in", () => {
       rules: [{ cmd: "sign_in", error: { code: "sign-in", message: "refused", diagnosis: consentRequired }, times: 1 }],
     });
     const { page, context } = await openWizard(fixture);
-    await answerStep1(page);
-    await next(page, 2);
-    await next(page, 3);
-    await next(page, 4);
-    await field(page, "Application (client) ID").fill(CLIENT_ID);
-    await next(page, 5);
+    await toSignIn(page);
     await page.getByTestId("sign-in").click();
     await page.getByTestId("diagnosis").getByText("The app hasn't been given permission yet").waitFor();
     assert.match((await page.getByTestId("diagnosis").textContent()) ?? "", /Who can fix this: You/);
@@ -811,12 +805,7 @@ describe("connect wizard: signing in", () => {
       rules: [{ cmd: "sign_in", events: [{ ...browserEvent, opened: false }], hold: true }],
     });
     const { page, context } = await openWizard(fixture);
-    await answerStep1(page);
-    await next(page, 2);
-    await next(page, 3);
-    await next(page, 4);
-    await field(page, "Application (client) ID").fill(CLIENT_ID);
-    await next(page, 5);
+    await toSignIn(page);
     await page.getByTestId("sign-in").click();
     await page.getByText("Mailgrant could not open your browser").waitFor();
     assert.equal(
@@ -843,12 +832,7 @@ describe("connect wizard: proving it works", () => {
       rules: [{ cmd: "test_account", events: progressOf(reports), eventGapMs: 20 }],
     });
     const { page, context } = await openWizard(fixture);
-    await answerStep1(page);
-    await next(page, 2);
-    await next(page, 3);
-    await next(page, 4);
-    await field(page, "Application (client) ID").fill(CLIENT_ID);
-    await next(page, 5);
+    await toSignIn(page);
     await page.getByTestId("sign-in").click();
     await atStep(page, 6);
     await page.getByText("Not working yet: SMTP").waitFor();
@@ -930,12 +914,7 @@ describe("connect wizard: proving it works", () => {
       ],
     });
     const { page, context } = await openWizard(fixture);
-    await answerStep1(page);
-    await next(page, 2);
-    await next(page, 3);
-    await next(page, 4);
-    await field(page, "Application (client) ID").fill(CLIENT_ID);
-    await next(page, 5);
+    await toSignIn(page);
     await page.getByTestId("sign-in").click();
     await atStep(page, 6);
     await page.getByTestId("diagnosis").getByText("The app hasn't been given permission yet").waitFor();
