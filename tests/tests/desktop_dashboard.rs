@@ -146,6 +146,18 @@ async fn a_revoked_consent_turns_the_account_to_needs_sign_in_and_signing_in_aga
     assert!(browsed.contains("loopback answered: 200"), "{browsed}");
     let restored = screenshot("app-dashboard-restored.png", Some(&needs)).await;
 
+    // The background service has nobody to sign in: no "Sign in again"; Refresh now gets its first token with the
+    // app's secret from the keychain (its secret runs out in 10 days: expiring soon, not failing).
+    let sign_in = client
+        .find_all(Locator::XPath(
+            "//*[@data-testid='account-card' and @data-account='daemon']//button[normalize-space()='Sign in again']",
+        ))
+        .await
+        .unwrap();
+    assert!(sign_in.is_empty(), "an app-only account offers no sign-in");
+    click_in_card(&client, "daemon", "Refresh now").await;
+    card_state(&client, "daemon", "expiring-soon", Duration::from_secs(20)).await;
+
     // The expiry board lists the daemon's secret with its threshold.
     client
         .find(Locator::XPath(

@@ -122,8 +122,13 @@ pub fn account_health(account: &Account, registration: Option<&AppRegistration>,
             AccountState::Failing,
             "every client secret or certificate of the app registration has expired".to_owned(),
         )
-    } else if !signed_in {
+    } else if !signed_in && delegated {
         (AccountState::NotSignedIn, "not signed in yet".to_owned())
+    } else if !signed_in {
+        let reason =
+            "no token yet: the app gets one by itself, with its client secret or certificate, when one is \
+                      first needed";
+        (AccountState::NotSignedIn, reason.to_owned())
     } else if inactive_left.is_some_and(|days| days < 0) {
         (
             AccountState::NeedsSignIn,
@@ -274,9 +279,22 @@ mod tests {
     fn each_state_is_reached() {
         let reg = registration(&[Some(NOW + 200 * DAY)]);
         let mut a = account();
+        let h = account_health(&a, Some(&reg), NOW);
         assert_eq!(
-            account_health(&a, Some(&reg), NOW).state,
-            AccountState::NotSignedIn
+            (h.state, h.reason.as_str()),
+            (AccountState::NotSignedIn, "not signed in yet")
+        );
+        // An app-only account has nobody to sign in: it has no token yet.
+        let app_only = Account {
+            flow: Flow::ClientCredentials,
+            ..account()
+        };
+        let h = account_health(&app_only, Some(&reg), NOW);
+        assert_eq!(h.state, AccountState::NotSignedIn);
+        assert!(
+            h.reason.starts_with("no token yet: the app gets one by itself"),
+            "{}",
+            h.reason
         );
 
         a.tokens.refresh_issued_at = Some(NOW - DAY);

@@ -61,14 +61,15 @@ export function sentence(text: string): string {
 /** When the user will next have to sign in, as far as Mailgrant can tell. */
 export function signInForecast(view: AccountView, now: number): string {
   const h = view.health;
-  if (h.state === "not-signed-in") return "Sign in once to start; Mailgrant keeps the account signed in after that.";
-  if (h.state === "needs-sign-in") return "Now: only a new sign-in brings this account back.";
+  // An app-only account never has a user sign in, whatever its state.
   if (view.flow === "client-credentials") {
     if (h.credentialExpiresAt === null) return "Never: the app signs in by itself, with no user.";
     return h.credentialExpiresAt <= now
       ? `No sign-in, but a new client secret: the app's expired on ${formatDate(h.credentialExpiresAt)}.`
       : `Never: the app signs in by itself, with no user, while its client secret is valid (until ${formatDate(h.credentialExpiresAt)}).`;
   }
+  if (h.state === "not-signed-in") return "Sign in once to start; Mailgrant keeps the account signed in after that.";
+  if (h.state === "needs-sign-in") return "Now: only a new sign-in brings this account back.";
   // Rust knows when Microsoft revokes a refresh token nothing used (and how long that takes).
   const limit = h.refreshInactiveAt;
   if (limit === null) return "Unknown: Mailgrant has not used the refresh token yet.";

@@ -160,6 +160,10 @@ describe("pure helpers", () => {
     expect(
       signInForecast(view({ credentialExpiresAt: NOW - DAY }, { flow: "client-credentials" }), NOW),
     ).toMatch(/^No sign-in, but a new client secret/);
+    // An app-only account without a token yet still has nobody to sign in.
+    expect(
+      signInForecast(view({ state: "not-signed-in", credentialExpiresAt: null }, { flow: "client-credentials" }), NOW),
+    ).toBe("Never: the app signs in by itself, with no user.");
     expect(signInForecast(view({ keepAliveDueAt: null }), NOW)).toMatch(/^If Mailgrant cannot refresh it/);
   });
 
