@@ -68,11 +68,16 @@ fn auth_mechanisms(lines: &[String]) -> Vec<String> {
     sasl::listed_after(lines.iter().filter_map(|line| line.get(4..)), "AUTH")
 }
 
-async fn read_reply(lines: &mut Lines<TcpStream>, step: Step) -> Result<SmtpReply, Failure> {
-    lines
+/// The server's reply at `step`, which must have `code`: any other is the server refusing.
+async fn reply(lines: &mut Lines<TcpStream>, step: Step, code: u16) -> Result<SmtpReply, Failure> {
+    let reply = lines
         .read_smtp_reply()
         .await
-        .map_err(|error| Failure::broken(step, error))
+        .map_err(|error| Failure::broken(step, error))?;
+    if reply.code != code {
+        return Err(Failure::refused(Protocol::Smtp, step, reply.to_string()));
+    }
+    Ok(reply)
 }
 
 /// The plain-text part of STARTTLS: EHLO, STARTTLS, `220`.
@@ -81,14 +86,7 @@ async fn start_tls(mut lines: Lines<TcpStream>, hello: &ClientId) -> Result<TcpS
         .send(&format!("EHLO {hello}"))
         .await
         .map_err(|error| Failure::broken(Step::Capabilities, error))?;
-    let ehlo = read_reply(&mut lines, Step::Capabilities).await?;
-    if ehlo.code != 250 {
-        return Err(Failure::refused(
-            Protocol::Smtp,
-            Step::Capabilities,
-            ehlo.to_string(),
-        ));
-    }
+    let ehlo = reply(&mut lines, Step::Capabilities, 250).await?;
     let offered = ehlo
         .lines
         .iter()
@@ -97,13 +95,9 @@ async fn start_tls(mut lines: Lines<TcpStream>, hello: &ClientId) -> Result<TcpS
         .send("STARTTLS")
         .await
         .map_err(|error| Failure::broken(Step::StartTls, error))?;
-    let reply = read_reply(&mut lines, Step::StartTls).await?;
-    if reply.code != 220 {
-        return Err(Failure::no_starttls(
-            Failure::refused(Protocol::Smtp, Step::StartTls, reply.to_string()),
-            Some(offered),
-        ));
-    }
+    reply(&mut lines, Step::StartTls, 220)
+        .await
+        .map_err(|failure| Failure::no_starttls(failure, Some(offered)))?;
     lines
         .into_wire()
         .map(Wire::into_inner)
@@ -120,14 +114,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
     let plain = p
         .connect(async |tcp| {
             let mut lines = Lines::new(Wire::new(tcp, heard.clone()));
-            let greeting = read_reply(&mut lines, Step::Greeting).await?;
-            if greeting.code != 220 {
-                return Err(Failure::refused(
-                    Protocol::Smtp,
-                    Step::Greeting,
-                    greeting.to_string(),
-                ));
-            }
+            let greeting = reply(&mut lines, Step::Greeting, 220).await?;
             Ok((lines, format!("\"{greeting}\"")))
         })
         .await?;
