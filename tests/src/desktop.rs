@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::workspace;
@@ -279,6 +279,31 @@ async fn live_ui(client: Client) -> Client {
 /// before WebKitGTK has painted, so retry until the picture has the colours of a painted screen and differs from
 /// the `previous` screen's, and is the same twice running (or, for a screen that never stops changing, such as a
 /// countdown, after a few seconds).
+/// Waits up to `within` until the page has something at `xpath`; else fails with the page's source.
+pub async fn wait_for(client: &Client, xpath: &str, within: Duration) -> fantoccini::elements::Element {
+    match client
+        .wait()
+        .at_most(within)
+        .for_element(Locator::XPath(xpath))
+        .await
+    {
+        Ok(element) => element,
+        Err(e) => {
+            let page = client.source().await.unwrap_or_default();
+            panic!("nothing at {xpath} within {within:?}: {e}\n{page}");
+        }
+    }
+}
+
+/// Clicks what is at `xpath`, once it is there (10 s at the most).
+pub async fn click(client: &Client, xpath: &str) {
+    let element = wait_for(client, xpath, Duration::from_secs(10)).await;
+    element
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {xpath}: {e}"));
+}
+
 pub async fn screenshot(name: &str, previous: Option<&Path>) -> PathBuf {
     let dir = workspace::artifacts_dir();
     std::fs::create_dir_all(&dir).unwrap();

@@ -12,36 +12,16 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use mailgrant_core::model::{Flow, Service};
 use mailgrant_core::store::Store;
-use mailgrant_tests::desktop::{app_binary, connect, screenshot, start_driver};
+use mailgrant_tests::desktop::{app_binary, click, connect, screenshot, start_driver, wait_for};
 use mailgrant_tests::fixtures;
 use tokio::io::AsyncBufReadExt as _;
 
 const ADDRESS: &str = "scans@contoso.example";
 
-async fn click(client: &Client, xpath: &str) {
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("nothing at {xpath}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
 /// Waits until the page says the bridge is `state` ("Off", "On, for this computer", …).
 async fn bridge_state(client: &Client, state: &str) {
     let xpath = format!("//*[@data-testid='bridge-state'][normalize-space()='{state}']");
-    if let Err(e) = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::XPath(&xpath))
-        .await
-    {
-        let page = client.source().await.unwrap_or_default();
-        panic!("the bridge never showed {state:?}: {e}\n{page}");
-    }
+    wait_for(client, &xpath, Duration::from_secs(20)).await;
 }
 
 /// The ports the page shows, by protocol and kind: `{"imap/plain": 1143, …}`.
@@ -104,15 +84,15 @@ async fn the_bridge_page_turns_the_network_mode_on_and_off_on_the_same_ports() {
 
     // A password, shown once.
     click(&client, "//button[normalize-space()='Make a password']").await;
-    let shown = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("[data-testid='bridge-password-value']"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let shown = wait_for(
+        &client,
+        "//*[@data-testid='bridge-password-value']",
+        Duration::from_secs(10),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(shown.len() >= 16, "a long password: {shown:?}");
 
     // On: Rust's default ports, for the account's protocols.

@@ -12,7 +12,7 @@ use mailgrant_core::model::{Flow, RedirectMode, Service};
 use mailgrant_core::store::Store;
 use mailgrant_core::vault::TokenVault;
 use mailgrant_core::{DataHome, SecretString};
-use mailgrant_tests::desktop::{app_binary, connect, screenshot, start_driver};
+use mailgrant_tests::desktop::{app_binary, click, connect, screenshot, start_driver, wait_for};
 use mailgrant_tests::emulator::demo::{ADELE, CONFIDENTIAL_CLIENT_ID, IT_ADMIN, SECRET_VALUE, TENANT_DOMAIN};
 use mailgrant_tests::emulator::Seed;
 use mailgrant_tests::fixtures::{self, TestHome};
@@ -20,40 +20,20 @@ use mailgrant_tests::fixtures::{self, TestHome};
 const FAKE_BROWSER: &str = env!("CARGO_BIN_EXE_fake-browser");
 
 async fn card_state(client: &Client, account: &str, state: &str, within: Duration) {
-    let css = format!(
-        "[data-testid='account-card'][data-account='{account}'] [data-testid='account-state'][data-state='{state}']"
+    let xpath = format!(
+        "//*[@data-testid='account-card' and @data-account='{account}']//*[@data-testid='account-state' and @data-state='{state}']"
     );
-    if let Err(e) = client
-        .wait()
-        .at_most(within)
-        .for_element(Locator::Css(&css))
-        .await
-    {
-        let page = client.source().await.unwrap_or_default();
-        panic!("{account} never showed {state}: {e}\n{page}");
-    }
+    wait_for(client, &xpath, within).await;
 }
 
 async fn click_in_card(client: &Client, account: &str, button: &str) {
-    client
-        .find(Locator::XPath(&format!(
-            "//*[@data-testid='account-card' and @data-account='{account}']//button[normalize-space()='{button}']"
-        )))
-        .await
-        .unwrap_or_else(|e| panic!("no {button:?} button for {account}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    let xpath =
+        format!("//*[@data-testid='account-card' and @data-account='{account}']//button[normalize-space()='{button}']");
+    click(client, &xpath).await;
 }
 
 async fn click_button(client: &Client, label: &str) {
-    client
-        .find(Locator::XPath(&format!("//button[normalize-space()='{label}']")))
-        .await
-        .unwrap_or_else(|e| panic!("no {label:?} button: {e}"))
-        .click()
-        .await
-        .unwrap();
+    click(client, &format!("//button[normalize-space()='{label}']")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
