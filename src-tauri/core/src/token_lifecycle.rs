@@ -477,20 +477,18 @@ pub fn keep_alive_due_at(account: &Account) -> Option<i64> {
     if account.flow == Flow::ClientCredentials {
         return None;
     }
-    account
-        .tokens
-        .refresh_last_used_at
-        .or(account.tokens.refresh_issued_at)
-        .map(|at| at + KEEP_ALIVE_AFTER_SECS)
+    refresh_token_last_active(account).map(|at| at + KEEP_ALIVE_AFTER_SECS)
 }
 
 /// When Microsoft will revoke the refresh token for inactivity if it is not used before (unix seconds).
 pub fn refresh_token_inactive_at(account: &Account) -> Option<i64> {
-    account
-        .tokens
-        .refresh_last_used_at
-        .or(account.tokens.refresh_issued_at)
-        .map(|at| at + REFRESH_TOKEN_INACTIVITY_SECS)
+    refresh_token_last_active(account).map(|at| at + REFRESH_TOKEN_INACTIVITY_SECS)
+}
+
+/// When the refresh token was last used, or else issued: where Microsoft's inactivity clock starts.
+fn refresh_token_last_active(account: &Account) -> Option<i64> {
+    let tokens = &account.tokens;
+    tokens.refresh_last_used_at.or(tokens.refresh_issued_at)
 }
 
 /// The resource an account uses first: Outlook for mail protocols, else Graph.

@@ -112,16 +112,7 @@ pub(crate) async fn probe<F: FnMut(LayerReport)>(p: &mut Probe<'_, F>) -> Result
     p.token_layer(sends).await?;
     let app_only = p.insight.as_ref().is_some_and(|insight| insight.app_only);
 
-    let roots = match options.roots() {
-        Ok(roots) => roots,
-        Err(failure) => {
-            return p
-                .rec
-                .layer(Layer::Auth, async { Err::<Done<()>, _>(failure) })
-                .await
-        }
-    };
-    let client = match http_client(options, &roots) {
+    let client = match options.roots().and_then(|roots| http_client(options, &roots)) {
         Ok(client) => client,
         Err(failure) => {
             return p
