@@ -309,14 +309,15 @@ pub async fn run(api: &Api, options: &RunOptions) -> Result<Running, ApiError> {
 pub type SharedRunning = Arc<tokio::sync::Mutex<Option<Running>>>;
 
 /// The app's bridge: started with `settings` in `slot` (one already running is stopped first), and remembered so
-/// that the next launch starts it again. Settings that don't start are not remembered.
+/// that the next launch starts it again on the ports it got (a port asked for as 0, any free one, is remembered as
+/// the one it became: a program set up for it keeps working). Settings that don't start are not remembered.
 pub async fn start(
     api: &Api,
     slot: &SharedRunning,
     settings: &BridgeSettings,
 ) -> Result<BridgeView, ApiError> {
     let view = launch(api, slot, settings).await?;
-    let remembered = settings.clone();
+    let remembered = same_ports(Some(&view.status), settings.lan_address.clone());
     DesktopSettings::update(&api.home, move |s| s.bridge = Some(remembered))?;
     Ok(view)
 }
@@ -335,10 +336,11 @@ pub async fn restart(
 }
 
 /// The settings that keep what the running bridge listens on (its plain listeners: the network mode adds the TLS
-/// ones); every protocol on its default port when it is off.
+/// ones). When it is off, every protocol on its default port, or on any free port where another program has that
+/// one (Proton Mail Bridge and DavMail, for two, listen on 1143).
 fn same_ports(running: Option<&BridgeStatus>, lan_address: Option<String>) -> BridgeSettings {
     let port = |protocol: BridgeProtocol, default: u16| match running {
-        None => Some(default),
+        None => Some(free_or_any(default)),
         Some(status) => status
             .listeners
             .iter()
@@ -350,6 +352,14 @@ fn same_ports(running: Option<&BridgeStatus>, lan_address: Option<String>) -> Br
         pop_port: port(BridgeProtocol::Pop, bridge::DEFAULT_POP_PORT),
         smtp_port: port(BridgeProtocol::Smtp, bridge::DEFAULT_SMTP_PORT),
         lan_address,
+    }
+}
+
+/// `port` when nothing on this computer listens on it, else 0 (any free port).
+fn free_or_any(port: u16) -> u16 {
+    match std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)) {
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => 0,
+        _ => port,
     }
 }
 
@@ -425,15 +435,32 @@ mod tests {
             assert_ne!(listener.port, 0);
         }
         assert_eq!(view.fingerprint, None);
+        // Remembered with the ports it got: the next launch listens where programs were set up to connect.
+        let remembered = DesktopSettings::load(&api.home).unwrap().bridge.unwrap();
+        let port = |protocol| {
+            view.status
+                .listeners
+                .iter()
+                .find(|l| l.protocol == protocol)
+                .map(|l| l.port)
+        };
         assert_eq!(
-            DesktopSettings::load(&api.home).unwrap().bridge,
-            Some(any_ports())
+            remembered,
+            BridgeSettings {
+                imap_port: port(BridgeProtocol::Imap),
+                pop_port: None,
+                smtp_port: port(BridgeProtocol::Smtp),
+                lan_address: None,
+            }
         );
 
-        // The next launch: a new slot, the same settings.
+        // The app quits (the bridge with it, remembered); the next launch: a new slot, the same ports.
+        let quit = slot.lock().await.take().expect("running");
+        quit.bridge.stop().await;
         let relaunched = SharedRunning::default();
         let again = resume(&api, &relaunched).await.unwrap().expect("started again");
-        assert_eq!(again.status.listeners.len(), 2);
+        let ports = |view: &BridgeView| view.status.listeners.iter().map(|l| l.port).collect::<Vec<_>>();
+        assert_eq!(ports(&again), ports(&view));
         assert!(status(&relaunched).await.is_some());
         stop(&api, &relaunched).await.unwrap();
         stop(&api, &slot).await.unwrap();
@@ -450,16 +477,29 @@ mod tests {
             let plain = view.status.listeners.iter().filter(|l| !l.implicit_tls);
             plain.map(|l| (l.protocol, l.port)).collect()
         };
-        // Off: the defaults.
-        assert_eq!(
-            same_ports(None, None),
-            BridgeSettings {
-                imap_port: Some(1143),
-                pop_port: Some(1110),
-                smtp_port: Some(1587),
-                lan_address: None,
-            }
+        // Off: the defaults, except where another program listens (held here for IMAP, or held already): the
+        // bridge starts anyway, IMAP on a free port, and keeps that one.
+        let held = std::net::TcpListener::bind(("127.0.0.1", bridge::DEFAULT_IMAP_PORT));
+        let off = same_ports(None, None);
+        assert_eq!(off.imap_port, Some(0), "another program has 1143: any free port");
+        for (port, default) in [(off.pop_port, 1110), (off.smtp_port, 1587)] {
+            assert!(port == Some(default) || port == Some(0), "{port:?}");
+        }
+        let taken = restart(&api, &slot, None).await.unwrap();
+        let imap_port = plain_ports(&taken)[0];
+        assert_eq!(imap_port.0, BridgeProtocol::Imap);
+        assert!(
+            ![0, bridge::DEFAULT_IMAP_PORT].contains(&imap_port.1),
+            "{imap_port:?}"
         );
+        let remembered = DesktopSettings::load(&api.home).unwrap().bridge.unwrap();
+        assert_eq!(
+            remembered.imap_port,
+            Some(imap_port.1),
+            "remembered as the port it became"
+        );
+        drop(held);
+        stop(&api, &slot).await.unwrap();
         // On, at free ports, POP off: the network mode and back keep that.
         let first = start(&api, &slot, &any_ports()).await.unwrap();
         let [imap, smtp] = [BridgeProtocol::Imap, BridgeProtocol::Smtp].map(|protocol| {
@@ -493,6 +533,7 @@ mod tests {
         let (_dir, api) = api();
         let slot = SharedRunning::default();
         start(&api, &slot, &any_ports()).await.unwrap();
+        let started = DesktopSettings::load(&api.home).unwrap().bridge;
         for (address, why) in [
             ("not an address", "is not an IP address"),
             ("0.0.0.0", "never on all of them"),
@@ -506,7 +547,7 @@ mod tests {
             assert!(error.message.contains(why), "{error:?}");
             assert_eq!(
                 DesktopSettings::load(&api.home).unwrap().bridge,
-                Some(any_ports()),
+                started,
                 "the last settings that started stay"
             );
             assert!(status(&slot).await.is_some(), "and so does the bridge");
