@@ -52,7 +52,7 @@ win_stop() { # stops win_pid and waits for its processes only (not other instanc
 
 win_run() {
   local bin=$1 title=$2 data=$3 cache=$4 rss_after=${5:-} shots=() out total p name n
-  win_ms='' win_shown_ms='' win_complete_ms='' win_rss='' win_split=''
+  win_ms='' win_shown_ms='' win_complete_ms='' win_rss='' win_split='' win_renderer=''
   if [ -n "${WIN_SHOTS:-}" ]; then
     mkdir -p "$WIN_SHOTS"
     n=$(($(find "$WIN_SHOTS" -name '*-paint.ppm' | wc -l) + 1))
@@ -79,6 +79,14 @@ win_run() {
       total=$((total + $(win_rss_kib "$p")))
       name=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1 || true)
       [ -n "$name" ] || continue
+      # The renderer the web process was started with: what the app chose, not a guess at it.
+      if [ "$(basename "$name")" = WebKitWebProcess ]; then
+        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'WEBKIT_DISABLE_DMABUF_RENDERER=1'; then
+          win_renderer=cpu
+        else
+          win_renderer=default
+        fi
+      fi
       win_split+=$(printf "  %-24s %6s MiB" "$(basename "$name")" "$(( ($(win_rss_kib "$p") + 512) / 1024 ))")$'\n'
     done
     win_rss=$(( (total + 512) / 1024 ))

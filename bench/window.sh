@@ -87,6 +87,7 @@ run() {
   win_run "$bin" "$title" "$work/home" "$work/cache" 5 || { echo "$kind: never painted" >&2; exit 1; }
   unset WEBKIT_DISABLE_DMABUF_RENDERER
   echo "$win_ms $win_rss $win_complete_ms $win_shown_ms" >>"$work/$kind"
+  [ "$kind" != app ] || echo "$win_renderer" >"$work/renderer"
   printf '%s\n' "$win_split" | sed -n 's/^ *\([^ ].*[^ ]\)  *\([0-9]*\) MiB$/\1 \2/p' | sed "s/^$(basename "$bin") /main /" >>"$work/$kind.split"
   printf '  %-7s shown %5s ms, paint %5s ms, complete %5s ms, %4s MiB\n' "$kind" "$win_shown_ms" "$win_ms" "$win_complete_ms" "$win_rss"
 }
@@ -121,8 +122,11 @@ rss_app=$(median_of app 2) rss_app100=$(median_of app100 2) rss_bare=$(median_of
 done_app=$(median_of app 3) done_app100=$(median_of app100 3) done_bare=$(median_of bare 3)
 shown_app=$(median_of app 4) shown_app100=$(median_of app100 4) shown_bare=$(median_of bare 4)
 paint_cpu=$(median_of bare-cpu 1) rss_cpu=$(median_of bare-cpu 2)
-renderer="WebKit's default"
-[ -d /dev/dri ] && ls /dev/dri | grep -q '^renderD' || renderer="no GPU render node: the app turns WebKit's DMA-BUF renderer off"
+case $(cat "$work/renderer" 2>/dev/null) in
+  cpu) renderer="the app turned WebKit's DMA-BUF renderer off (no GPU render node, or software OpenGL asked for)" ;;
+  default) renderer="WebKit's default (its DMA-BUF renderer)" ;;
+  *) renderer="not seen (the web process had gone before it was read)" ;;
+esac
 
 ui_sizes=''
 if [ -f "$ui_dist" ] && [ -d "$root/ui/node_modules" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
