@@ -324,7 +324,7 @@ pub async fn start(
 
 /// The app's bridge started (again) for this computer only (`lan_address: None`), or also for the devices on the
 /// network at that address: each protocol keeps the port it listens on now, so that programs set up for it go on
-/// working; a bridge that is off starts on the default ports.
+/// working; a bridge that is off starts on the default ports (a free one where another program has a default).
 pub async fn restart(
     api: &Api,
     slot: &SharedRunning,
