@@ -1,7 +1,7 @@
 //! The mail bridge page in the real app (WebKitGTK under Xvfb, through tauri-driver): a password made and shown
 //! once, the bridge turned on at Rust's default ports, the network mode turned on and off again on the same ports
 //! (Rust keeps them; the bridge starts again each time), a program's connection greeted on the port the page
-//! shows, and the bridge off again and forgotten. (That a stopped bridge's listeners are gone before the new ones
+//! shows, the bridge off again and forgotten; then the account forgotten, and its bridge password with it. (That a stopped bridge's listeners are gone before the new ones
 //! bind is `api::bridge`'s unit test: on the app's multi-threaded runtime the race is rarely lost.)
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
@@ -147,7 +147,35 @@ async fn the_bridge_page_turns_the_network_mode_on_and_off_on_the_same_ports() {
         "forgotten: the next launch does not start it"
     );
 
+    // Forgetting the account takes its bridge password out of the keychain with its config.
+    let vault = mailgrant_core::vault::TokenVault::keychain(&home);
+    assert!(
+        vault.bridge_password("scans").unwrap().is_some(),
+        "kept in the keychain"
+    );
+    click(&client, "//button[normalize-space()='Back']").await;
+    click(
+        &client,
+        "//*[@data-testid='account-card' and @data-account='scans']//button[normalize-space()='Forget']",
+    )
+    .await;
+    click(
+        &client,
+        "//*[@data-testid='forget-dialog']//button[normalize-space()='Forget this account']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "//*[@data-testid='forgotten-notice' and @data-account='scans']",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        vault.bridge_password("scans").unwrap().is_none(),
+        "gone from the keychain"
+    );
+    assert!(Store::open(&home).load().unwrap().accounts.is_empty());
+
     client.close().await.unwrap();
     drop(driver);
-    let _ = mailgrant_core::vault::TokenVault::keychain(&home).delete_bridge_password("scans");
 }
