@@ -1,8 +1,9 @@
 //! The mail bridge page in the real app (WebKitGTK under Xvfb, through tauri-driver): a password made and shown
 //! once, the bridge turned on at Rust's default ports, the network mode turned on and off again on the same ports
 //! (Rust keeps them; the bridge starts again each time), a program's connection greeted on the port the page
-//! shows, the bridge off again and forgotten; then the account forgotten, and its bridge password with it. (That a stopped bridge's listeners are gone before the new ones
-//! bind is `api::bridge`'s unit test: on the app's multi-threaded runtime the race is rarely lost.)
+//! shows, the bridge off again and forgotten; then the account forgotten, and its bridge password with it. (That a
+//! stopped bridge's listeners are gone before the new ones bind is `api::bridge`'s unit test: on the app's
+//! multi-threaded runtime the race is rarely lost.)
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test, with its location
 
