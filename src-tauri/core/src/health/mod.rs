@@ -122,12 +122,12 @@ pub fn account_health(account: &Account, registration: Option<&AppRegistration>,
             AccountState::Failing,
             "every client secret or certificate of the app registration has expired".to_owned(),
         )
-    } else if !signed_in && delegated {
-        (AccountState::NotSignedIn, "not signed in yet".to_owned())
     } else if !signed_in {
-        let reason =
-            "no token yet: the app gets one by itself, with its client secret or certificate, when one is \
-                      first needed";
+        let reason = if delegated {
+            "not signed in yet"
+        } else {
+            "no token yet: the app gets one by itself, with its client secret or certificate, when one is first needed"
+        };
         (AccountState::NotSignedIn, reason.to_owned())
     } else if inactive_left.is_some_and(|days| days < 0) {
         (
